@@ -1,0 +1,62 @@
+"""A terminal progress bar fed by job events (no Qt)."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, Optional, TextIO
+
+
+class TerminalProgress:
+    def __init__(self, stream: Optional[TextIO] = None, width: int = 30, quiet: bool = False):
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.quiet = quiet
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.t0 = time.monotonic()
+        self._last = 0.0
+        self._last_line = ""
+
+    def __call__(self, event: str, job: Any, payload: Any) -> None:
+        if self.quiet:
+            return
+        if event == "progress":
+            self.update(payload.done, payload.total, payload.message)
+        elif event == "log":
+            self.line(str(payload))
+
+    def update(self, done: float, total: float, message: str = "") -> None:
+        now = time.monotonic()
+        final = bool(total) and done >= total
+        if not final and now - self._last < (0.1 if self.tty else 5.0):
+            return
+        self._last = now
+        elapsed = now - self.t0
+        if total:
+            frac = min(1.0, done / total)
+            fill = int(frac * self.width)
+            eta = (elapsed / frac - elapsed) if frac > 0 else 0
+            bar = f"[{'#' * fill}{'.' * (self.width - fill)}] {frac * 100:5.1f}% {_fmt(elapsed)} / ETA {_fmt(eta)}"
+        else:
+            bar = f"[{'.' * self.width}] {_fmt(elapsed)}"
+        text = f"{bar} {message}"[:160]
+        if self.tty:
+            self.stream.write("\r" + text.ljust(len(self._last_line)))
+            if final:
+                self.stream.write("\n")
+        else:
+            self.stream.write(text + "\n")
+        self._last_line = text
+        self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.tty and self._last_line:
+            self.stream.write("\n")
+            self._last_line = ""
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _fmt(s: float) -> str:
+    s = int(max(0, s))
+    h, m, sec = s // 3600, s // 60 % 60, s % 60
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"

@@ -1,0 +1,58 @@
+"""``ganstudio translate``: translate files, folders or globs with a model."""
+from __future__ import annotations
+
+import json
+import sys
+
+from app.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL
+from app.cli.progress import TerminalProgress
+
+
+def add_parser(sub):
+    p = sub.add_parser("translate", help="translate images with a model",
+                       description="Translate images. INPUTs are files, folders (recursive) or globs. Without --model "
+                                   "the default bundled model is used; MODEL may be a model id or name, a .safetensors "
+                                   "file, a foreign .pth (imported on the fly) or a training run folder.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("--model", "-m", default="", help="model id, name, file or run folder")
+    p.add_argument("--out", "-o", required=True, help="output folder (created if needed)")
+    p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="for run folders")
+    p.add_argument("--suffix", default="", help="text appended to output names")
+    p.add_argument("--ext", default="", help="output format, e.g. .png (default: same as input)")
+    p.add_argument("--max-side", type=int, default=0, help="downscale so the longest side is at most N px")
+    p.add_argument("--tile", type=int, default=0, help="translate in tiles of N px (0: only when needed)")
+    p.add_argument("--batch", type=int, default=4, help="batch size on GPU")
+    p.add_argument("--precision", choices=("auto", "fp32", "fp16", "bf16"), default="auto")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.add_argument("--quiet", "-q", action="store_true")
+    return p
+
+
+def run(args) -> int:
+    from engine.inference import TranslateOptions
+    from engine.jobs import run_inline
+    from engine.translate import TranslateConfig, translate_task
+
+    ext = args.ext if not args.ext or args.ext.startswith(".") else "." + args.ext
+    cfg = TranslateConfig(model=args.model, inputs=tuple(args.inputs), out_dir=args.out, suffix=args.suffix, ext=ext,
+                          direction=args.direction, device=args.device,
+                          options=TranslateOptions(max_side=args.max_side, tile=args.tile, batch_size=args.batch,
+                                                   precision=args.precision))
+    bar = TerminalProgress(quiet=args.quiet or args.json)
+    summary = run_inline(translate_task, cfg, on_event=bar)
+    if args.json:
+        print(json.dumps({"model": summary.model, "device": summary.device,
+                          "translated": [{"input": str(i.source), "output": str(i.output), "notes": i.notes}
+                                         for i in summary.translated],
+                          "skipped": [{"input": str(p), "reason": r} for p, r in summary.skipped],
+                          "seconds": round(summary.seconds, 3)}, indent=2))
+    elif not args.quiet:
+        print(summary.message())
+        for p, r in summary.skipped:
+            print(f"  skipped {p}: {r}", file=sys.stderr)
+    if not summary.translated:
+        if not args.json:
+            print("ganstudio: error: no images were translated", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_PARTIAL if summary.skipped else EXIT_OK

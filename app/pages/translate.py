@@ -1,0 +1,484 @@
+"""Translate page: drop images or folders, pick a model, see before/after, save or export all."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter,
+                               QStackedWidget, QTextBrowser, QToolButton, QVBoxLayout, QWidget, QDialog)
+
+from app.settings import settings
+from app.widgets.compare_view import CompareView
+from app.widgets.images import to_pixmap
+from app.widgets.problems import ProblemsPanel
+from app.widgets.thumb_list import Entry, ThumbList
+from engine import translate as T
+from engine.imageio import output_name
+from engine.library import ModelInfo, resources_dir
+
+TITLE = "Translate"
+ICON = "translate"
+
+
+def create(window) -> "TranslatePage":
+    return TranslatePage(window)
+
+
+class TranslatePage(QWidget):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window_ = window
+        self.bridge = window.bridge
+        self.library = window.library
+        self.models: List[ModelInfo] = []
+        self.batch = None  # JobHandle of the running batch
+        self.preview = None
+        self._build()
+        self.reload_models()
+        self._update_buttons()
+
+    # --- layout ------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Model:"))
+        self.model_combo = QComboBox()
+        self.model_combo.setMinimumWidth(180)
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+        row.addWidget(self.model_combo, 1)
+        self.import_btn = QToolButton(text="Import…", toolTip="Import a .pth or .safetensors generator")
+        self.import_btn.clicked.connect(self.import_model)
+        row.addWidget(self.import_btn)
+        lv.addLayout(row)
+        info_row = QHBoxLayout()
+        self.model_info = QLabel()
+        self.model_info.setWordWrap(True)
+        self.model_info.setStyleSheet("color: palette(mid);")
+        info_row.addWidget(self.model_info, 1)
+        self.card_btn = QToolButton(text="Card", toolTip="Show the model card")
+        self.card_btn.clicked.connect(self.show_card)
+        info_row.addWidget(self.card_btn, 0, Qt.AlignTop)
+        lv.addLayout(info_row)
+        self.thumbs = ThumbList()
+        self.thumbs.currentItemChanged.connect(lambda *_: self._show_current())
+        self.thumbs.itemSelectionChanged.connect(self._update_buttons)
+        lv.addWidget(self.thumbs, 1)
+        self.count_label = QLabel("No images")
+        lv.addWidget(self.count_label)
+        add_row = QHBoxLayout()
+        for text, slot in (("Add images…", self.open_files), ("Add folder…", self.open_folder),
+                           ("Remove", self.remove_selected), ("Clear", self.clear_all)):
+            b = QPushButton(text)
+            b.clicked.connect(slot)
+            add_row.addWidget(b)
+            setattr(self, f"btn_{text.split()[0].lower()}", b)
+        lv.addLayout(add_row)
+
+        self.view = CompareView()
+        self.view.placeholder = "Drop images or folders anywhere on this window"
+        self.view.set_split(settings().get("translate/split", 0.5, float))
+        self.view.splitChanged.connect(lambda f: settings().set("translate/split", f))
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._empty_state())
+        self.stack.addWidget(self.view)
+
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setSizes([330, 900])
+
+        bottom = QHBoxLayout()
+        self.translate_btn = QPushButton("Translate selected")
+        self.translate_btn.setToolTip("Translate the selected images (Ctrl+T)")
+        self.translate_btn.clicked.connect(self.translate_selected)
+        self.translate_all_btn = QPushButton("Translate all")
+        self.translate_all_btn.setToolTip("Translate every image in the list (Ctrl+Shift+T)")
+        self.translate_all_btn.clicked.connect(self.translate_all)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.setToolTip("Stop the running translation (Esc)")
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%v / %m")
+        self.progress.setVisible(False)
+        self.save_btn = QPushButton("Save…")
+        self.save_btn.setToolTip("Save the shown result (Ctrl+S)")
+        self.save_btn.clicked.connect(self.save_current)
+        self.export_btn = QPushButton("Export all…")
+        self.export_btn.setToolTip("Translate what is left and save every result to a folder (Ctrl+E)")
+        self.export_btn.clicked.connect(self.export_all)
+        for w in (self.translate_btn, self.translate_all_btn, self.cancel_btn):
+            bottom.addWidget(w)
+        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.save_btn)
+        bottom.addWidget(self.export_btn)
+
+        self.problems = ProblemsPanel()
+        lay = QVBoxLayout(self)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.problems)
+        lay.addLayout(bottom)
+
+    def _empty_state(self) -> QWidget:
+        w = QWidget()
+        v = QVBoxLayout(w)
+        v.addStretch(1)
+        title = QLabel("Drop images or folders anywhere on this window")
+        title.setAlignment(Qt.AlignCenter)
+        f = title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.6)
+        title.setFont(f)
+        v.addWidget(title)
+        sub = QLabel("PNG, JPEG, WebP, BMP, TIFF and GIF; folders are searched recursively. "
+                     "Or open files (Ctrl+O), paste an image (Ctrl+V), or try a sample:")
+        sub.setAlignment(Qt.AlignCenter)
+        sub.setWordWrap(True)
+        v.addWidget(sub)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        for p in sorted((resources_dir() / "samples").glob("*.*")):
+            if p.suffix.lower() not in (".png", ".jpg"):
+                continue
+            b = QToolButton()
+            pm = QPixmap(str(p))
+            b.setIcon(QIcon(pm.scaled(120, 120, Qt.KeepAspectRatio, Qt.SmoothTransformation)))
+            b.setIconSize(pm.scaled(120, 120, Qt.KeepAspectRatio).size())
+            b.setText(p.stem)
+            b.setToolButtonStyle(Qt.ToolButtonTextUnderIcon)
+            b.setToolTip(f"Open the sample {p.name}")
+            b.clicked.connect(lambda _=False, path=p: self.add_paths([path], translate_first=True))
+            row.addWidget(b)
+        row.addStretch(1)
+        v.addLayout(row)
+        v.addStretch(2)
+        return w
+
+    def shortcuts(self):
+        return [("Translate selected", QKeySequence("Ctrl+T"), self.translate_selected),
+                ("Translate all", QKeySequence("Ctrl+Shift+T"), self.translate_all),
+                ("Save result…", QKeySequence.Save, self.save_current),
+                ("Export all…", QKeySequence("Ctrl+E"), self.export_all),
+                ("Cancel", QKeySequence(Qt.Key_Escape), self.cancel)]
+
+    # --- models ------------------------------------------------------------------------------------------
+    def reload_models(self, select: Optional[str] = None) -> None:
+        self.models = self.library.list(task="translate")
+        want = select or settings().get("translate/model", "") or ""
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for m in self.models:
+            self.model_combo.addItem(m.label, m.id)
+        idx = next((i for i, m in enumerate(self.models) if m.id == want), -1)
+        if idx < 0:
+            idx = next((i for i, m in enumerate(self.models) if m.id == "vintagify"), 0)
+        self.model_combo.setCurrentIndex(idx)
+        self.model_combo.blockSignals(False)
+        self._model_changed()
+        for path, why in self.library.problems:
+            self.problems.add(str(path), why)
+
+    def current_model(self) -> Optional[ModelInfo]:
+        i = self.model_combo.currentIndex()
+        return self.models[i] if 0 <= i < len(self.models) else None
+
+    def _model_changed(self) -> None:
+        m = self.current_model()
+        self.model_info.setText(m.description or m.arch if m else "No models: use Import… to add one.")
+        self.card_btn.setEnabled(bool(m and m.card))
+        if m:
+            settings().set("translate/model", m.id)
+        for e in self.thumbs.all_entries():  # results of another model are stale
+            if e.result is not None and e.result_model != (m.id if m else ""):
+                e.result, e.status = None, "ready"
+                self.thumbs.refresh(e)
+        self._show_current()
+
+    def show_card(self) -> None:
+        m = self.current_model()
+        if not m or not m.card:
+            return
+        dlg = QDialog(self)
+        dlg.setWindowTitle(f"Model card: {m.name}")
+        dlg.resize(760, 640)
+        tb = QTextBrowser(dlg)
+        tb.setSearchPaths([str(m.card.parent)])
+        tb.setMarkdown(m.card.read_text(encoding="utf-8"))
+        QVBoxLayout(dlg).addWidget(tb)
+        dlg.show()
+
+    def import_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a generator", settings().last_dir("models"),
+                                              "Model files (*.pth *.pt *.safetensors);;All files (*)")
+        if path:
+            settings().set_last_dir(path, "models")
+            self.import_path(path)
+
+    def import_path(self, path: str):
+        h = self.bridge.submit(lambda p, ctx: self.library.import_model(p), path, name="Import model", lane="io")
+        h.finished.connect(lambda info: (self.reload_models(select=info.id),
+                                         self.window_.notify(f"Imported {info.name} ({info.arch})")))
+        h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))
+        return h
+
+    # --- adding images -----------------------------------------------------------------------------------
+    def accept_paths(self, paths) -> bool:
+        self.add_paths(paths, translate_first=True)
+        return True
+
+    def add_paths(self, paths, translate_first: bool = False):
+        paths = [str(p) for p in paths]
+        if not paths:
+            return None
+        settings().set_last_dir(paths[0], "open")
+        h = self.bridge.submit(T.scan_task, paths, name="Scan", kind="scan", lane="io")
+        h.finished.connect(lambda res: self._scanned(res, translate_first))
+        h.failed.connect(lambda err: self.problems.add("", err.message))
+        return h
+
+    def _scanned(self, res, translate_first: bool) -> None:
+        for p, why in res.skipped:
+            self.problems.add(str(p), why)
+        added = self.thumbs.add_paths(res.files)
+        if not added and not res.files:
+            self.window_.notify("No images found in what was dropped.")
+        if added:
+            self.stack.setCurrentIndex(1)
+            h = self.bridge.submit(T.thumbnails_task, [e.path for e in added], name="Thumbnails", lane="io")
+            h.partial.connect(self._thumb_ready)
+            if translate_first or self.thumbs.current_entry() is None:
+                self.thumbs.select_entry(added[0])
+        self._update_buttons()
+
+    def _thumb_ready(self, d) -> None:
+        e = self.thumbs.entry(d["path"])
+        if e is None:
+            return
+        if d["error"]:
+            e.status, e.error = "error", d["error"]
+            self.problems.add(str(e.path), d["error"])
+        else:
+            e.thumb = to_pixmap(d["thumb"])
+            w, h = d["size"]
+            e.info = f"{w}x{h}, {d['mode']}"
+            if e.status in ("new", "reading"):
+                e.status = "ready"
+        self.thumbs.refresh(e)
+        if e is self.thumbs.current_entry():
+            self._show_current()
+
+    def open_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open images", settings().last_dir("open"),
+                                                "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif);;"
+                                                "All files (*)")
+        if files:
+            self.add_paths(files, translate_first=True)
+
+    def open_folder(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Open a folder of images", settings().last_dir("open"))
+        if d:
+            self.add_paths([d], translate_first=True)
+
+    def remove_selected(self) -> None:
+        self.thumbs.remove_entries(self.thumbs.selected_entries())
+        self._after_list_change()
+
+    def clear_all(self) -> None:
+        self.cancel()
+        self.thumbs.clear_all()
+        self._after_list_change()
+
+    def _after_list_change(self) -> None:
+        if not self.thumbs.count():
+            self.stack.setCurrentIndex(0)
+            self.view.set_images(None)
+        self._show_current()
+        self._update_buttons()
+
+    # --- showing -----------------------------------------------------------------------------------------
+    def _show_current(self) -> None:
+        e = self.thumbs.current_entry()
+        self._update_buttons()
+        if e is None:
+            return
+        if e.status == "error":
+            self.view.set_images(None)
+            self.view.placeholder = f"Cannot open {e.path.name}:\n{e.error}"
+            self.view.update()
+            return
+        self.view.placeholder = "Loading…"
+        h = self.bridge.submit(T.load_task, e.path, name="Open image", kind="show", lane="io", replace=True)
+        h.finished.connect(lambda img, e=e: self._show_loaded(e, img))
+        h.failed.connect(lambda err, e=e: self._entry_failed(e, err.message))
+
+    def _show_loaded(self, e: Entry, img) -> None:
+        if e is not self.thumbs.current_entry():
+            return
+        after = to_pixmap(e.result.rgb, e.result.alpha) if e.result is not None else None
+        self.view.after_hint = "" if after else "Translating…"
+        self.view.set_images(to_pixmap(img.rgb, img.alpha), after, keep_view=True)
+        if e.result is None and self.batch is None and self.current_model():
+            self._translate([e], kind="preview")
+
+    def _entry_failed(self, e: Entry, message: str) -> None:
+        if e.status != "error":
+            e.status, e.error = "error", message
+            self.problems.add(str(e.path), message)
+            self.thumbs.refresh(e)
+        if e is self.thumbs.current_entry():
+            self.view.set_images(None)
+            self.view.placeholder = f"Cannot open {e.path.name}:\n{message}"
+
+    # --- translating -------------------------------------------------------------------------------------
+    def translate_selected(self) -> None:
+        self._translate(self.thumbs.selected_entries() or [e for e in [self.thumbs.current_entry()] if e])
+
+    def translate_all(self) -> None:
+        self._translate(self.thumbs.all_entries())
+
+    def _translate(self, entries: List[Entry], kind: str = "batch", out_dir: str = ""):
+        m = self.current_model()
+        entries = [e for e in entries if e.status != "error"]
+        if not m or not entries:
+            return None
+        if kind == "batch":
+            entries = [e for e in entries if e.result is None or out_dir]
+            if not entries:
+                self.window_.notify("Everything shown is already translated.")
+                return None
+            if self.preview is not None:
+                self.preview.cancel()
+        cfg = T.TranslateConfig(model=m.id, inputs=tuple(str(e.path) for e in entries), keep_images=True,
+                                out_dir=out_dir, suffix=f"_{m.id}" if out_dir else "")
+        task = lambda c, ctx: T.translate_task(c, ctx, self.library)  # noqa: E731
+        h = self.bridge.submit(task, cfg, name=f"Translate with {m.name}", kind=f"translate-{kind}",
+                               replace=(kind == "preview"))
+        for e in entries:
+            e.status = "translating" if kind == "preview" else "queued"
+            self.thumbs.refresh(e)
+        h.partial.connect(lambda item, mid=m.id: self._item_done(item, mid))
+        h.failed.connect(lambda err: self.problems.add("Translation", err.message))
+        h.ended.connect(lambda state, es=entries, kind=kind: self._job_ended(es, state, kind))
+        if kind == "batch":
+            self.batch = h
+            self.progress.setRange(0, len(entries))
+            self.progress.setValue(0)
+            self.progress.setVisible(True)
+            h.progress.connect(lambda p: (self.progress.setMaximum(int(p.total) or len(entries)),
+                                          self.progress.setValue(int(p.done))))
+            h.started.connect(lambda: self._mark(entries, "queued", "translating"))
+            self.window_.show_job(h, "Translating")
+        else:
+            self.preview = h
+        self._update_buttons()
+        return h
+
+    def _mark(self, entries, old: str, new: str) -> None:
+        for e in entries:
+            if e.status == old:
+                e.status = new
+                self.thumbs.refresh(e)
+
+    def _item_done(self, item, model_id: str) -> None:
+        e = self.thumbs.entry(item.source)
+        if e is None:
+            return
+        if item.error:
+            self._entry_failed(e, item.error)
+            return
+        e.result, e.result_model, e.status, e.notes = item.image, model_id, "done", item.notes
+        for n in item.notes:
+            self.problems.add(e.path.name, n)
+        self.thumbs.refresh(e)
+        if e is self.thumbs.current_entry() and item.image is not None:
+            self.view.after_hint = ""
+            self.view.set_after(to_pixmap(item.image.rgb, item.image.alpha))
+        self._update_buttons()
+
+    def _job_ended(self, entries, state: str, kind: str) -> None:
+        for e in entries:
+            if e.status in ("queued", "translating"):
+                e.status = "ready"
+                self.thumbs.refresh(e)
+        if kind == "batch":
+            self.batch = None
+            self.progress.setVisible(False)
+            done = sum(1 for e in entries if e.status == "done")
+            self.window_.notify(f"Translation {state}: {done} of {len(entries)} done.")
+        elif self.preview is not None and self.preview.done:
+            self.preview = None
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        for h in (self.batch, self.preview):
+            if h is not None:
+                h.cancel()
+
+    # --- saving ------------------------------------------------------------------------------------------
+    def save_current(self) -> None:
+        e = self.thumbs.current_entry()
+        m = self.current_model()
+        if not e or e.result is None:
+            self.window_.notify("Nothing to save yet: translate the image first.")
+            return
+        default = str(Path(settings().last_dir("save")) / output_name(e.path, f"_{m.id if m else 'result'}",
+                                                                     None, e.result.alpha is not None))
+        path, _ = QFileDialog.getSaveFileName(self, "Save result", default,
+                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp);;TIFF (*.tif *.tiff)")
+        if path:
+            self.save_to(e, path)
+
+    def save_to(self, e: Entry, path: str):
+        settings().set_last_dir(path, "save")
+        dest = Path(path) if Path(path).suffix else Path(path + ".png")
+        h = self.bridge.submit(T.save_results_task, [(e.path, e.result, dest)], name="Save", lane="io")
+        h.finished.connect(lambda written: self.window_.notify(f"Saved {written[0]}"))
+        h.failed.connect(lambda err: self.problems.add("Save", err.message))
+        return h
+
+    def export_all(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Export all results to", settings().last_dir("export"))
+        if d:
+            self.export_to(d)
+
+    def export_to(self, folder: str):
+        """Save finished results, translate and save the rest."""
+        settings().set_last_dir(folder, "export")
+        m = self.current_model()
+        entries = [e for e in self.thumbs.all_entries() if e.status != "error"]
+        done = [e for e in entries if e.result is not None]
+        todo = [e for e in entries if e.result is None]
+        handles = []
+        if done and m:
+            items = [(e.path, e.result, Path(folder) / output_name(e.path, f"_{m.id}", None, e.result.alpha is not None))
+                     for e in done]
+            h = self.bridge.submit(T.save_results_task, items, name="Export", lane="io")
+            h.finished.connect(lambda w: self.window_.notify(f"Exported {len(w)} image(s) to {folder}"))
+            h.failed.connect(lambda err: self.problems.add("Export", err.message))
+            handles.append(h)
+        if todo:
+            handles.append(self._translate(todo, out_dir=folder))
+        return handles
+
+    def _update_buttons(self) -> None:
+        n = self.thumbs.count()
+        busy = self.batch is not None
+        cur = self.thumbs.current_entry()
+        done = sum(1 for e in self.thumbs.all_entries() if e.status == "done")
+        errors = sum(1 for e in self.thumbs.all_entries() if e.status == "error")
+        self.count_label.setText(f"{n} image{'s' if n != 1 else ''}, {done} translated"
+                                 + (f", {errors} unreadable" if errors else "") if n else "No images")
+        self.translate_btn.setEnabled(n > 0 and not busy)
+        self.translate_all_btn.setEnabled(n > 0 and not busy)
+        self.cancel_btn.setEnabled(busy or self.preview is not None)
+        self.save_btn.setEnabled(cur is not None and cur.result is not None)
+        self.export_btn.setEnabled(n > 0 and not busy)
+        self.btn_remove.setEnabled(bool(self.thumbs.selectedItems()))
+        self.btn_clear.setEnabled(n > 0)
+
+    def shutdown(self) -> None:
+        self.cancel()

@@ -1,0 +1,58 @@
+"""A non-modal list of problems (skipped files with reasons, failed jobs). Hidden while empty."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+
+
+class ProblemsPanel(QFrame):
+    changed = Signal(int)
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("problems")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setStyleSheet("#problems { border: 1px solid #c97a00; border-radius: 4px; background: #fff8e6; }"
+                           "#problems QLabel { color: #6b4100; font-weight: bold; }")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 4, 6, 6)
+        top = QHBoxLayout()
+        self.title = QLabel()
+        top.addWidget(self.title)
+        top.addStretch(1)
+        self.clear_btn = QPushButton("Dismiss")
+        self.clear_btn.clicked.connect(self.clear)
+        top.addWidget(self.clear_btn)
+        lay.addLayout(top)
+        self.list = QListWidget()
+        self.list.setMaximumHeight(110)
+        self.list.setWordWrap(True)
+        lay.addWidget(self.list)
+        self.setVisible(False)
+
+    def add(self, where: str, reason: str) -> None:
+        it = QListWidgetItem(f"{where}: {reason}" if where else reason)
+        it.setToolTip(it.text())
+        it.setData(Qt.UserRole, where)
+        self.list.addItem(it)
+        self._refresh()
+
+    def count(self) -> int:
+        return self.list.count()
+
+    def texts(self):
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def clear(self) -> None:
+        self.list.clear()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        n = self.list.count()
+        self.title.setText(f"⚠ {n} problem{'s' if n != 1 else ''}")
+        self.setVisible(n > 0)
+        if n:
+            self.list.scrollToBottom()
+        self.changed.emit(n)

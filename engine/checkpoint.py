@@ -1,0 +1,271 @@
+"""Checkpoints: one ``.safetensors`` file of tensors plus JSON metadata. Never unpickles.
+
+Metadata (stored under the safetensors header key ``ganstudio``)::
+
+    {"format": "ganstudio.checkpoint", "format_version": 1, "created_with": "ganstudio 0.1.0",
+     "kind": "model" | "training", "arch": ..., "arch_kwargs": {...}, "config": {...}, "step": N, "metrics": {...},
+     "model": {name, family, task, description, ...}}
+
+Saving writes a temp file, fsyncs it and renames it over the target, so a crash or a full disk leaves the previous
+checkpoint intact. Loading says exactly what is wrong: missing file, not a safetensors file, a pickled ``.pth`` (use
+an importer), a newer format, missing/unexpected keys and shape mismatches.
+
+Nested training state (optimizer state dicts, RNG states, image pools) goes through :func:`flatten` /
+:func:`unflatten`: tensors into the file, the rest into JSON.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import torch
+
+from . import __version__
+from .errors import CheckpointError
+from .fsutil import atomic_path
+
+FORMAT = "ganstudio.checkpoint"
+FORMAT_VERSION = 1
+META_KEY = "ganstudio"
+
+
+@dataclass
+class Checkpoint:
+    tensors: Dict[str, torch.Tensor]
+    meta: Dict[str, Any] = field(default_factory=dict)
+    path: Optional[Path] = None
+
+    def state_dict(self, prefix: str = "") -> Dict[str, torch.Tensor]:
+        """Tensors under ``prefix.`` with the prefix stripped ('' returns all)."""
+        if not prefix:
+            return dict(self.tensors)
+        p = prefix + "."
+        return {k[len(p):]: v for k, v in self.tensors.items() if k.startswith(p)}
+
+    def prefixes(self) -> List[str]:
+        return sorted({k.split(".", 1)[0] for k in self.tensors if "." in k})
+
+
+def save_checkpoint(path, tensors: Mapping[str, torch.Tensor], meta: Optional[Dict[str, Any]] = None, *,
+                    dtype: Optional[torch.dtype] = None) -> Path:
+    """Write ``tensors`` (+ meta) atomically. ``dtype`` casts floating tensors (e.g. fp16 for shipped models)."""
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    full = {"format": FORMAT, "format_version": FORMAT_VERSION, "created_with": f"ganstudio {__version__}",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    full.update(meta or {})
+    out: Dict[str, torch.Tensor] = {}
+    for k, v in tensors.items():
+        if not isinstance(v, torch.Tensor):
+            raise TypeError(f"checkpoint entry {k!r} is not a tensor")
+        t = v.detach()
+        if dtype is not None and t.is_floating_point():
+            t = t.to(dtype)
+        out[k] = t.to("cpu").contiguous()
+    _dedupe_storage(out)
+    with atomic_path(path) as tmp:
+        save_file(out, str(tmp), metadata={META_KEY: json.dumps(full, default=_json_default)})
+    return path
+
+
+def _dedupe_storage(d: Dict[str, torch.Tensor]) -> None:
+    """safetensors refuses tensors sharing memory; clone the later ones."""
+    seen = set()
+    for k, v in d.items():
+        key = (v.untyped_storage().data_ptr(), v.storage_offset()) if v.numel() else None
+        if key in seen:
+            d[k] = v.clone()
+        elif key is not None:
+            seen.add(key)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, Path):
+        return str(o)
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    if hasattr(o, "item"):
+        return o.item()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def read_meta(path) -> Dict[str, Any]:
+    """The JSON metadata of a checkpoint without loading its tensors."""
+    path = _existing(path)
+    header = _read_header(path)
+    return _parse_meta(path, header.get("__metadata__") or {})
+
+
+def load_checkpoint(path, device: str = "cpu") -> Checkpoint:
+    from safetensors.torch import load_file
+
+    path = _existing(path)
+    header = _read_header(path)
+    meta = _parse_meta(path, header.get("__metadata__") or {})
+    try:
+        tensors = load_file(str(path), device=device)
+    except Exception as e:
+        raise CheckpointError(f"{path}: the file is damaged and cannot be read ({_short(e)}).") from None
+    return Checkpoint(tensors, meta, path)
+
+
+def _existing(path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"Model file not found: {path}")
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a model file")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"{path} is empty (0 bytes); the model file is damaged.")
+    return path
+
+
+def _read_header(path: Path) -> Dict[str, Any]:
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if head[:2] == b"PK" or head[:1] == b"\x80":
+            raise CheckpointError(f"{path} is a PyTorch pickle (.pth), not a GAN Studio model. "
+                                  "Use Import (or `ganstudio import`) to convert it safely.")
+        if len(head) < 8:
+            raise CheckpointError(f"{path} is not a safetensors file (too short).")
+        n = int.from_bytes(head, "little")
+        size = path.stat().st_size
+        if n <= 1 or n > min(size - 8, 100 * 2**20):
+            raise CheckpointError(f"{path} is not a safetensors model file (bad header).")
+        raw = fh.read(n)
+    try:
+        header = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise CheckpointError(f"{path} is not a safetensors model file (unreadable header).") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path} is not a safetensors model file (bad header).")
+    end = 0
+    for k, v in header.items():
+        if k != "__metadata__" and isinstance(v, dict):
+            end = max(end, int(v.get("data_offsets", [0, 0])[1]))
+    if 8 + n + end > size:
+        raise CheckpointError(f"{path} is truncated ({size} bytes, {8 + n + end} expected); "
+                              "the file was not completely written or copied.")
+    return header
+
+
+def _parse_meta(path: Path, md: Dict[str, str]) -> Dict[str, Any]:
+    raw = md.get(META_KEY)
+    if raw is None:
+        return {"format": "foreign", "format_version": 0, "foreign_metadata": dict(md)}
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError:
+        raise CheckpointError(f"{path}: the GAN Studio metadata is damaged.") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r}.")
+    ver = int(meta.get("format_version", 0))
+    if ver > FORMAT_VERSION:
+        raise CheckpointError(f"{path} was written by a newer GAN Studio ({meta.get('created_with', '?')}, format "
+                              f"{ver}); this version reads format {FORMAT_VERSION}. Please update GAN Studio.")
+    return meta
+
+
+def _short(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+
+
+# ------------------------------------------------------------------------------------------------------------
+# loading weights into modules with a precise report
+
+def diff_state(expected: Mapping[str, torch.Tensor], given: Mapping[str, torch.Tensor]) -> Tuple[List[str], List[str],
+                                                                                                List[str]]:
+    missing = sorted(set(expected) - set(given))
+    unexpected = sorted(set(given) - set(expected))
+    shapes = [f"{k}: model {tuple(expected[k].shape)} vs file {tuple(given[k].shape)}"
+              for k in sorted(set(expected) & set(given)) if tuple(expected[k].shape) != tuple(given[k].shape)]
+    return missing, unexpected, shapes
+
+
+def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], *, what: str = "model") -> None:
+    """``load_state_dict(strict=True)`` with a message that lists exactly what differs."""
+    expected = module.state_dict()
+    missing, unexpected, shapes = diff_state(expected, state)
+    if missing or unexpected or shapes:
+        raise CheckpointError(mismatch_message(what, missing, unexpected, shapes))
+    cast = {k: v.to(expected[k].dtype) if v.is_floating_point() else v for k, v in state.items()}
+    module.load_state_dict(cast, strict=True)
+
+
+def mismatch_message(what: str, missing: List[str], unexpected: List[str], shapes: List[str], limit: int = 6) -> str:
+    parts = [f"The weights do not match the {what}."]
+
+    def show(title: str, items: List[str]) -> None:
+        if items:
+            more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
+            parts.append(f"{title} ({len(items)}): {', '.join(items[:limit])}{more}")
+
+    show("Missing", missing)
+    show("Unexpected", unexpected)
+    show("Shape mismatch", shapes)
+    return " ".join(parts)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# nested state (optimizers, RNG, pools) <-> tensors + JSON
+
+def flatten(obj: Any, prefix: str, tensors: Dict[str, torch.Tensor]) -> Any:
+    """Replace every tensor inside ``obj`` (dicts, lists, tuples) by a reference, storing it in ``tensors``."""
+    if isinstance(obj, torch.Tensor):
+        tensors[prefix] = obj.detach().to("cpu")
+        return {"__tensor__": prefix}
+    if isinstance(obj, dict):
+        keys = list(obj.keys())
+        return {"__dict__": [[_key(k), flatten(obj[k], f"{prefix}.{i}", tensors)] for i, k in enumerate(keys)]}
+    if isinstance(obj, (list, tuple)):
+        items = [flatten(x, f"{prefix}.{i}", tensors) for i, x in enumerate(obj)]
+        return {"__tuple__": items} if isinstance(obj, tuple) else items
+    if isinstance(obj, (int, float, str, bool)) or obj is None:
+        return obj
+    if hasattr(obj, "tolist"):  # numpy arrays / scalars
+        return {"__array__": obj.tolist(), "dtype": str(getattr(obj, "dtype", ""))}
+    raise TypeError(f"cannot store {type(obj).__name__} at {prefix}")
+
+
+def _key(k: Any) -> Any:
+    if isinstance(k, (int, str)):
+        return k
+    raise TypeError(f"unsupported dict key type {type(k).__name__}")
+
+
+def unflatten(obj: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
+    if isinstance(obj, dict):
+        if "__tensor__" in obj:
+            return tensors[obj["__tensor__"]]
+        if "__dict__" in obj:
+            return {k: unflatten(v, tensors) for k, v in obj["__dict__"]}
+        if "__tuple__" in obj:
+            return tuple(unflatten(v, tensors) for v in obj["__tuple__"])
+        if "__array__" in obj:
+            import numpy as np
+
+            return np.array(obj["__array__"], dtype=obj.get("dtype") or None)
+        return {k: unflatten(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [unflatten(v, tensors) for v in obj]
+    return obj
+
+
+def module_tensors(modules: Mapping[str, torch.nn.Module]) -> Dict[str, torch.Tensor]:
+    """``{"G_A": net, ...}`` -> ``{"G_A.model.1.weight": ...}``."""
+    out: Dict[str, torch.Tensor] = {}
+    for name, m in modules.items():
+        for k, v in m.state_dict().items():
+            out[f"{name}.{k}"] = v
+    return out
+
+
+def keys_with_prefix(keys: Iterable[str], prefix: str) -> List[str]:
+    p = prefix + "."
+    return [k for k in keys if k.startswith(p)]

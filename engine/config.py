@@ -1,0 +1,106 @@
+"""Config is data: dataclasses with defaults and validation, JSON round trip, saved in every checkpoint.
+
+Every settings object of the engine derives from :class:`Config`. ``to_dict`` gives plain JSON types (never an
+argparse Namespace, which breaks ``weights_only`` loading); ``from_dict`` rejects unknown keys with a clear message
+and converts nested configs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from pathlib import Path
+from typing import Any, Dict, Type, TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T", bound="Config")
+
+
+@dataclasses.dataclass
+class Config:
+    def validate(self) -> None:
+        """Override to check values; raise :class:`ConfigError` with a user-facing message."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def to_dict(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v.to_dict() if isinstance(v, Config) else _plain(v)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls: Type[T], data: Dict[str, Any], *, strict: bool = True) -> T:
+        if not isinstance(data, dict):
+            raise ConfigError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
+        names = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(names))
+        if unknown and strict:
+            raise ConfigError(f"{cls.__name__}: unknown setting(s) {', '.join(unknown)}")
+        hints = typing.get_type_hints(cls)
+        kwargs = {}
+        for k, v in data.items():
+            if k not in names:
+                continue
+            t = hints.get(k)
+            if isinstance(t, type) and issubclass(t, Config) and isinstance(v, dict):
+                v = t.from_dict(v, strict=strict)
+            elif t in (tuple, typing.Tuple) or typing.get_origin(t) is tuple:
+                v = tuple(v)
+            kwargs[k] = v
+        try:
+            return cls(**kwargs)
+        except TypeError as e:
+            raise ConfigError(f"{cls.__name__}: {e}") from None
+
+    @classmethod
+    def from_json(cls: Type[T], text: str) -> T:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{cls.__name__}: not valid JSON ({e})") from None
+
+    def replace(self: T, **changes: Any) -> T:
+        return dataclasses.replace(self, **changes)
+
+    def save(self, path: Path) -> None:
+        from .fsutil import atomic_write_text
+
+        atomic_write_text(Path(path), self.to_json() + "\n")
+
+    @classmethod
+    def load(cls: Type[T], path: Path) -> T:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(f"Cannot read settings file {path}: {e.strerror or e}") from None
+        return cls.from_json(text)
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Path):
+        return str(v)
+    if isinstance(v, tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return v
+
+
+def check(cond: bool, message: str) -> None:
+    """``check(size % 4 == 0, "size must be a multiple of 4")`` raises :class:`ConfigError` when false."""
+    if not cond:
+        raise ConfigError(message)
+
+
+def check_choice(name: str, value: Any, choices) -> None:
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")

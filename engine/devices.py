@@ -1,0 +1,122 @@
+"""Device choice (cuda > mps > cpu), autocast dtype per device, friendly names, memory guard."""
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    device: torch.device
+    name: str
+    amp_dtype: Optional[torch.dtype]  # None: run in fp32
+    total_memory: int = 0  # bytes, 0 when unknown
+
+    @property
+    def type(self) -> str:
+        return self.device.type
+
+    def status_text(self) -> str:
+        if self.device.type == "cuda":
+            gib = self.total_memory / 2**30
+            return f"GPU: {self.name} ({gib:.0f} GiB, {dtype_name(self.amp_dtype)})"
+        if self.device.type == "mps":
+            return f"GPU: Apple {self.name} (MPS)"
+        return f"CPU: {self.name} ({torch.get_num_threads()} threads), no GPU found"
+
+
+def dtype_name(dt: Optional[torch.dtype]) -> str:
+    return {torch.bfloat16: "bf16", torch.float16: "fp16", None: "fp32"}.get(dt, str(dt))
+
+
+def pick_device(prefer: Optional[str] = None) -> torch.device:
+    """``prefer`` may be 'cuda', 'cuda:1', 'mps', 'cpu' or None/'auto' (cuda > mps > cpu).
+
+    ``GANSTUDIO_DEVICE`` in the environment overrides the automatic choice.
+    """
+    prefer = prefer or os.environ.get("GANSTUDIO_DEVICE") or "auto"
+    if prefer != "auto":
+        dev = torch.device(prefer)
+        if dev.type == "cuda" and not torch.cuda.is_available():
+            from .errors import ConfigError
+
+            raise ConfigError("CUDA was requested but no CUDA GPU is available.")
+        return dev
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def amp_dtype(device: torch.device) -> Optional[torch.dtype]:
+    """bf16 on CUDA GPUs that support it, fp16 on older CUDA and MPS, None (fp32) on CPU."""
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "mps":
+        return torch.float16
+    return None
+
+
+def describe(device: Optional[torch.device] = None) -> DeviceInfo:
+    device = device or pick_device()
+    if device.type == "cuda":
+        idx = device.index if device.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(idx)
+        return DeviceInfo(device, props.name, amp_dtype(device), props.total_memory)
+    if device.type == "mps":
+        return DeviceInfo(device, "Metal", amp_dtype(device))
+    return DeviceInfo(device, _cpu_name(), None)
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine() or "CPU"
+
+
+def autocast(device: torch.device, dtype: Optional[torch.dtype] = None, enabled: bool = True):
+    """An autocast context for ``device`` (a no-op in fp32 / on CPU without a dtype)."""
+    dtype = dtype if dtype is not None else amp_dtype(device)
+    if not enabled or dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def free_memory(device: torch.device) -> Optional[int]:
+    """Free bytes on a CUDA device, None where unknown."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        return int(free)
+    return None
+
+
+def peak_memory(device: torch.device) -> int:
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    return 0
+
+
+def empty_cache(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def setup_fast_math(device: torch.device) -> None:
+    """cudnn autotuning and TF32 matmuls; harmless on CPU."""
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True

@@ -1,0 +1,235 @@
+"""Image translation on any size: pad to the network's multiple (reflection), crop back, optional max side, tiles
+with overlap blending for images too big for memory, bf16/fp16 on CUDA, CPU fallback, and out-of-memory recovery
+(smaller tiles or a smaller batch, with a note, never a crash)."""
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import devices
+from .config import Config, check, check_choice
+from .errors import OutOfMemory, is_oom
+from .imageio import LoadedImage, resize_to
+from .models.networks import size_multiple
+
+MIN_SIDE = 16
+
+
+@dataclass
+class TranslateOptions(Config):
+    max_side: int = 0  # longest side processed; 0 = full resolution
+    tile: int = 0  # tile size in px; 0 = automatic (whole image unless it is too big for memory)
+    tile_overlap: int = 32
+    precision: str = "auto"  # auto | fp32 | fp16 | bf16
+    batch_size: int = 4
+    norm_mode: str = "eval"  # eval | train: batch norm statistics (pix2pix models trained with batch norm)
+
+    def validate(self) -> None:
+        check(self.max_side == 0 or self.max_side >= MIN_SIDE, f"max side must be 0 (full size) or >= {MIN_SIDE}")
+        check(self.tile == 0 or self.tile >= 64, "tile must be 0 (automatic) or >= 64 px")
+        check(0 <= self.tile_overlap <= 256 and (self.tile == 0 or self.tile_overlap < self.tile // 2),
+              "tile overlap must be 0..256 px and smaller than half a tile")
+        check_choice("precision", self.precision, ("auto", "fp32", "fp16", "bf16"))
+        check_choice("norm_mode", self.norm_mode, ("eval", "train"))
+        check(1 <= self.batch_size <= 256, "batch size must be between 1 and 256")
+
+
+@dataclass
+class Translated:
+    image: LoadedImage
+    notes: List[str] = field(default_factory=list)
+
+
+class Translator:
+    """Wraps a generator for inference. Thread-compatible: use one Translator per worker."""
+
+    def __init__(self, module: torch.nn.Module, device: Optional[torch.device] = None,
+                 options: Optional[TranslateOptions] = None):
+        self.options = options or TranslateOptions()
+        self.device = device or devices.pick_device()
+        self.multiple = size_multiple(module)
+        dtype = self._dtype()
+        net = module
+        if dtype != torch.float32 or next(module.parameters()).device != self.device:
+            net = copy.deepcopy(module)
+        net = net.to(self.device, dtype=dtype)
+        if self.device.type == "cuda":
+            net = net.to(memory_format=torch.channels_last)
+        net.eval()
+        if self.options.norm_mode == "train":
+            for m in net.modules():
+                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                    m.train()
+        self.net, self.dtype = net, dtype
+        self.auto_tile_pixels = 6_000_000 if self.device.type == "cpu" else 0
+
+    def _dtype(self) -> torch.dtype:
+        p = self.options.precision
+        if p == "fp32" or self.device.type == "cpu":
+            return torch.float32
+        if p == "fp16":
+            return torch.float16
+        if p == "bf16":
+            return torch.bfloat16
+        return devices.amp_dtype(self.device) or torch.float32
+
+    # --- tensors -----------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """NCHW in [-1, 1] (any H, W) -> same size output, float32 on the device."""
+        h, w = x.shape[-2:]
+        m = self.multiple
+        th, tw = max(MIN_SIDE, math.ceil(h / m) * m), max(MIN_SIDE, math.ceil(w / m) * m)
+        th, tw = math.ceil(th / m) * m, math.ceil(tw / m) * m
+        x = x.to(self.device, self.dtype, non_blocking=True)
+        if (th, tw) != (h, w):
+            x = pad_to(x, th, tw)
+        if self.device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = self.net(x)
+        return y[..., :h, :w].float()
+
+    def forward_tiled(self, x: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
+        """Run overlapping tiles and blend them with linear ramps (seams fade across ``overlap`` px)."""
+        n, _, h, w = x.shape
+        if h <= tile and w <= tile:
+            return self.forward(x)
+        step = max(1, tile - overlap)
+        out = torch.zeros(n, 3, h, w, device=self.device)
+        weight = torch.zeros(1, 1, h, w, device=self.device)
+        ys = _starts(h, tile, step)
+        xs = _starts(w, tile, step)
+        for y0 in ys:
+            for x0 in xs:
+                th, tw = min(tile, h - y0), min(tile, w - x0)
+                y = self.forward(x[:, :, y0:y0 + th, x0:x0 + tw])
+                r = _ramp(th, tw, overlap, y0 > 0, y0 + th < h, x0 > 0, x0 + tw < w, self.device)
+                out[:, :, y0:y0 + th, x0:x0 + tw] += y * r
+                weight[:, :, y0:y0 + th, x0:x0 + tw] += r
+        return out / weight.clamp_min(1e-6)
+
+    def run(self, x: torch.Tensor, notes: Optional[List[str]] = None) -> torch.Tensor:
+        """Whole image if it fits, else tiles; on out-of-memory retry with smaller tiles."""
+        notes = notes if notes is not None else []
+        h, w = x.shape[-2:]
+        tile = self.options.tile
+        if tile == 0 and self.auto_tile_pixels and h * w > self.auto_tile_pixels:
+            tile = 1024
+            notes.append(f"large image ({w}x{h}): translated in {tile} px tiles")
+        while True:
+            try:
+                if tile:
+                    return self.forward_tiled(x, tile, max(self.options.tile_overlap, tile // 16))
+                return self.forward(x)
+            except Exception as e:  # noqa: BLE001 - only OOM is handled here
+                if not is_oom(e):
+                    raise
+                devices.empty_cache(self.device)
+                new = 1024 if tile == 0 else tile // 2
+                new = min(new, max(h, w) // 2 or 64)
+                if new < 128:
+                    raise OutOfMemory("Out of GPU memory even with 128 px tiles. Close other GPU programs or use "
+                                      "a smaller max side.") from None
+                notes.append(f"out of GPU memory: retried in {new} px tiles")
+                tile = new
+
+    # --- images ------------------------------------------------------------------------------------------
+    def prepare(self, img: LoadedImage) -> Tuple[torch.Tensor, Tuple[int, int]]:
+        rgb = img.float_rgb()
+        h, w = rgb.shape[:2]
+        ms = self.options.max_side
+        if ms and max(h, w) > ms:
+            s = ms / max(h, w)
+            rgb = resize_to(rgb, (max(1, round(w * s)), max(1, round(h * s))))
+        t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None] * 2 - 1
+        return t, (rgb.shape[1], rgb.shape[0])
+
+    def finish(self, y: torch.Tensor, img: LoadedImage, size: Tuple[int, int]) -> LoadedImage:
+        arr = ((y.clamp(-1, 1) + 1) * 0.5).permute(1, 2, 0).cpu().numpy()
+        alpha = img.alpha
+        if alpha is not None and (alpha.shape[1], alpha.shape[0]) != size:
+            alpha = resize_to(alpha, size)
+        if img.bit_depth == 16:
+            rgb = np.round(arr * 65535).astype(np.uint16)
+        else:
+            rgb = np.round(arr * 255).astype(np.uint8)
+        return LoadedImage(np.ascontiguousarray(rgb), alpha, img.path, img.source_mode, img.fmt)
+
+    def translate(self, img: LoadedImage) -> Translated:
+        notes: List[str] = []
+        x, size = self.prepare(img)
+        y = self.run(x, notes)
+        return Translated(self.finish(y[0], img, size), notes)
+
+    def translate_many(self, imgs: Sequence[LoadedImage]) -> List[Translated]:
+        """Batch images that share a size (after ``max_side``); fall back to one at a time on OOM."""
+        prepared = [self.prepare(i) for i in imgs]
+        results: List[Optional[Translated]] = [None] * len(imgs)
+        groups: dict = {}
+        for i, (t, size) in enumerate(prepared):
+            groups.setdefault(size, []).append(i)
+        bs = self.options.batch_size
+        for size, idx in groups.items():
+            w, h = size
+            if len(idx) == 1 or (self.auto_tile_pixels and w * h > self.auto_tile_pixels // 2):
+                for i in idx:
+                    notes: List[str] = []
+                    y = self.run(prepared[i][0], notes)
+                    results[i] = Translated(self.finish(y[0], imgs[i], size), notes)
+                continue
+            for k in range(0, len(idx), bs):
+                chunk = idx[k:k + bs]
+                x = torch.cat([prepared[i][0] for i in chunk])
+                notes = []
+                try:
+                    y = self.forward(x)
+                except Exception as e:  # noqa: BLE001
+                    if not is_oom(e):
+                        raise
+                    devices.empty_cache(self.device)
+                    notes.append("out of GPU memory in a batch: translated one image at a time")
+                    y = torch.cat([self.run(prepared[i][0], notes) for i in chunk])
+                for j, i in enumerate(chunk):
+                    results[i] = Translated(self.finish(y[j], imgs[i], size), list(notes))
+        return [r for r in results if r is not None]
+
+
+def pad_to(x: torch.Tensor, th: int, tw: int) -> torch.Tensor:
+    """Pad bottom/right to (th, tw): reflection where the image is big enough, else replication."""
+    h, w = x.shape[-2:]
+    ph, pw = th - h, tw - w
+    if ph == 0 and pw == 0:
+        return x
+    if ph < h and pw < w:
+        return F.pad(x, (0, pw, 0, ph), mode="reflect")
+    return F.pad(x, (0, pw, 0, ph), mode="replicate")
+
+
+def _starts(n: int, tile: int, step: int) -> List[int]:
+    if n <= tile:
+        return [0]
+    starts = list(range(0, n - tile, step))
+    starts.append(n - tile)
+    return sorted(set(starts))
+
+
+def _ramp(h: int, w: int, ov: int, top: bool, bottom: bool, left: bool, right: bool,
+          device: torch.device) -> torch.Tensor:
+    def axis(n: int, lo: bool, hi: bool) -> torch.Tensor:
+        r = torch.ones(n, device=device)
+        k = min(ov, n // 2)
+        if k > 0:
+            ramp = (torch.arange(k, device=device, dtype=torch.float32) + 1) / (k + 1)
+            if lo:
+                r[:k] = ramp
+            if hi:
+                r[n - k:] = ramp.flip(0)
+        return r
+
+    return (axis(h, top, bottom)[:, None] * axis(w, left, right)[None, :])[None, None]

@@ -1,0 +1,339 @@
+"""JobManager: run tasks off the GUI thread with progress, partial results, pause, cancel and errors as data.
+
+A task is a plain function ``task(config, ctx) -> result`` that calls ``ctx.progress(done, total, msg)``,
+``ctx.partial(obj)`` and ``ctx.check_cancel()`` at safe points. The same task runs from the GUI (through
+``app/bridge.py``), the CLI (:func:`run_inline`) and tests.
+
+Jobs run in *lanes*: the ``gpu`` lane has one worker, so at most one GPU-heavy job runs at a time and the others
+wait, visibly queued; the ``io`` lane runs light work (folder scans, thumbnails) beside it. Submitting with
+``replace=True`` makes a newer request of the same ``kind`` supersede older ones: queued ones are dropped without
+running, a running one is asked to stop and its result is dropped (the stamp idea of StyleGAN3's AsyncRenderer).
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Callable, Deque, Dict, List, Optional
+
+from .errors import Cancelled, ErrorInfo, describe_exception
+
+Task = Callable[[Any, "JobContext"], Any]
+Listener = Callable[[str, "Job", Any], None]
+
+
+class JobState(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    DROPPED = "dropped"  # superseded by a newer request of the same kind; result discarded
+
+    @property
+    def done(self) -> bool:
+        return self in (JobState.FINISHED, JobState.FAILED, JobState.CANCELLED, JobState.DROPPED)
+
+
+@dataclass
+class Progress:
+    done: float = 0
+    total: float = 0
+    message: str = ""
+
+    @property
+    def fraction(self) -> Optional[float]:
+        return (self.done / self.total) if self.total else None
+
+
+@dataclass(eq=False)
+class Job:
+    id: int
+    name: str
+    kind: str
+    lane: str
+    task: Task
+    config: Any
+    state: JobState = JobState.QUEUED
+    progress: Progress = field(default_factory=Progress)
+    result: Any = None
+    error: Optional[ErrorInfo] = None
+    last_partial: Any = None
+    created: float = field(default_factory=time.monotonic)
+    started: Optional[float] = None
+    ended: Optional[float] = None
+    log: List[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._cancel = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._done = threading.Event()
+        self._stale = False
+        self._manager: Optional["JobManager"] = None
+
+    # --- control, safe from any thread -------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Ask the job to stop. A queued job never starts; a running one stops at its next ``check_cancel``."""
+        self._cancel.set()
+        self._resume.set()
+        if self._manager is not None:
+            self._manager._cancel_queued(self)
+
+    def pause(self) -> None:
+        if self.state == JobState.RUNNING:
+            self._resume.clear()
+            self._set_state(JobState.PAUSED, "paused")
+
+    def resume(self) -> None:
+        if self.state == JobState.PAUSED:
+            self._resume.set()
+            self._set_state(JobState.RUNNING, "resumed")
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def stale(self) -> bool:
+        return self._stale
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until the job has ended; True if it did within ``timeout``."""
+        return self._done.wait(timeout)
+
+    @property
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.ended or time.monotonic()) - self.started
+
+    def _set_state(self, state: JobState, event: str, payload: Any = None) -> None:
+        self.state = state
+        if self._manager is not None:
+            self._manager._emit(event, self, payload)
+
+
+class JobContext:
+    """What a task sees: report progress and partial results, honour cancel and pause."""
+
+    def __init__(self, job: Job, emit: Callable[[str, Job, Any], None], min_interval: float = 0.05):
+        self._job = job
+        self._emit = emit
+        self._min_interval = min_interval
+        self._last_progress = 0.0
+
+    @property
+    def job(self) -> Job:
+        return self._job
+
+    def progress(self, done: float, total: float = 0, message: str = "") -> None:
+        p = self._job.progress
+        p.done, p.total = done, total
+        if message:
+            p.message = message
+        now = time.monotonic()
+        final = total and done >= total
+        if final or now - self._last_progress >= self._min_interval:
+            self._last_progress = now
+            self._emit("progress", self._job, Progress(done, total, p.message))
+
+    def partial(self, obj: Any) -> None:
+        self._job.last_partial = obj
+        self._emit("partial", self._job, obj)
+
+    def log(self, message: str) -> None:
+        self._job.log.append(message)
+        self._emit("log", self._job, message)
+
+    def check_cancel(self) -> None:
+        """Raise :class:`Cancelled` if cancel was requested; block here while the job is paused."""
+        if not self._job._resume.is_set():
+            self._job._resume.wait()
+        if self._job._cancel.is_set():
+            raise Cancelled()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._job._cancel.is_set()
+
+    def sub(self, start: float, stop: float) -> "SubProgress":
+        """A view that maps progress 0..1 of a sub-step onto ``start..stop`` of this job (StyleGAN3's sub-ranges)."""
+        return SubProgress(self, start, stop)
+
+
+class SubProgress:
+    def __init__(self, ctx: JobContext, start: float, stop: float):
+        self._ctx, self._start, self._stop = ctx, start, stop
+
+    def progress(self, done: float, total: float = 0, message: str = "") -> None:
+        frac = (done / total) if total else 0.0
+        self._ctx.progress(self._start + (self._stop - self._start) * frac, 1.0, message)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ctx, name)
+
+
+class JobManager:
+    """Runs jobs in lanes of worker threads. Listeners get ``(event, job, payload)`` on the worker thread."""
+
+    DEFAULT_LANES = {"gpu": 1, "io": 2}
+
+    def __init__(self, lanes: Optional[Dict[str, int]] = None, listener: Optional[Listener] = None):
+        self._lanes = dict(lanes or self.DEFAULT_LANES)
+        self._queues: Dict[str, Deque[Job]] = {name: deque() for name in self._lanes}
+        self._cv = threading.Condition()
+        self._jobs: List[Job] = []
+        self._ids = itertools.count(1)
+        self._listeners: List[Listener] = [listener] if listener else []
+        self._closed = False
+        self._threads: List[threading.Thread] = []
+        for name, n in self._lanes.items():
+            for i in range(n):
+                t = threading.Thread(target=self._worker, args=(name,), name=f"ganstudio-{name}-{i}", daemon=True)
+                t.start()
+                self._threads.append(t)
+
+    # --- public ------------------------------------------------------------------------------------------
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    def submit(self, task: Task, config: Any = None, *, name: str = "", kind: str = "", lane: str = "gpu",
+               replace: bool = False) -> Job:
+        if lane not in self._queues:
+            raise ValueError(f"unknown lane {lane!r}")
+        job = Job(next(self._ids), name or getattr(task, "__name__", "job"), kind or getattr(task, "__name__", ""),
+                  lane, task, config)
+        job._manager = self
+        superseded: List[Job] = []
+        with self._cv:
+            if self._closed:
+                raise RuntimeError("JobManager is shut down")
+            if replace:
+                superseded = [j for j in self._jobs if j.kind == job.kind and not j.state.done]
+            self._jobs.append(job)
+            self._queues[lane].append(job)
+            self._cv.notify_all()
+        for old in superseded:
+            old._stale = True
+            old.cancel()
+        self._emit("queued", job, None)
+        return job
+
+    def jobs(self, *, active_only: bool = False) -> List[Job]:
+        with self._cv:
+            return [j for j in self._jobs if not (active_only and j.state.done)]
+
+    def queued(self, lane: Optional[str] = None) -> List[Job]:
+        with self._cv:
+            lanes = [lane] if lane else list(self._queues)
+            return [j for ln in lanes for j in self._queues[ln]]
+
+    def running(self) -> List[Job]:
+        return [j for j in self.jobs() if j.state in (JobState.RUNNING, JobState.PAUSED)]
+
+    def cancel_all(self) -> None:
+        for j in self.jobs(active_only=True):
+            j.cancel()
+
+    def wait_all(self, timeout: Optional[float] = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for j in self.jobs():
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not j.wait(left):
+                return False
+        return True
+
+    def forget_finished(self) -> None:
+        with self._cv:
+            self._jobs = [j for j in self._jobs if not j.state.done]
+
+    def shutdown(self, cancel: bool = True, timeout: float = 10.0) -> None:
+        if cancel:
+            self.cancel_all()
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        for t in self._threads:
+            t.join(timeout)
+
+    # --- internals ---------------------------------------------------------------------------------------
+    def _emit(self, event: str, job: Job, payload: Any) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(event, job, payload)
+            except Exception:  # a broken listener must not kill a worker
+                import logging
+
+                logging.getLogger(__name__).exception("job listener failed")
+
+    def _cancel_queued(self, job: Job) -> None:
+        with self._cv:
+            q = self._queues.get(job.lane)
+            if q is None or job not in q:
+                return
+            q.remove(job)
+        self._finish(job, JobState.DROPPED if job._stale else JobState.CANCELLED)
+
+    def _worker(self, lane: str) -> None:
+        q = self._queues[lane]
+        while True:
+            with self._cv:
+                while not q and not self._closed:
+                    self._cv.wait()
+                if self._closed and not q:
+                    return
+                job = q.popleft()
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        if job._cancel.is_set():
+            self._finish(job, JobState.DROPPED if job._stale else JobState.CANCELLED)
+            return
+        job.started = time.monotonic()
+        job._set_state(JobState.RUNNING, "started")
+        ctx = JobContext(job, self._emit)
+        try:
+            result = job.task(job.config, ctx)
+        except Cancelled:
+            self._finish(job, JobState.DROPPED if job._stale else JobState.CANCELLED)
+        except BaseException as exc:  # errors become data
+            if job._stale:
+                self._finish(job, JobState.DROPPED)
+            else:
+                job.error = describe_exception(exc)
+                self._finish(job, JobState.FAILED, job.error)
+        else:
+            if job._stale:
+                self._finish(job, JobState.DROPPED)
+            else:
+                job.result = result
+                self._finish(job, JobState.FINISHED, result)
+
+    def _finish(self, job: Job, state: JobState, payload: Any = None) -> None:
+        if job._done.is_set():
+            return
+        job.ended = time.monotonic()
+        job.state = state
+        job._done.set()
+        self._emit(state.value, job, payload)
+
+
+def run_inline(task: Task, config: Any = None, *, on_event: Optional[Listener] = None, name: str = "") -> Any:
+    """Run a task synchronously in this thread (CLI, tests). Raises the task's exception unchanged."""
+    job = Job(0, name or getattr(task, "__name__", "job"), "", "inline", task, config)
+    job.state = JobState.RUNNING
+    job.started = time.monotonic()
+
+    def emit(event: str, j: Job, payload: Any) -> None:
+        if on_event:
+            on_event(event, j, payload)
+
+    ctx = JobContext(job, emit, min_interval=0.0)
+    result = task(config, ctx)
+    job.state = JobState.FINISHED
+    return result

@@ -1,0 +1,191 @@
+"""The translation task: files/folders in, translated images out (or kept in memory for the GUI).
+
+``translate_task(cfg, ctx)`` is used by the Translate page (through the job system), the CLI and tests. It streams:
+one ``ctx.partial`` per image (the result, where it was saved, or why it was skipped), progress, and cancel between
+images. Bad files are skipped with their reason; the rest are translated.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import devices
+from .config import Config, check, check_choice
+from .errors import ImageLoadError
+from .imageio import LoadedImage, load_image, output_name, save_image, scan_inputs
+from .inference import TranslateOptions, Translator
+from .jobs import JobContext
+from .library import ModelLibrary
+
+
+@dataclass
+class TranslateConfig(Config):
+    model: str = ""  # id, name, file or run folder; "" = the default model
+    inputs: Tuple[str, ...] = ()
+    out_dir: str = ""  # "" = keep results in memory (GUI)
+    suffix: str = ""  # appended to output file names, e.g. "_vintage"
+    ext: str = ""  # ".png", ".jpg" ...; "" = keep the input's format
+    direction: str = "AtoB"
+    device: str = "auto"
+    keep_images: bool = False  # include the translated pixels in partial results (GUI)
+    options: TranslateOptions = field(default_factory=TranslateOptions)
+
+    def validate(self) -> None:
+        check_choice("direction", self.direction, ("AtoB", "BtoA"))
+        check(not self.ext or self.ext.startswith("."), "ext must start with a dot, like .png")
+
+
+@dataclass
+class ItemResult:
+    index: int
+    source: Path
+    output: Optional[Path] = None
+    image: Optional[LoadedImage] = None
+    error: str = ""
+    notes: List[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class TranslateSummary:
+    model: str
+    device: str
+    translated: List[ItemResult] = field(default_factory=list)
+    skipped: List[Tuple[Path, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    def message(self) -> str:
+        n = len(self.translated)
+        msg = f"Translated {n} image{'s' if n != 1 else ''} with {self.model} in {self.seconds:.1f} s"
+        if self.skipped:
+            msg += f"; skipped {len(self.skipped)}"
+        return msg
+
+
+def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[ModelLibrary] = None) -> TranslateSummary:
+    t0 = time.perf_counter()
+    library = library or ModelLibrary()
+    ctx.progress(0, 0, "Finding images")
+    scan = scan_inputs(cfg.inputs)
+    ctx.progress(0, 0, "Loading model")
+    info = library.resolve(cfg.model or None, direction=cfg.direction)
+    device = devices.pick_device(None if cfg.device == "auto" else cfg.device)
+    loaded = library.load(info, device)
+    translator = Translator(loaded.module, device, cfg.options)
+    summary = TranslateSummary(model=info.name, device=devices.describe(device).status_text())
+    for path, reason in scan.skipped:
+        summary.skipped.append((path, reason))
+        ctx.partial(ItemResult(-1, path, error=reason))
+    files = scan.files
+    inputs = {str(p) for p in files}
+    out_dir = Path(cfg.out_dir) if cfg.out_dir else None
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    total = len(files)
+    ctx.progress(0, total, f"Translating {total} image{'s' if total != 1 else ''}")
+    bs = max(1, cfg.options.batch_size if device.type != "cpu" else 1)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ganstudio-decode") as pool:
+        batches = [list(range(i, min(i + bs, total))) for i in range(0, total, bs)]
+        pending = pool.submit(_load_batch, files, batches[0]) if batches else None
+        for b, idx in enumerate(batches):
+            ctx.check_cancel()
+            loaded_imgs = pending.result()
+            pending = pool.submit(_load_batch, files, batches[b + 1]) if b + 1 < len(batches) else None
+            good = [(i, im) for i, im in zip(idx, loaded_imgs) if isinstance(im, LoadedImage)]
+            for i, im in zip(idx, loaded_imgs):
+                if not isinstance(im, LoadedImage):
+                    summary.skipped.append((files[i], str(im)))
+                    ctx.partial(ItemResult(i, files[i], error=str(im)))
+            if good:
+                ts = time.perf_counter()
+                outs = translator.translate_many([im for _, im in good])
+                dt = (time.perf_counter() - ts) / len(good)
+                for (i, im), res in zip(good, outs):
+                    item = ItemResult(i, files[i], notes=res.notes, seconds=dt)
+                    if out_dir is not None:
+                        name = output_name(files[i], cfg.suffix, cfg.ext or None, res.image.alpha is not None)
+                        item.output = save_image(out_dir / name, res.image.rgb, res.image.alpha, protect=inputs)
+                    if cfg.keep_images:
+                        item.image = res.image
+                    summary.translated.append(item)
+                    ctx.partial(item)
+            ctx.progress(idx[-1] + 1, total, f"{idx[-1] + 1} / {total}")
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _load_batch(files: List[Path], idx: List[int]) -> List[Any]:
+    out: List[Any] = []
+    for i in idx:
+        try:
+            out.append(load_image(files[i]))
+        except ImageLoadError as e:
+            out.append(e.reason)
+    return out
+
+
+def translate_images_task(cfg: Dict[str, Any], ctx: JobContext) -> List[ItemResult]:
+    """GUI helper: translate already-loaded images (``cfg = {"library", "model", "images", "options", "device"}``)."""
+    library: ModelLibrary = cfg["library"]
+    info = library.resolve(cfg.get("model") or None)
+    device = devices.pick_device(cfg.get("device"))
+    translator = Translator(library.load(info, device).module, device, cfg.get("options"))
+    out = []
+    images = cfg["images"]
+    for i, img in enumerate(images):
+        ctx.check_cancel()
+        res = translator.translate(img)
+        item = ItemResult(i, img.path or Path(f"image{i}"), image=res.image, notes=res.notes)
+        out.append(item)
+        ctx.partial(item)
+        ctx.progress(i + 1, len(images))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------
+# light tasks for the GUI's io lane
+
+def scan_task(inputs, ctx: JobContext):
+    """Expand dropped files/folders/globs (``inputs``: a sequence of paths) into a :class:`ScanResult`."""
+    ctx.progress(0, 0, "Scanning")
+    return scan_inputs(list(inputs))
+
+
+def thumbnails_task(paths, ctx: JobContext, max_side: int = 160):
+    """Decode each file and report ``{"path", "thumb", "size", "mode", "error"}`` as a partial result."""
+    from .imageio import thumbnail
+
+    paths = list(paths)
+    for i, p in enumerate(paths):
+        ctx.check_cancel()
+        try:
+            img = load_image(p)
+            ctx.partial({"path": Path(p), "thumb": thumbnail(img, max_side), "size": img.size,
+                         "mode": f"{img.source_mode}, {img.bit_depth}-bit", "error": ""})
+        except ImageLoadError as e:
+            ctx.partial({"path": Path(p), "thumb": None, "size": None, "mode": "", "error": e.reason})
+        ctx.progress(i + 1, len(paths), "Reading images")
+    return len(paths)
+
+
+def load_task(path, ctx: JobContext) -> LoadedImage:
+    return load_image(path)
+
+
+def save_results_task(items, ctx: JobContext):
+    """Save already translated images: ``items`` = [(source_path, LoadedImage, dest_path)], never over an input."""
+    items = list(items)
+    protect = {str(src) for src, _, _ in items}
+    written = []
+    for i, (src, img, dest) in enumerate(items):
+        ctx.check_cancel()
+        written.append(save_image(dest, img.rgb, img.alpha, protect=protect))
+        ctx.progress(i + 1, len(items), "Saving")
+    return written
