@@ -29,6 +29,8 @@ class TranslateOptions(Config):
     precision: str = "auto"  # auto | fp32 | fp16 | bf16
     batch_size: int = 4
     norm_mode: str = "eval"  # eval | train: batch norm statistics (pix2pix models trained with batch norm)
+    channels_last: bool = True  # NHWC memory layout (faster convolutions on CUDA and with oneDNN on CPU)
+    cpu_bf16: bool = True  # "auto" precision on a CPU with native bf16 instructions runs in bf16
 
     def validate(self) -> None:
         check(self.max_side == 0 or self.max_side >= MIN_SIDE, f"max side must be 0 (full size) or >= {MIN_SIDE}")
@@ -55,11 +57,10 @@ class Translator:
         self.device = device or devices.pick_device()
         self.multiple = size_multiple(module)
         dtype = self._dtype()
-        net = module
-        if dtype != torch.float32 or next(module.parameters()).device != self.device:
-            net = copy.deepcopy(module)
+        net = copy.deepcopy(module)  # never change the caller's (possibly cached, shared) module
         net = net.to(self.device, dtype=dtype)
-        if self.device.type == "cuda":
+        self.channels_last = self.device.type == "cuda" or self.options.channels_last
+        if self.channels_last:
             net = net.to(memory_format=torch.channels_last)
         net.eval()
         if self.options.norm_mode == "train":
@@ -71,7 +72,11 @@ class Translator:
 
     def _dtype(self) -> torch.dtype:
         p = self.options.precision
-        if p == "fp32" or self.device.type == "cpu":
+        if self.device.type == "cpu":
+            if p == "bf16" or (p == "auto" and self.options.cpu_bf16 and devices.cpu_has_fast_bf16()):
+                return torch.bfloat16
+            return torch.float32
+        if p == "fp32":
             return torch.float32
         if p == "fp16":
             return torch.float16
@@ -90,7 +95,7 @@ class Translator:
         x = x.to(self.device, self.dtype, non_blocking=True)
         if (th, tw) != (h, w):
             x = pad_to(x, th, tw)
-        if self.device.type == "cuda":
+        if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         y = self.net(x)
         return y[..., :h, :w].float()
