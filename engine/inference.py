@@ -101,10 +101,19 @@ class Translator:
         return y[..., :h, :w].float()
 
     def forward_tiled(self, x: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
-        """Run overlapping tiles and blend them with linear ramps (seams fade across ``overlap`` px)."""
+        """Run overlapping tiles and blend them with linear ramps (seams fade across ``overlap`` px).
+
+        Instance-norm networks normalise each tile by its own statistics, which shifts tones from tile to tile; so
+        the statistics of every InstanceNorm layer are first measured on a downscaled pass over the whole image and
+        then frozen while the tiles run."""
         n, _, h, w = x.shape
         if h <= tile and w <= tile:
             return self.forward(x)
+        with frozen_instance_norm(self, x, max_side=max(tile, 512)):
+            return self._tiles(x, tile, overlap)
+
+    def _tiles(self, x: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
+        n, _, h, w = x.shape
         step = max(1, tile - overlap)
         out = torch.zeros(n, 3, h, w, device=self.device)
         weight = torch.zeros(1, 1, h, w, device=self.device)
@@ -203,6 +212,59 @@ class Translator:
                 for j, i in enumerate(chunk):
                     results[i] = Translated(self.finish(y[j], imgs[i], size), list(notes))
         return [r for r in results if r is not None]
+
+
+class frozen_instance_norm:
+    """Context manager: measure each InstanceNorm's input mean/var on a downscaled copy of ``x``, then make those
+    layers normalise with the measured statistics (for consistent tiles)."""
+
+    def __init__(self, tr: "Translator", x: torch.Tensor, max_side: int = 512):
+        self.tr, self.x, self.max_side = tr, x, max_side
+        self.layers = [m for m in tr.net.modules() if isinstance(m, torch.nn.InstanceNorm2d)]
+        self.stats: dict = {}
+
+    def __enter__(self) -> "frozen_instance_norm":
+        if not self.layers:
+            return self
+        h, w = self.x.shape[-2:]
+        s = min(1.0, self.max_side / max(h, w))
+        small = F.interpolate(self.x, size=(max(MIN_SIDE, round(h * s)), max(MIN_SIDE, round(w * s))),
+                              mode="area") if s < 1 else self.x
+        for m in self.layers:
+            m.forward = self._recorder(m)
+        try:
+            self.tr.forward(small)
+        finally:
+            for m in self.layers:
+                del m.forward
+        for m in self.layers:
+            m.forward = self._frozen(m)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for m in self.layers:
+            if "forward" in m.__dict__:
+                del m.forward
+
+    def _recorder(self, m):
+        orig = type(m).forward.__get__(m)
+
+        def fwd(inp: torch.Tensor) -> torch.Tensor:
+            f = inp.float()
+            self.stats[m] = (f.mean(dim=(2, 3), keepdim=True), f.var(dim=(2, 3), unbiased=False, keepdim=True))
+            return orig(inp)
+
+        return fwd
+
+    def _frozen(self, m):
+        def fwd(inp: torch.Tensor) -> torch.Tensor:
+            mean, var = self.stats[m]
+            y = (inp.float() - mean) / torch.sqrt(var + m.eps)
+            if m.affine:
+                y = y * m.weight.float().view(1, -1, 1, 1) + m.bias.float().view(1, -1, 1, 1)
+            return y.to(inp.dtype)
+
+        return fwd
 
 
 def pad_to(x: torch.Tensor, th: int, tw: int) -> torch.Tensor:
