@@ -42,6 +42,10 @@ def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
     assert page.box_a.count_label.text() == "5 images"
     assert page.box_b.count_label.text() == "5 images, 1 other file skipped"
     assert page.start_btn.isEnabled()
+    assert page.accept_paths([str(b), str(a)])  # two folders dropped at once fill A, then B
+    qtbot.waitUntil(lambda: page.box_a.path == str(b) and page.box_a.count == 5, timeout=20000)
+    page.accept_paths([str(a), str(b)])
+    qtbot.waitUntil(lambda: page.box_a.path == str(a) and page.box_b.count == 5, timeout=20000)
     page.settings.select_preset("tiny")
     page.settings.steps.setValue(60)
     page.settings.name.setText("faces2art")

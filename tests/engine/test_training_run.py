@@ -202,3 +202,16 @@ def test_fine_tune_from_a_run_and_mismatched_init_models(folders, tmp_path, _iso
                                     arch="basic", arch_kwargs={}))
     with pytest.raises(CheckpointError, match="is a generate model, not an image-to-image generator"):
         run_inline(core.train_task, tiny_config(a, b, tmp_path / "bad2", init_from="latent-toy"))
+
+
+def test_fine_tune_from_the_bundled_model_adopts_its_architecture(folders, tmp_path):
+    from engine.training.cyclegan import adopt_init_architecture
+
+    a, b = folders
+    cfg = adopt_init_architecture(tiny_config(a, b, tmp_path / "ft", steps=1, init_from="vintagify",
+                                              sample_every=0, image_size=32))
+    assert (cfg.generator, cfg.ngf, cfg.norm) == ("resnet_9blocks", 64, "instance_affine")
+    run_inline(core.train_task, cfg)
+    log = RunFolder(tmp_path / "ft").log_path.read_text()
+    assert "the A->B generator starts from 'Vintage photo'" in log
+    assert "has no B->A partner; the B->A generator starts from random weights" in log

@@ -1,0 +1,176 @@
+"""Ship the face-photo <-> anime-portrait CycleGAN trained with GAN Studio's own trainer.
+
+    python scripts/make_bundled_face2anime.py --run runs/face2anime [--shared ../shared]
+
+Reads the run's latest checkpoint, writes both generators in fp16 to resources/models/face2anime/
+(``G_A2B.safetensors`` id ``face2anime``, ``G_B2A.safetensors`` id ``anime2face``), measures the cycle-reconstruction
+error on the whole face2genshin test split (numbers only), renders the model-card picture and writes MODEL_CARD.md.
+
+The picture never contains a photo of a real person from the data set: the face -> anime row starts from
+``resources/samples/astronaut.png`` (NASA, public domain); the anime -> face rows start from three testB portraits
+(game art, unlicensed data, shown small as model-card illustration) and the card says so.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.checkpoint import load_checkpoint, load_into  # noqa: E402
+from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
+from engine.library import model_meta, save_model  # noqa: E402
+from engine.models.networks import count_params  # noqa: E402
+from engine.registry import get_model  # noqa: E402
+from engine.training.data import prepare_image, crop_flip  # noqa: E402
+
+OUT = ROOT / "resources" / "models" / "face2anime"
+HARDWARE = "2-core shared CPU (AMD EPYC, no GPU), 1 torch thread, nice 19, 128 px"
+
+
+def build(cfg, ckpt, name):
+    net = get_model(cfg["generator"], ngf=cfg["ngf"], norm=cfg["norm"], use_dropout=cfg["use_dropout"])
+    load_into(net, ckpt.state_dict(f"net.{name}"), what=f"{name} of the run")
+    return net.eval()
+
+
+def to_t(rgb: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(rgb.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
+
+
+def to_u8(t: torch.Tensor) -> np.ndarray:
+    return ((t[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+
+
+def test_image(path: Path, size: int) -> np.ndarray:
+    rgb = load_image(path).to_uint8().rgb
+    return crop_flip([prepare_image(rgb, "resize", size, size)], size, None)[0]
+
+
+@torch.no_grad()
+def cycle_error(G, F, folder: Path, size: int) -> dict:
+    errs = []
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".png"))
+    for p in files:
+        x = to_t(test_image(p, size))
+        errs.append(float((F(G(x)) - x).abs().mean()))
+    return {"images": len(errs), "cycle_l1": round(float(np.mean(errs)), 4)}
+
+
+@torch.no_grad()
+def picture(G_A, G_B, test_b: Path, size: int) -> np.ndarray:
+    astro = load_image(ROOT / "resources" / "samples" / "astronaut.png").rgb[10:250, 130:370]
+    rows = [(resize_to(astro, (size, size)), G_A, G_B)]
+    for p in sorted(test_b.iterdir())[:3]:
+        rows.append((test_image(p, size), G_B, G_A))
+    gap = np.full((size, 4, 3), 255, np.uint8)
+    out = []
+    for img, fwd, back in rows:
+        y = fwd(to_t(img))
+        out.append(np.concatenate([img, gap, to_u8(y), gap, to_u8(back(y))], 1))
+        out.append(np.full((4, out[-1].shape[1], 3), 255, np.uint8))
+    return np.concatenate(out[:-1], 0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", default=str(ROOT / "runs" / "face2anime"))
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    a = ap.parse_args()
+    run = Path(a.run)
+    ckpt = load_checkpoint(run / "checkpoints" / "latest.safetensors")
+    meta = ckpt.meta
+    cfg = meta["config"]
+    G_A, G_B = build(cfg, ckpt, "G_A"), build(cfg, ckpt, "G_B")
+    data = Path(a.shared) / "datasets" / "face2genshin"
+    size = int(cfg["image_size"])
+    info = {"step": int(meta["step"]), "planned_steps": int(meta["total"]),
+            "train_hours": round(float(meta["train_seconds"]) / 3600, 2), "image_size": size,
+            "generator": cfg["generator"], "ngf": cfg["ngf"], "ndf": cfg["ndf"], "params": count_params(G_A),
+            "batch": cfg["batch_size"], "lr": cfg["lr"], "hardware": HARDWARE,
+            "last_losses": {k: round(v, 4) for k, v in (meta.get("last_losses") or {}).items()}}
+    OUT.mkdir(parents=True, exist_ok=True)
+    common = dict(family="cyclegan", task="translate", arch=cfg["generator"],
+                  arch_kwargs={"ngf": cfg["ngf"], "norm": cfg["norm"], "use_dropout": cfg["use_dropout"]},
+                  license="none (trained on unlicensed data; see MODEL_CARD.md)", trained_at=size,
+                  training=info)
+    save_model(OUT / "G_A2B.safetensors", G_A, model_meta(
+        id="face2anime", name="Face photo → anime (CPU preview)", direction="AtoB",
+        description=f"Face photo to anime portrait, CycleGAN trained by GAN Studio on CPU at {size} px "
+                    f"({info['step']} steps); a preview until a GPU re-training.", **common), fp16=True)
+    save_model(OUT / "G_B2A.safetensors", G_B, model_meta(
+        id="anime2face", name="Anime → face photo (CPU preview)", direction="BtoA",
+        description=f"Anime portrait to face photo, the reverse generator of face2anime ({info['step']} steps).",
+        **common), fp16=True)
+    # evaluate the fp16 files as shipped (cast back to fp32 on CPU)
+    from engine.library import ModelLibrary
+
+    lib = ModelLibrary(bundled=OUT.parent, user=OUT / "_none", runs=OUT / "_none")
+    fA = lib.load(lib.resolve("face2anime")).module.float()
+    fB = lib.load(lib.resolve("anime2face")).module.float()
+    info["test_cycle"] = {"A_to_B_to_A": cycle_error(fA, fB, data / "testA", size),
+                          "B_to_A_to_B": cycle_error(fB, fA, data / "testB", size)}
+    (OUT / "sample_before_after.jpg").write_bytes(encode_image(picture(fA, fB, data / "testB", size), None, ".jpg"))
+    (OUT / "training.json").write_text(json.dumps(info, indent=1) + "\n")
+    (OUT / "MODEL_CARD.md").write_text(card(info, cfg), encoding="utf-8")
+    print(json.dumps(info, indent=1))
+
+
+def card(i: dict, cfg: dict) -> str:
+    tc = i["test_cycle"]
+    return f"""# Face photo ↔ anime portrait (`face2anime`, `anime2face`) — CPU preview
+
+Turns a face photo into an anime-style portrait (`face2anime`, A→B) and back (`anime2face`, B→A). Trained with GAN
+Studio's own CycleGAN trainer (`ganstudio train cyclegan`). **This is a preview trained on a CPU at {i['image_size']} px;
+it must be re-trained at 256 px on a GPU session** (the command is below). The MIT-licensed `vintagify` model stays
+the first-launch default.
+
+![before / after](sample_before_after.jpg)
+
+*Each row: input, translation, translation back. Row 1: `resources/samples/astronaut.png` (NASA, public domain)
+→ anime → photo. Rows 2-4: three portraits from the face2genshin **test split** (Genshin Impact game art, unlicensed;
+shown small as a model-card illustration) → photo → anime. No photo of a real person from the data set is shipped.*
+
+| field | value |
+| --- | --- |
+| task | unpaired image-to-image translation, both directions (A = face photo, B = anime portrait) |
+| family | CycleGAN (Zhu et al. 2017): generators G_A2B + G_B2A, two 70x70 PatchGANs (ndf {i['ndf']}), LSGAN, cycle 10, identity 0.5, pool 50 |
+| architecture | `{i['generator']}`, ngf {i['ngf']}, instance norm; {i['params']:,} parameters per generator |
+| files | `G_A2B.safetensors` (id `face2anime`), `G_B2A.safetensors` (id `anime2face`); fp16 weights |
+| training data | face2genshin subset (`../shared/datasets/face2genshin`, trainA 400 face photos, trainB 400 Genshin Impact portraits, 256x256) |
+| data licence | **none.** The images were scraped from the web (photos of real people, some apparently public figures; game art © miHoYo/HoYoverse); the source repository grants no licence. The data is used for training and tests only and is never shipped. Models trained on it carry that uncertainty: use them for evaluation, not in a product. |
+| steps | {i['step']} of a planned {i['planned_steps']} (batch {i['batch']}, Adam {i['lr']} β1 0.5, constant then linear decay) |
+| wall time | {i['train_hours']} h of training |
+| hardware | {i['hardware']} |
+| resolution | {i['image_size']} px (load {cfg['image_size'] * 286 // 256}, random crop {i['image_size']}, flips) |
+| why this size | `resnet_6blocks` is junyanz's generator for 128 px (the 9-block ResNet targets 256 px), and a width of {i['ngf']} instead of 64 (a quarter of the FLOPs) bought about three times the epochs on a CPU shared with other work; more epochs matter more than width this early in CycleGAN training. |
+| test split (numbers only) | cycle reconstruction L1 in [-1, 1] units, fp16 files: A→B→A {tc['A_to_B_to_A']['cycle_l1']} on {tc['A_to_B_to_A']['images']} testA images, B→A→B {tc['B_to_A_to_B']['cycle_l1']} on {tc['B_to_A_to_B']['images']} testB images |
+| KID / FID | not yet: added once the evaluation issue lands (KID with subsets beside FID, N = 95/97) |
+| last training losses | {', '.join(f'{k} {v}' for k, v in i['last_losses'].items())} |
+
+## Re-train on a GPU (planned)
+
+```
+ganstudio train cyclegan --a ../shared/datasets/face2genshin/trainA --b ../shared/datasets/face2genshin/trainB \\
+    --out runs/face2anime-gpu --preset standard --name face2anime
+python scripts/make_bundled_face2anime.py --run runs/face2anime-gpu
+```
+
+## Limits
+
+- Undertrained preview: expect blurry outputs, colour casts and faces that only roughly follow the anime style.
+- Trained on tightly cropped, frontal 256 px faces; other framings, several faces or full bodies translate poorly.
+- Trained at {i['image_size']} px: larger inputs are translated at full resolution, but the learned features are that
+  small, so downscale (Translate → max side {i['image_size'] * 2}) for the intended look.
+"""
+
+
+if __name__ == "__main__":
+    main()
