@@ -21,7 +21,7 @@ from ..errors import (Cancelled, CheckpointError, ConfigError, DataError, DiskEr
 from ..library import save_model
 from . import distributed as D
 from . import state as S
-from .runs import disk_error
+from .runs import _alive, disk_error
 
 
 class TrainLoop:
@@ -84,6 +84,7 @@ class TrainLoop:
                 raise DataError(f"{rf.root} has no checkpoint yet (checkpoints/latest.safetensors), so there is "
                                 "nothing to resume; start a new run instead.")
             if self.main:
+                self._check_not_running()
                 rf.prepare()
             return False
         if rf.holds_run():
@@ -91,6 +92,12 @@ class TrainLoop:
             raise DataError(f"{rf.root} already holds a training run (step {step}). Resume it (--resume "
                             f"{rf.root}) or choose another output folder.")
         return rf.prepare() if self.main else False
+
+    def _check_not_running(self) -> None:
+        st = self.rf.read_status()
+        if st.get("state") in ("running", "paused", "starting") and _alive(st.get("pid", -1), st.get("host", "")):
+            raise DataError(f"{self.rf.root} is being trained right now by another process (pid {st.get('pid')}); "
+                            "wait for it to stop or cancel it before resuming.")
 
     def _seed(self, seed: int) -> None:
         random.seed(seed)
@@ -106,6 +113,9 @@ class TrainLoop:
                 raise CheckpointError(f"{rf.latest} is not a {t.family} training checkpoint.")
             S.restore(t, ckpt)
             t.step = int(meta.get("step", 0))
+            if t.total < t.step:
+                raise ConfigError(f"{rf.root} is already at step {t.step}; to extend it, ask for more steps than "
+                                  f"that (got {t.total}).")
             self.train_seconds = float(meta.get("train_seconds", 0.0))
             self.best_score = meta.get("best_score")
             self.last_ckpt_step = t.step

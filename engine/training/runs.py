@@ -176,8 +176,9 @@ class RunInfo:
 
 
 def _alive(pid: int, host: str) -> bool:
+    """Is the process that wrote a status still running? (On another host we cannot tell: assume it is.)"""
     if host and host != socket.gethostname():
-        return True  # cannot tell; trust the status
+        return True
     try:
         os.kill(int(pid), 0)
     except (OSError, ValueError, TypeError):

@@ -215,3 +215,20 @@ def test_fine_tune_from_the_bundled_model_adopts_its_architecture(folders, tmp_p
     log = RunFolder(tmp_path / "ft").log_path.read_text()
     assert "the A->B generator starts from 'Vintage photo'" in log
     assert "has no B->A partner; the B->A generator starts from random weights" in log
+
+
+def test_resume_refuses_a_run_another_process_is_training_and_a_shrinking_step_count(folders, tmp_path):
+    a, b = folders
+    run = tmp_path / "run"
+    run_inline(core.train_task, tiny_config(a, b, run, steps=2))
+    rf = RunFolder(run)
+    st = rf.read_status()
+    rf.write_status("running")
+    data = json.loads(rf.status_path.read_text())
+    data["pid"] = 1  # a live process that is not this one
+    rf.status_path.write_text(json.dumps(data))
+    with pytest.raises(DataError, match=r"being trained right now by another process \(pid 1\)"):
+        run_inline(core.train_task, core.resume_config(run, steps=3))
+    rf.write_status(st["state"])
+    with pytest.raises(ConfigError, match="already at step 2; to extend it, ask for more steps"):
+        run_inline(core.train_task, core.resume_config(run, steps=1))
