@@ -43,7 +43,7 @@ from ..fsutil import atomic_path
 from ..inference import MIN_SIDE
 from ..library import ModelInfo, ModelLibrary
 from ..models.networks import size_multiple
-from . import ExportError, ParityError
+from . import ExportError, ParityError, span
 from .card import build_card, embed_card, write_card_markdown
 
 DEFAULT_OPSET = 18
@@ -185,7 +185,7 @@ def export_onnx_task(cfg: OnnxExportConfig, ctx, library: Optional[ModelLibrary]
     module = library.load(info, torch.device("cpu")).module
     ctx.check_cancel()
     res = export_module(module, info, out, opset=cfg.opset, exporter=cfg.exporter, tolerance=cfg.tolerance,
-                        psi=cfg.psi, ctx=ctx.sub(0.05, 0.95) if hasattr(ctx, "sub") else ctx)
+                        psi=cfg.psi, ctx=span(ctx, 0.05, 0.95))
     if cfg.card:
         res.card_path = write_card_markdown(out.with_suffix(".md"), res.card, info.card)
     ctx.progress(1, 1, "Done")
@@ -286,8 +286,8 @@ def _export_first(module: nn.Module, spec: GraphSpec, raw: Path, opset: int, exp
             setattr(spec, k, v)
         what = _variant_text(exp, spec)
         ctx.progress(0.05 + 0.5 * i / len(variants), 1, f"Exporting ({what})")
-        wrapper = _Translate(module) if spec.task == "translate" else \
-            _Generate(module, spec, None if spec.psi_input else spec.default_psi)
+        wrapper = (_Translate(module) if spec.task == "translate" else
+                   _Generate(module, spec, None if spec.psi_input else spec.default_psi)).eval()
         try:
             (_export_dynamo if exp == "dynamo" else _export_torchscript)(wrapper, spec, raw, opset)
         except Exception as e:  # noqa: BLE001 - every exporter failure is reported, then the next variant tried
@@ -295,6 +295,8 @@ def _export_first(module: nn.Module, spec: GraphSpec, raw: Path, opset: int, exp
             failures.append(f"{what}: {reason}")
             ctx.log(f"ONNX export ({what}) failed: {reason}")
             continue
+        finally:
+            wrapper.eval()  # exporters restore the mode they found; a wrapper left in train mode flips batch norm
         if failures:
             notes.append(f"Exported with {what} after: " + "; ".join(failures))
             ctx.log(notes[-1])
