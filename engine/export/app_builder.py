@@ -106,8 +106,8 @@ def build_app_task(cfg: BuildAppConfig, ctx, library: Optional[ModelLibrary] = N
     with tempfile.TemporaryDirectory(prefix=f"build-{cfg.name}-", dir=logs) as tmp, \
             open(log_path, "w", encoding="utf-8") as log:
         stage = Path(tmp)
-        models = _export_models(infos, library, stage / "data" / "models", cfg, ctx)
-        _write_app_data(stage / "data", cfg, icon, models)
+        models = stage_models(infos, library, stage / "data" / "models", cfg, ctx)
+        write_app_data(stage / "data", cfg, icon, models)
         py = ensure_build_venv(span(ctx, 0.2, 0.35), log=log)
         ctx.check_cancel()
         _copy_sources(stage / "src")
@@ -153,7 +153,7 @@ def default_icon() -> Path:
     return next((p for p in (icons / "ganstudio.svg", icons / "ganstudio.png") if p.is_file()), icons / "ganstudio.svg")
 
 
-def _export_models(infos: List[ModelInfo], library: ModelLibrary, dest: Path, cfg: BuildAppConfig,
+def stage_models(infos: List[ModelInfo], library: ModelLibrary, dest: Path, cfg: BuildAppConfig,
                    ctx) -> List[Dict[str, Any]]:
     dest.mkdir(parents=True)
     out: List[Dict[str, Any]] = []
@@ -181,7 +181,7 @@ def _export_models(infos: List[ModelInfo], library: ModelLibrary, dest: Path, cf
     return out
 
 
-def _write_app_data(data: Path, cfg: BuildAppConfig, icon: Path, models: List[Dict[str, Any]]) -> None:
+def write_app_data(data: Path, cfg: BuildAppConfig, icon: Path, models: List[Dict[str, Any]]) -> None:
     info = {"name": cfg.name, "title": cfg.title or cfg.name, "version": time.strftime("%Y.%m.%d"),
             "built_with": f"GAN Studio {__version__}", "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "model_names": [m["name"] for m in models]}

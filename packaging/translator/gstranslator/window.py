@@ -203,9 +203,7 @@ class TranslatorWindow(QMainWindow):
             e.error = error
             self.status.setText(f"{e.label}: {error}")
         else:
-            e.before, e.alpha, e.after = result
-            if e.seed is not None:
-                e.before, e.after = e.after, None
+            e.before, e.alpha, e.after = result  # a generated image is shown alone, as "before"
             if self.export_dir is not None:
                 self._save_entry(e, self.export_dir)
         self._refresh_item(e)
