@@ -83,7 +83,9 @@ def card_markdown(card: Dict[str, Any], original: Optional[str] = None) -> str:
     m, e, io, p = card["model"], card["export"], card["io"], card["parity"]
     rows = [("id", m.get("id")), ("family", m.get("family")), ("task", m.get("task")),
             ("direction", m.get("direction")), ("architecture", f"`{card.get('arch')}` {card.get('arch_kwargs')}"),
-            ("source file", card["source"]["file"]), ("licence", card["source"].get("licence") or "not stated"),
+            ("source file", card["source"]["file"]),
+            ("licence", card["source"].get("licence")
+             or ("see the original card below" if original else "not recorded")),
             ("exporter", f"{e.get('exporter_detail', e['exporter'])}; torch {e.get('torch')}"),
             ("opset", e["opset"]), ("exported", f"{e['created_at']} with {e['created_with']}")]
     lines = [f"# {m.get('name') or m.get('id')} (ONNX)", "", m.get("description") or "", "",

@@ -22,7 +22,8 @@ def library(tmp_path_factory):
 
 
 def export(library, model, out, **kw):
-    return run_inline(lambda c, ctx: export_onnx_task(c, ctx, library), OnnxExportConfig(model=model, out=str(out), **kw))
+    cfg = OnnxExportConfig(model=model, out=str(out), **kw)
+    return run_inline(lambda c, ctx: export_onnx_task(c, ctx, library), cfg)
 
 
 def run_ort(path, feeds):

@@ -59,8 +59,9 @@ def _install(args, info: dict) -> int:
         icon = icon_path()
         m = di.install(info["name"], info["title"], source=app_root(), exe=Path(sys.executable).name, icon=icon,
                        comment=f"Translate photos with {', '.join(info.get('model_names', [])) or 'GAN models'}")
+        on_path = str(Path(m["launcher"]).parent) in os.environ.get("PATH", "").split(os.pathsep)
         print(f"Installed {info['title']}. Start it from the applications menu or run {m['launcher']}"
-              f"{'' if str(Path(m['launcher']).parent) in os.environ.get('PATH', '') else ' (add its folder to PATH)'}.")
+              f"{'' if on_path else ' (its folder is not on your PATH yet)'}.")
         return 0
     except di.InstallError as e:
         print(f"error: {e}", file=sys.stderr)
