@@ -100,3 +100,29 @@ def test_studio_install_script_with_xdg_dirs(tmp_path, monkeypatch):
     r = subprocess.run(["python3", str(script), "uninstall", "--id", "ganstudio"], env=env, capture_output=True,
                        text=True)
     assert r.returncode == 0 and not data.exists() and not bins.exists() and not (tmp_path / "h").exists()
+
+
+def test_make_install_and_uninstall(tmp_path):
+    """The Makefile targets themselves (``setup`` is skipped with ``-o``: the venv is a stand-in here)."""
+    import shutil
+
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "ganstudio").write_text("#!/bin/sh\necho studio from venv $*\n")
+    (venv / "bin" / "ganstudio").chmod(0o755)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "MAKE"))}
+    env["HOME"] = str(home)
+    make = ["make", "-s", "-C", str(ROOT), "-o", "setup", f"VENV={venv}", "PYTHON=python3"]
+    r = subprocess.run(make + ["install"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    launcher = home / ".local" / "bin" / "ganstudio"
+    entry = (home / ".local" / "share" / "applications" / "ganstudio.desktop").read_text()
+    assert f"Exec={launcher} gui %F" in entry and "Name=GAN Studio" in entry
+    assert subprocess.run([str(launcher), "gui"], capture_output=True, text=True).stdout == "studio from venv gui\n"
+    r = subprocess.run(make + ["uninstall"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert list(home.iterdir()) == []
