@@ -50,7 +50,12 @@ class ExportPage(QWidget):
         left.addWidget(QLabel("<b>Models</b> (tick one or more)"))
         self.model_list = QListWidget()
         self.model_list.itemChanged.connect(lambda *_: self._update())
+        self.model_list.currentItemChanged.connect(lambda *_: self._describe())
         left.addWidget(self.model_list, 1)
+        self.model_info = QLabel()
+        self.model_info.setWordWrap(True)
+        self.model_info.setStyleSheet("color: palette(mid);")
+        left.addWidget(self.model_info)
         right = QVBoxLayout()
         box = QGroupBox("Export as")
         bl = QVBoxLayout(box)
@@ -171,7 +176,15 @@ class ExportPage(QWidget):
             it.setCheckState(Qt.Checked if m.id in ticked else Qt.Unchecked)
             self.model_list.addItem(it)
         self.model_list.blockSignals(False)
+        if self.model_list.count():
+            self.model_list.setCurrentRow(0)
         self._update()
+
+    def _describe(self) -> None:
+        it = self.model_list.currentItem()
+        m = next((m for m in self.models if it is not None and m.id == it.data(Qt.UserRole)), None)
+        self.model_info.setText("" if m is None else f"<b>{m.name}</b> ({m.family or 'model'}, {m.arch}, {m.task})"
+                                f"<br>{m.description}<br>{m.path}")
 
     def checked_ids(self) -> List[str]:
         return [self.model_list.item(i).data(Qt.UserRole) for i in range(self.model_list.count())

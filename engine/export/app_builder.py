@@ -24,7 +24,7 @@ from .. import __version__
 from ..config import Config, check, check_choice
 from ..fsutil import atomic_write_text, user_cache_dir
 from ..library import ModelInfo, ModelLibrary, resources_dir
-from . import ExportError, span
+from . import BuildError, ExportError, span
 from .buildenv import ensure_build_venv, packaging_dir, run_logged
 from .bundle import (SIZE_GOAL, BundleReport, inspect_bundle, make_archive, required_glibc, strip_python,
                      write_readme)
@@ -103,6 +103,19 @@ def build_app_task(cfg: BuildAppConfig, ctx, library: Optional[ModelLibrary] = N
     logs = user_cache_dir() / "app-builds"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{cfg.name}.log"
+    try:
+        report, models = _build(cfg, infos, library, icon, out, logs, log_path, ctx)
+    except BuildError as e:
+        raise BuildError(f"{e} The whole build log is {log_path}.") from None
+    archive = None
+    if cfg.archive:
+        archive = make_archive(out, ctx=span(ctx, 0.95, 1.0))
+    ctx.progress(1, 1, f"Built {cfg.name}: {report.size_mb:.0f} MB")
+    return BuiltApp(out, out / cfg.name, report, models, archive, log_path, time.perf_counter() - t0)
+
+
+def _build(cfg: BuildAppConfig, infos: List[ModelInfo], library: ModelLibrary, icon: Path, out: Path, logs: Path,
+           log_path: Path, ctx) -> Tuple[BundleReport, List[Dict[str, Any]]]:
     with tempfile.TemporaryDirectory(prefix=f"build-{cfg.name}-", dir=logs) as tmp, \
             open(log_path, "w", encoding="utf-8") as log:
         stage = Path(tmp)
@@ -129,11 +142,7 @@ def build_app_task(cfg: BuildAppConfig, ctx, library: Optional[ModelLibrary] = N
     report = inspect_bundle(out)
     if report.size > SIZE_GOAL:
         ctx.log(f"The app is {report.size_mb:.0f} MB, over the {SIZE_GOAL // 10**6} MB goal.")
-    archive = None
-    if cfg.archive:
-        archive = make_archive(out, ctx=span(ctx, 0.95, 1.0))
-    ctx.progress(1, 1, f"Built {cfg.name}: {report.size_mb:.0f} MB")
-    return BuiltApp(out, out / cfg.name, report, models, archive, log_path, time.perf_counter() - t0)
+    return report, models
 
 
 def check_out_dir(out: Path) -> None:
