@@ -243,7 +243,18 @@ def inspect_module(module: nn.Module, info: ModelInfo, psi: float = DEFAULT_PSI)
             got = "no convolution" if conv is None else f"{conv.in_channels} input channels"
             raise ExportError(f"{info.name} is not an RGB image-to-image network ({got}); only RGB translators "
                               "can be exported.")
-        return GraphSpec("translate", multiple=size_multiple(module))
+        spec = GraphSpec("translate", multiple=size_multiple(module))
+        side = spec.multiple * max(spec.min_units, math.ceil(32 / spec.multiple))
+        try:
+            with torch.no_grad():
+                y = module(torch.zeros(1, 3, side, side))
+        except Exception as e:  # noqa: BLE001 - reported as the reason it cannot be exported
+            y = f"an error: {_reason(e)}"
+        if not isinstance(y, torch.Tensor) or tuple(y.shape) != (1, 3, side, side):
+            got = tuple(y.shape) if isinstance(y, torch.Tensor) else y
+            raise ExportError(f"{info.name} is not a same-size RGB image translator (a {side}x{side} image gives "
+                              f"{got}); only those can be exported as 'translate' models.")
+        return spec
     z_dim = getattr(module, "z_dim", None)
     if not isinstance(z_dim, int) or isinstance(z_dim, bool) or z_dim <= 0:
         raise ExportError(f"{info.name} is a generate model but its network has no positive integer 'z_dim'; "

@@ -92,7 +92,7 @@ def test_random_network_fails_parity_and_writes_nothing(library, tmp_path):
 @pytest.mark.parametrize("model, error, text", [
     ("multi", ExportError, "'translate_multi' model; ONNX export supports"),
     ("no-zdim", ExportError, "no positive integer 'z_dim'"),
-    ("patch-d", ExportError, "changes the image size"),
+    ("patch-d", ExportError, "not a same-size RGB image translator"),
     ("no-such-model", ModelNotFound, "No model called 'no-such-model'"),
 ])
 def test_unsupported_models_give_clear_errors(library, tmp_path, model, error, text):
