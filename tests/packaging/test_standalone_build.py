@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from engine.imageio import load_image
-from engine.inference import Translator
+from engine.inference import TranslateOptions, Translator
 from tests.conftest import make_image
 from tests.export_models import load_net
 from tests.packaging.conftest import build_venv_for_tests
@@ -69,7 +69,7 @@ def test_headless_translation_matches_the_engine(built, tiny_library, tmp_path):
     src = [make_image(tmp_path / "in" / "a.png", 70, 50, seed=1), make_image(tmp_path / "in" / "b.png", 33, 65, seed=2)]
     r = run_app(res.executable, "--translate", tmp_path / "in", "--out", tmp_path / "out", "--ext", ".png")
     assert r.returncode == 0, r.stderr
-    tr = Translator(load_net(tiny_library, "tiny-resnet"), torch.device("cpu"))
+    tr = Translator(load_net(tiny_library, "tiny-resnet"), torch.device("cpu"), TranslateOptions(precision="fp32"))
     for s in src:
         got = load_image(tmp_path / "out" / s.name).rgb.astype(np.float64)
         ref = tr.translate(load_image(s)).image.rgb.astype(np.float64)

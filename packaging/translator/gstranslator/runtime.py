@@ -3,8 +3,10 @@
 The model card inside the file (``metadata_props["ganstudio"]``, written by ``engine/export/card.py``) says what the
 graph expects. Translation repeats what ``engine/inference.py`` does, step for step, so results match the studio:
 uint8 -> float32 / 255 * 2 - 1, pad bottom/right to the size multiple (at least 16 px; reflection, or replication
-where the image is smaller than the pad), run, crop, clamp, (y + 1) / 2, round to uint8. Images over 6 MP run in
-1024 px tiles blended across a 64 px overlap, as the studio does on a CPU.
+where the image is smaller than the pad), run, crop, clamp, (y + 1) / 2, round to uint8, in float32 (the studio's
+fp32 precision). Images over 6 MP run in 1024 px tiles blended across a 64 px overlap, the studio's tile grid; unlike
+the studio, which freezes instance-norm statistics from a whole-image pass while tiling, each tile is normalised on
+its own (a plain ONNX graph cannot take outside statistics), so tones may shift slightly between tiles.
 """
 from __future__ import annotations
 
