@@ -4,12 +4,15 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ganstudio-installed
 
-.PHONY: run test setup sysdeps screenshot bench clean help
+.PHONY: run test setup sysdeps screenshot bench clean help install uninstall bundle
 
 help:
 	@echo "make run         set up (.venv, Debian libraries) and open GAN Studio"
 	@echo "make test        set up and run the whole test suite (offscreen)"
 	@echo "make screenshot  render the main window under Xvfb to screenshot.png"
+	@echo "make install     add GAN Studio to your applications menu and ~/.local/bin (runs from .venv)"
+	@echo "make uninstall   remove exactly what make install added"
+	@echo "make bundle      one-folder build of the whole studio with PyInstaller (dist/ganstudio, several GB)"
 
 setup: sysdeps $(STAMP)
 
@@ -42,6 +45,22 @@ screenshot: setup
 
 bench: setup
 	$(PY) benchmarks/bench_translate.py
+
+# Menu entry, icon and launcher for this user; the launcher runs GAN Studio from this checkout's venv.
+# XDG_DATA_HOME / XDG_BIN_HOME / HOME are honoured. The installer is standard-library Python (no venv needed).
+DESKTOP_INSTALL := packaging/translator/gstranslator/desktop_install.py
+
+install: setup
+	$(PYTHON) $(DESKTOP_INSTALL) install --id ganstudio --title "GAN Studio" --exec "$(abspath $(VENV))/bin/ganstudio" \
+	  --desktop-args gui --icon resources/icons/ganstudio.svg \
+	  --comment "GAN image translation, training, latent editing, evaluation and export"
+
+uninstall:
+	$(PYTHON) $(DESKTOP_INSTALL) uninstall --id ganstudio
+
+bundle: setup
+	nice -n 10 $(PY) -m PyInstaller packaging/ganstudio.spec --distpath dist --workpath build/pyinstaller --noconfirm
+	@du -sh dist/ganstudio
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache

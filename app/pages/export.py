@@ -1,0 +1,333 @@
+"""Export page: turn models into a standalone app (no Python or torch needed to run it), ONNX files, or model files
+for other GAN Studio users. The work runs as a job with progress; the final size is shown and the folder opens."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import List, Optional
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QIcon
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton,
+                               QRadioButton, QToolButton, QVBoxLayout, QWidget)
+
+from app.settings import settings
+from engine.config import ConfigError
+from engine.export.app_builder import NAME_RE, BuildAppConfig, build_app_task, default_icon
+from engine.export.tasks import ExportBatchConfig, export_batch_task
+from engine.library import ModelInfo
+
+TITLE = "Export"
+ICON = "export"
+KINDS = (("app", "Standalone app", "A program with the model(s) inside: runs without Python or torch; install "
+                                   "it or share the .tar.gz"),
+         ("onnx", "ONNX files", "One .onnx per model with its card, checked against torch (max |diff| 1e-3)"),
+         ("model", "Model files", ".safetensors + model card, for other GAN Studio users"))
+
+
+def create(window) -> "ExportPage":
+    return ExportPage(window)
+
+
+class ExportPage(QWidget):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window_ = window
+        self.bridge = window.bridge
+        self.library = window.library
+        self.models: List[ModelInfo] = []
+        self.job = None
+        self.result_dir: Optional[Path] = None
+        self._build()
+        self._restore()
+        self.reload_models()
+        self._kind_changed()
+
+    # --- layout ------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        left = QVBoxLayout()
+        left.addWidget(QLabel("<b>Models</b> (tick one or more)"))
+        self.model_list = QListWidget()
+        self.model_list.itemChanged.connect(lambda *_: self._update())
+        self.model_list.currentItemChanged.connect(lambda *_: self._describe())
+        left.addWidget(self.model_list, 1)
+        self.model_info = QLabel()
+        self.model_info.setWordWrap(True)
+        self.model_info.setStyleSheet("color: palette(mid);")
+        left.addWidget(self.model_info)
+        right = QVBoxLayout()
+        box = QGroupBox("Export as")
+        bl = QVBoxLayout(box)
+        self.kind_group = QButtonGroup(self)
+        self.kind_buttons = {}
+        for i, (key, text, tip) in enumerate(KINDS):
+            b = QRadioButton(text)
+            b.setToolTip(tip)
+            self.kind_group.addButton(b, i)
+            self.kind_buttons[key] = b
+            bl.addWidget(b)
+            hint = QLabel(tip)
+            hint.setStyleSheet("color: palette(mid); margin-left: 22px;")
+            hint.setWordWrap(True)
+            bl.addWidget(hint)
+        self.kind_group.idToggled.connect(lambda *_: self._kind_changed())
+        right.addWidget(box)
+        right.addLayout(self._form())
+        right.addLayout(self._run_row())
+        self.log = QPlainTextEdit(readOnly=True, maximumBlockCount=500)
+        self.log.setPlaceholderText("What the export did appears here.")
+        right.addWidget(self.log, 1)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left, 2)
+        lay.addLayout(right, 3)
+
+    def _form(self) -> QFormLayout:
+        form = QFormLayout()
+        self.name_edit = QLineEdit(placeholderText="e.g. vintage-photo")
+        self.name_edit.setToolTip("The program's file name: letters, digits, '-' and '_'")
+        self.name_edit.textChanged.connect(lambda *_: self._update())
+        self.title_edit = QLineEdit(placeholderText="Window title and menu name (default: the name)")
+        icon_row = QHBoxLayout()
+        self.icon_edit = QLineEdit(placeholderText=str(default_icon()))
+        self.icon_edit.textChanged.connect(lambda *_: self._show_icon())
+        self.icon_preview = QLabel()
+        self.icon_preview.setFixedSize(36, 36)
+        icon_btn = QToolButton(text="…", toolTip="Choose a .png or .svg icon")
+        icon_btn.clicked.connect(self.choose_icon)
+        for w in (self.icon_preview, self.icon_edit, icon_btn):
+            icon_row.addWidget(w)
+        out_row = QHBoxLayout()
+        self.out_edit = QLineEdit(placeholderText="Folder to write to")
+        self.out_edit.textChanged.connect(lambda *_: self._update())
+        out_btn = QToolButton(text="…", toolTip="Choose the output folder")
+        out_btn.clicked.connect(self.choose_folder)
+        out_row.addWidget(self.out_edit)
+        out_row.addWidget(out_btn)
+        self.archive_check = QCheckBox("Also make a .tar.gz for sharing")
+        self.dest_label = QLabel()
+        self.dest_label.setStyleSheet("color: palette(mid);")
+        self.dest_label.setWordWrap(True)
+        self.app_rows = [("App name:", self.name_edit), ("Title:", self.title_edit), ("Icon:", icon_row)]
+        for label, w in self.app_rows:
+            form.addRow(label, w)
+        form.addRow("Output folder:", out_row)
+        form.addRow("", self.archive_check)
+        form.addRow("", self.dest_label)
+        self.form = form
+        return form
+
+    def _run_row(self) -> QVBoxLayout:
+        col = QVBoxLayout()
+        row = QHBoxLayout()
+        self.export_btn = QPushButton("Export")
+        self.export_btn.setDefault(True)
+        self.export_btn.clicked.connect(self.start_export)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.clicked.connect(self.cancel)
+        self.open_btn = QPushButton("Open folder")
+        self.open_btn.clicked.connect(self.open_folder)
+        for b in (self.export_btn, self.cancel_btn, self.open_btn):
+            row.addWidget(b)
+        row.addStretch(1)
+        col.addLayout(row)
+        self.progress = QProgressBar(visible=False)
+        self.progress.setRange(0, 1000)
+        col.addWidget(self.progress)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        col.addWidget(self.status)
+        return col
+
+    # --- state -------------------------------------------------------------------------------------------
+    def kind(self) -> str:
+        return next(k for k, b in self.kind_buttons.items() if b.isChecked())
+
+    def _restore(self) -> None:
+        s = settings()
+        self.kind_buttons.get(s.get("export/kind", "app"), self.kind_buttons["app"]).setChecked(True)
+        self.name_edit.setText(s.get("export/name", ""))
+        self.title_edit.setText(s.get("export/title", ""))
+        self.icon_edit.setText(s.get("export/icon", ""))
+        self.out_edit.setText(s.get("export/out", ""))
+        self.archive_check.setChecked(s.get("export/archive", True, bool))
+        self._show_icon()
+
+    def _remember(self) -> None:
+        s = settings()
+        for key, value in (("kind", self.kind()), ("name", self.name_edit.text()), ("title", self.title_edit.text()),
+                           ("icon", self.icon_edit.text()), ("out", self.out_edit.text()),
+                           ("archive", self.archive_check.isChecked()), ("models", self.checked_ids())):
+            s.set(f"export/{key}", value)
+
+    def reload_models(self) -> None:
+        saved = settings().get("export/models", [])
+        saved = [saved] if isinstance(saved, str) and saved else list(saved or [])
+        ticked = set(self.checked_ids()) or set(saved)
+        self.model_list.blockSignals(True)
+        self.model_list.clear()
+        self.models = [m for m in self.library.list() if m.task in ("translate", "generate")]
+        for m in self.models:
+            it = QListWidgetItem(f"{m.label}  ·  {m.task}{', ' + m.direction if m.direction else ''}")
+            it.setData(Qt.UserRole, m.id)
+            it.setToolTip(m.description or m.arch)
+            it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
+            it.setCheckState(Qt.Checked if m.id in ticked else Qt.Unchecked)
+            self.model_list.addItem(it)
+        self.model_list.blockSignals(False)
+        if self.model_list.count():
+            self.model_list.setCurrentRow(0)
+        self._update()
+
+    def _describe(self) -> None:
+        it = self.model_list.currentItem()
+        m = next((m for m in self.models if it is not None and m.id == it.data(Qt.UserRole)), None)
+        self.model_info.setText("" if m is None else f"<b>{m.name}</b> ({m.family or 'model'}, {m.arch}, {m.task})"
+                                f"<br>{m.description}<br>{m.path}")
+
+    def checked_ids(self) -> List[str]:
+        return [self.model_list.item(i).data(Qt.UserRole) for i in range(self.model_list.count())
+                if self.model_list.item(i).checkState() == Qt.Checked]
+
+    def set_checked(self, ids: List[str]) -> None:
+        for i in range(self.model_list.count()):
+            it = self.model_list.item(i)
+            it.setCheckState(Qt.Checked if it.data(Qt.UserRole) in ids else Qt.Unchecked)
+
+    def _kind_changed(self) -> None:
+        app = self.kind() == "app"
+        for label, w in self.app_rows:
+            for x in (self.form.labelForField(w), w):
+                if x is not None and hasattr(x, "setVisible"):
+                    x.setVisible(app)
+            if isinstance(w, QHBoxLayout):
+                for i in range(w.count()):
+                    w.itemAt(i).widget().setVisible(app)
+        self.archive_check.setVisible(app)
+        self._update()
+
+    def destination(self) -> Optional[Path]:
+        out = self.out_edit.text().strip()
+        if not out:
+            return None
+        return Path(out).expanduser() / self.name_edit.text().strip() if self.kind() == "app" else Path(out)
+
+    def _update(self) -> None:
+        busy = self.job is not None
+        dest = self.destination()
+        n = len(self.checked_ids())
+        if self.kind() == "app" and dest is not None and self.name_edit.text().strip():
+            self.dest_label.setText(f"The program will be {dest / self.name_edit.text().strip()}")
+        elif dest is not None and self.kind() != "app":
+            self.dest_label.setText(f"{n} file{'s' if n != 1 else ''} will be written to {dest}")
+        else:
+            self.dest_label.setText("")
+        self.export_btn.setEnabled(not busy and n > 0)
+        self.cancel_btn.setEnabled(busy)
+        self.open_btn.setEnabled(self.result_dir is not None and self.result_dir.exists())
+        for w in (self.model_list, self.name_edit, self.title_edit, self.icon_edit, self.out_edit):
+            w.setEnabled(not busy)
+
+    def _show_icon(self) -> None:
+        p = self.icon_edit.text().strip() or str(default_icon())
+        self.icon_preview.setPixmap(QIcon(p).pixmap(32, 32) if Path(p).is_file() else QIcon().pixmap(32, 32))
+
+    def choose_icon(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "App icon", settings().last_dir("icon"), "Icons (*.png *.svg)")
+        if path:
+            settings().set_last_dir(path, "icon")
+            self.icon_edit.setText(path)
+
+    def choose_folder(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Export to", self.out_edit.text() or settings().last_dir("export"))
+        if d:
+            settings().set_last_dir(d, "export")
+            self.out_edit.setText(d)
+
+    def on_shown(self) -> None:
+        if self.job is None:
+            self.reload_models()
+
+    # --- running -----------------------------------------------------------------------------------------
+    def build_config(self):
+        """The job's config from the form; a ConfigError says what is missing."""
+        ids = self.checked_ids()
+        if not ids:
+            raise ConfigError("Tick at least one model to export.")
+        out = self.out_edit.text().strip()
+        if not out:
+            raise ConfigError("Choose the output folder.")
+        if self.kind() != "app":
+            return ExportBatchConfig(kind=self.kind(), models=tuple(ids), out_dir=out)
+        name = self.name_edit.text().strip()
+        if not NAME_RE.match(name):
+            raise ConfigError("Give the app a name that starts with a letter and uses only letters, digits, '-' and "
+                              "'_' (it becomes the program's file name).")
+        return BuildAppConfig(models=tuple(ids), name=name, out_dir=str(self.destination()),
+                              title=self.title_edit.text().strip(), icon=self.icon_edit.text().strip(),
+                              archive=self.archive_check.isChecked())
+
+    def start_export(self):
+        try:
+            cfg = self.build_config()
+        except ConfigError as e:
+            self._say(str(e), error=True)
+            return None
+        self._remember()
+        lib = self.library
+        if isinstance(cfg, BuildAppConfig):
+            task, title = (lambda c, ctx: build_app_task(c, ctx, lib)), f"Build app {cfg.name}"
+            self.result_dir = Path(cfg.out_dir)
+        else:
+            task, title = (lambda c, ctx: export_batch_task(c, ctx, lib)), f"Export {len(cfg.models)} model(s)"
+            self.result_dir = Path(cfg.out_dir)
+        self.log.clear()
+        self.job = h = self.bridge.submit(task, cfg, name=title, kind="export")
+        h.progress.connect(self._on_progress)
+        h.log.connect(self.log.appendPlainText)
+        h.finished.connect(self._on_finished)
+        h.failed.connect(lambda err: self._say(err.message, error=True))
+        h.cancelled.connect(lambda: self._say("Export cancelled; nothing was replaced."))
+        h.ended.connect(self._on_ended)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self._say(f"{title}: starting…")
+        self.window_.show_job(h, title)
+        self._update()
+        return h
+
+    def _on_progress(self, p) -> None:
+        if p.total:
+            self.progress.setValue(int(1000 * min(1.0, p.done / p.total)))
+        if p.message:
+            self.status.setStyleSheet("")
+            self.status.setText(p.message)
+
+    def _on_finished(self, res) -> None:
+        self.log.appendPlainText(res.message())
+        size = getattr(res, "size", 0)
+        self._say(f"{res.message()} Total size: {size / 1e6:.0f} MB." if size >= 1e6 else res.message())
+        self.window_.notify(res.message())
+
+    def _on_ended(self, _state: str) -> None:
+        self.job = None
+        self.progress.setVisible(False)
+        self._update()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #c0392b;" if error else "")
+        self.status.setText(text)
+        if error:
+            self.log.appendPlainText(re.sub(r"\s+", " ", text))
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+
+    def open_folder(self) -> None:
+        if self.result_dir is not None and self.result_dir.exists():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.result_dir)))
+
+    def shutdown(self) -> None:
+        self.cancel()
