@@ -2,9 +2,9 @@
 
 - mean pairwise feature distance of the generated set, beside the same number for the real set (a ratio well below
   1 means the generator's outputs are less varied than the data);
-- near-duplicate clusters: generated images closer to each other than almost any two neighbouring real images
-  (below the 5th percentile of the real set's nearest-neighbour distances) are linked; connected groups of two or
-  more are "collapsed clusters", reported with their members so the GUI and the report can show example images;
+- near-duplicate clusters: generated images much closer to each other than neighbouring real images (below half
+  the 5th percentile of the real set's nearest-neighbour distances) are linked; connected groups of two or more are
+  "collapsed clusters", reported with their members so the GUI and the report can show example images;
 - mode coverage: the real set is clustered with k-means; a real cluster is covered when at least one generated
   image falls inside it (nearest centroid, within the cluster's radius). The share covered and the missed clusters
   (modes the generator dropped) are reported.
@@ -19,6 +19,7 @@ import numpy as np
 from .formulas import pairwise_distances
 
 NEAR_DUPLICATE_PERCENTILE = 5.0
+NEAR_DUPLICATE_FACTOR = 0.5
 
 
 @dataclass
@@ -133,8 +134,9 @@ def mode_collapse_report(fake: np.ndarray, real: Optional[np.ndarray] = None, *,
         raise ValueError("the mode-collapse report needs at least 2 generated images")
     if real is not None and len(real) >= 2:
         real = np.asarray(real, np.float64)
-        thr = float(np.percentile(nearest_neighbour_distances(real), NEAR_DUPLICATE_PERCENTILE))
-        rule = (f"closer than the {NEAR_DUPLICATE_PERCENTILE:g}th percentile of real images' nearest-neighbour "
+        thr = NEAR_DUPLICATE_FACTOR * float(np.percentile(nearest_neighbour_distances(real),
+                                                          NEAR_DUPLICATE_PERCENTILE))
+        rule = (f"closer than half the {NEAR_DUPLICATE_PERCENTILE:g}th percentile of real images' nearest-neighbour "
                 f"distances ({thr:.2f})")
     else:
         real = None
