@@ -85,7 +85,7 @@ def evaluate_sets(real: Optional[ImageSet], fake: ImageSet, metrics: Sequence[st
         raise DataError(f"No readable images in {fake.label or 'the generated set'}"
                         + (f" ({fake.skipped[0][1]})." if fake.skipped else "."))
     rf = None
-    if real is not None:
+    if real is not None and any(METRICS.meta(m).get("needs_real", True) for m in metrics):
         rf = features_for(extractor, real, _sub(ctx, 0.0, 0.45), cache=cache_real, what="real images")
     ff = features_for(extractor, fake, _sub(ctx, 0.45, 0.9), cache=False, what="generated images")
     _progress(ctx, 0.9, "Computing metrics")

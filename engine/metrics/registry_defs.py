@@ -99,7 +99,7 @@ def kid_metric(data: MetricData) -> Dict[str, Any]:
     return {"kid": mean, "kid_std": std, "kid_subset_size": min(o.kid_subset_size, nr, nf)}
 
 
-@register_metric("is", label="Inception Score", lower_is_better=False, keys=("is", "is_std"))
+@register_metric("is", label="Inception Score", lower_is_better=False, keys=("is", "is_std"), needs_real=False)
 def is_metric(data: MetricData) -> Dict[str, Any]:
     """Inception Score over splits (needs the user-supplied full Inception weights with class logits)."""
     if data.fake.logits is None:
