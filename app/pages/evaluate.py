@@ -297,6 +297,7 @@ class EvaluatePage(QWidget):
         if not self.queue:
             self.handles = []
             self.progress.setVisible(False)
+            self.status.setText(f"Evaluated {self._total} set{'s' if self._total != 1 else ''}.")
             self._update_buttons()
             return
         c = self.queue.pop(0)
@@ -366,9 +367,10 @@ class EvaluatePage(QWidget):
         self.run_btn.setEnabled(ready and not self.busy)
         self.cancel_btn.setEnabled(self.busy)
         self.add_model_btn.setEnabled(self.model_combo.count() > 0)
-        if not self.busy:
-            self.status.setText("" if ready else "Choose the real images, add something to compare and pick "
-                                                 "metrics.")
+        if not self.busy and not ready:
+            self.status.setText("Choose the real images, add something to compare and pick metrics.")
+        elif not self.busy and self.status.text().startswith("Choose the real images"):
+            self.status.setText("")
 
     def copy_markdown(self) -> str:
         text = self.results.markdown(self.hype.score_lines())

@@ -108,5 +108,6 @@ class CollapseView(_Scrolling):
             self.add(_title(f"Real-data clusters no generated image reached ({len(rep.missed_clusters)} of "
                             f"{rep.n_real_clusters})"))
             for i, ex in enumerate(ev.missed_examples):
-                self.add(QLabel(f"Missed mode {i + 1}: {len(rep.missed_clusters[i].members)} real images"))
+                n = len(rep.missed_clusters[i].members)
+                self.add(QLabel(f"Missed mode {i + 1}: {n} real image{'s' if n != 1 else ''}"))
                 self.add(_picture(ex, 8, 80))

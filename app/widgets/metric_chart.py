@@ -29,37 +29,47 @@ class MetricChart(QChartView):
         self.setMinimumHeight(220)
         self.series_names: List[str] = []
 
-    def set_series(self, series: Dict[str, Sequence[Tuple[float, float]]], title: str = "") -> None:
+    def set_series(self, groups: Dict[str, Dict[str, Sequence[Tuple[float, float]]]], title: str = "") -> None:
+        """``groups``: value name -> {series label -> [(step, value)]}. Each value name gets its own y axis
+        (alternating left and right), so FID (hundreds) and KID (hundredths) are both readable."""
         c = self.chart_
         c.removeAllSeries()
         for ax in list(c.axes()):
             c.removeAxis(ax)
         c.setTitle(title)
         self.series_names = []
-        if not series:
+        groups = {k: v for k, v in groups.items() if any(v.values())}
+        if not groups:
             return
-        ax_x, ax_y = QValueAxis(), QValueAxis()
+        ax_x = QValueAxis()
         ax_x.setTitleText("step")
         ax_x.setLabelFormat("%d")
         c.addAxis(ax_x, Qt.AlignBottom)
-        c.addAxis(ax_y, Qt.AlignLeft)
-        xs, ys = [], []
-        for name, points in series.items():
-            s = QLineSeries()
-            s.setName(name)
-            for x, y in points:
-                s.append(float(x), float(y))
-                xs.append(x)
-                ys.append(y)
-            s.setPointsVisible(len(points) < 40)
-            c.addSeries(s)
-            s.attachAxis(ax_x)
-            s.attachAxis(ax_y)
-            self.series_names.append(name)
-        lo, hi = min(ys), max(ys)
-        pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 1.0
+        xs: List[float] = []
+        for g, (key, series) in enumerate(groups.items()):
+            ax_y = QValueAxis()
+            ax_y.setTitleText(key)
+            c.addAxis(ax_y, Qt.AlignLeft if g % 2 == 0 else Qt.AlignRight)
+            ys: List[float] = []
+            for name, points in series.items():
+                s = QLineSeries()
+                s.setName(name)
+                for x, y in points:
+                    s.append(float(x), float(y))
+                    xs.append(x)
+                    ys.append(y)
+                s.setPointsVisible(len(points) < 40)
+                c.addSeries(s)
+                s.attachAxis(ax_x)
+                s.attachAxis(ax_y)
+                self.series_names.append(name)
+            lo, hi = min(ys), max(ys)
+            pad = (hi - lo) * 0.05 or abs(hi) * 0.05 or 1.0
+            ax_y.setRange(lo - pad, hi + pad)
+            if len(series) == 1:
+                ax_y.setLinePenColor(c.series()[-1].color())
+                ax_y.setLabelsColor(c.series()[-1].color())
         ax_x.setRange(min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1)
-        ax_y.setRange(lo - pad, hi + pad)
         ax_x.applyNiceNumbers()
 
     def png_bytes(self, width: int = 900, height: int = 420) -> bytes:
@@ -166,15 +176,16 @@ class RunCharts(QWidget):
     def _refresh(self, *_args) -> None:
         runs = self.checked(self.run_list, role=True)
         keys = self.checked(self.key_list)
-        series = {}
-        for r in runs:
-            rm = self.runs.get(r)
-            for k in keys:
+        groups: Dict[str, Dict[str, list]] = {}
+        for k in keys:
+            for r in runs:
+                rm = self.runs.get(r)
                 if rm and k in rm.series:
-                    series[f"{Path(r).name}: {k}" if len(runs) > 1 else k] = rm.series[k]
-        self.chart.set_series(series, ", ".join(keys) + " over training steps" if series else "")
+                    groups.setdefault(k, {})[f"{Path(r).name}: {k}" if len(runs) > 1 else k] = rm.series[k]
+        self.chart.set_series(groups, ", ".join(groups) + " over training steps" if groups else "")
         bad = sum(self.runs[r].bad_lines for r in runs if r in self.runs)
-        n_points = sum(len(v) for v in series.values())
-        self.info.setText(f"{len(series)} series, {n_points} points" + (f"; {bad} unreadable lines skipped" if bad
-                                                                         else ""))
+        n_series = sum(len(g) for g in groups.values())
+        n_points = sum(len(v) for g in groups.values() for v in g.values())
+        self.info.setText(f"{n_series} series, {n_points} points" + (f"; {bad} unreadable lines skipped" if bad
+                                                                       else ""))
         self.changed.emit()

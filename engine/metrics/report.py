@@ -38,11 +38,15 @@ def cell(result: Dict[str, Any], key: str, fmt: str) -> str:
         return str(v)
 
 
+PRIMARY = ("fid", "kid", "is", "precision", "recall", "diversity_fake", "collapsed_share")
+
+
 def columns_for(results: Sequence[Dict[str, Any]]) -> List[Tuple[str, str, str]]:
-    """The columns any of the results has a value (or an explanation) for."""
+    """The columns any of the results has a value for, and the main column of each metric asked for (which shows
+    "n/a" with the reason where it could not be computed)."""
     asked = {m for r in results for m in r.get("metrics", [])}
     return [c for c in COLUMNS if any(r.get(c[0]) is not None for r in results)
-            or METRIC_OF.get(c[0]) in asked and c[0] not in ("kid_std", "is_std")]
+            or (c[0] in PRIMARY and METRIC_OF.get(c[0]) in asked)]
 
 
 def provenance(results: Sequence[Dict[str, Any]]) -> str:

@@ -68,7 +68,7 @@ def test_real_folder_features_are_cached_and_invalidated_when_files_change(tmp_p
     from engine.metrics import cache
     from engine.metrics.api import features_for
 
-    real = make_folder(tmp_path / "real", 5, "circles", seed=2)
+    real = make_folder(tmp_path / "real", 3, "circles", seed=2)
     first = features_for(fid_extractor, image_set(real))
     again = features_for(fid_extractor, image_set(real))
     assert not first.from_cache and again.from_cache
