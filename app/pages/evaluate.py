@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from app.pages.evaluate_results import ResultsPanel
@@ -16,16 +16,14 @@ from app.settings import settings
 from app.widgets.classifier_dialog import ClassifierDialog
 from app.widgets.hype_view import HypeView
 from app.widgets.metric_chart import RunCharts
+from app.widgets.metric_options import MetricOptionsBox
 from app.widgets.problems import ProblemsPanel
 from engine.metrics import EvalConfig, ExtractorCache, MetricOptions, eval_task
-from engine.metrics.classifier import ClassifierConfig, list_classifiers, train_classifier_task
+from engine.metrics.classifier import ClassifierConfig, train_classifier_task
 from engine.metrics.runs import METRICS_FILE, list_runs
 
 TITLE = "Evaluate"
 ICON = "evaluate"
-METRIC_BOXES = [("fid", "FID", True), ("kid", "KID", True), ("is", "Inception Score", False),
-                ("pr", "Precision / recall", True), ("diversity", "Diversity", True),
-                ("mode_collapse", "Mode collapse", True)]
 
 
 def create(window) -> "EvaluatePage":
@@ -60,7 +58,6 @@ class EvaluatePage(QWidget):
         self.queue: List[Candidate] = []
         self._build()
         self.reload_models()
-        self.reload_classifiers()
         self._update_buttons()
 
     # --- layout ------------------------------------------------------------------------------------------
@@ -70,7 +67,10 @@ class EvaluatePage(QWidget):
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addWidget(self._real_box())
         lv.addWidget(self._candidates_box(), 1)
-        lv.addWidget(self._metrics_box())
+        self.metrics_box = MetricOptionsBox()
+        self.metrics_box.changed.connect(self._update_buttons)
+        self.metrics_box.trainRequested.connect(self.train_classifier)
+        lv.addWidget(self.metrics_box)
         run_row = QHBoxLayout()
         self.run_btn = QPushButton("Run evaluation")
         self.run_btn.setToolTip("Compare every entry of the list with the real images")
@@ -156,30 +156,6 @@ class EvaluatePage(QWidget):
         v.addLayout(grid)
         return box
 
-    def _metrics_box(self) -> QGroupBox:
-        box = QGroupBox("Metrics")
-        g = QGridLayout(box)
-        self.metric_checks = {}
-        saved = settings().get("evaluate/metrics", None)
-        chosen = set(saved.split(",")) if isinstance(saved, str) and saved else {k for k, _, on in METRIC_BOXES if on}
-        for i, (key, text, _) in enumerate(METRIC_BOXES):
-            cb = QCheckBox(text)
-            cb.setChecked(key in chosen)
-            cb.toggled.connect(self._metrics_changed)
-            self.metric_checks[key] = cb
-            g.addWidget(cb, i // 2, i % 2)
-        g.addWidget(QLabel("Classifier:"), 3, 0)
-        crow = QHBoxLayout()
-        self.classifier_combo = QComboBox()
-        self.classifier_combo.setToolTip("Classifier for the classifier-based diversity scores (clearly labelled "
-                                         "in the results; the Inception Score needs the full Inception weights)")
-        crow.addWidget(self.classifier_combo, 1)
-        train = QPushButton("Train…")
-        train.clicked.connect(self.train_classifier)
-        crow.addWidget(train)
-        g.addLayout(crow, 3, 1)
-        return box
-
     # --- choices -----------------------------------------------------------------------------------------
     def reload_models(self) -> None:
         self.models = self.library.list(task="translate")
@@ -187,20 +163,8 @@ class EvaluatePage(QWidget):
         for m in self.models:
             self.model_combo.addItem(m.label, m.id)
 
-    def reload_classifiers(self, select: str = "") -> None:
-        self.classifier_combo.clear()
-        self.classifier_combo.addItem("none", "")
-        for p in list_classifiers():
-            self.classifier_combo.addItem(p.stem, str(p))
-        i = self.classifier_combo.findData(select)
-        self.classifier_combo.setCurrentIndex(max(0, i))
-
-    def _metrics_changed(self) -> None:
-        settings().set("evaluate/metrics", ",".join(self.selected_metrics()))
-        self._update_buttons()
-
     def selected_metrics(self) -> List[str]:
-        return [k for k, cb in self.metric_checks.items() if cb.isChecked()]
+        return self.metrics_box.selected()
 
     def _pick_folder(self, edit: QLineEdit, title: str) -> None:
         d = QFileDialog.getExistingDirectory(self, title, edit.text() or settings().last_dir("eval"))
@@ -278,9 +242,9 @@ class EvaluatePage(QWidget):
 
     # --- running -----------------------------------------------------------------------------------------
     def config_for(self, c: Candidate) -> EvalConfig:
-        opts = MetricOptions(classifier=self.classifier_combo.currentData() or "")
+        opts = MetricOptions(classifier=self.metrics_box.classifier())
         common = dict(real=(self.real_edit.text().strip(),), metrics=tuple(self.selected_metrics()), options=opts,
-                      is_weights=settings().get("evaluate/is_weights", "") or "", label=c.label)
+                      is_weights=self.metrics_box.is_weights(), label=c.label)
         if c.kind == "model":
             return EvalConfig(model=c.model, inputs=(c.path,), **common)
         return EvalConfig(fake=(c.path,), **common)
@@ -354,9 +318,10 @@ class EvaluatePage(QWidget):
             self.start_classifier_training(dlg.folders(), dlg.name.text().strip() or "domain classifier")
 
     def start_classifier_training(self, folders, name: str):
-        h = self.bridge.submit(train_classifier_task, ClassifierConfig(folders=dict(folders), name=name),
-                               name="Train domain classifier", kind="classifier")
-        h.finished.connect(lambda r: (self.reload_classifiers(select=r["path"]),
+        h = self.bridge.submit(lambda cfg, ctx: train_classifier_task(cfg, ctx, self.extractors),
+                               ClassifierConfig(folders=dict(folders), name=name), name="Train domain classifier",
+                               kind="classifier")
+        h.finished.connect(lambda r: (self.metrics_box.reload_classifiers(select=r["path"]),
                                       self.window_.notify(f"Trained {r['label']}")))
         h.failed.connect(lambda err: self.problems.add("Domain classifier", err.message))
         self.window_.show_job(h, "Training a domain classifier")

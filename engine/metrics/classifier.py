@@ -138,13 +138,12 @@ def list_classifiers() -> List[Path]:
     return sorted(d.glob("*.safetensors")) if d.is_dir() else []
 
 
-def train_classifier_task(cfg: ClassifierConfig, ctx: Any) -> Dict[str, Any]:
+def train_classifier_task(cfg: ClassifierConfig, ctx: Any, extractors: Any = None) -> Dict[str, Any]:
     """Job task: features of each folder (cached), fit, save. Returns ``{"path", "label", "accuracy"}``."""
-    from .api import features_for
-    from .features import FeatureExtractor
+    from .api import ExtractorCache, features_for
     from .images import image_set
 
-    extractor = FeatureExtractor(None if cfg.device == "auto" else cfg.device)
+    extractor = (extractors or ExtractorCache()).get(cfg.device)
     feats = []
     names = list(cfg.folders)
     for i, (cls_name, folder) in enumerate(cfg.folders.items()):

@@ -12,7 +12,7 @@ optionally the 1008 class logits when the classification layer is loaded (see :m
 """
 from __future__ import annotations
 
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -208,6 +208,3 @@ class FIDInceptionV3(nn.Module):
         # features by the 'softmax/logits/MatMul' weight only); torch-fidelity calls these 'logits_unbiased'.
         return feats, feats.float() @ self.fc.weight.t()
 
-
-def block_names() -> List[str]:
-    return [n for n, _ in FIDInceptionV3().blocks()]

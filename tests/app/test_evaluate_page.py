@@ -39,8 +39,7 @@ def test_evaluation_of_two_small_folders_shows_table_grids_and_chart(qtbot, wind
     assert not page.run_btn.isEnabled()
     page.accept_paths([str(real), str(fake)])  # dropped: the first folder is the real set, the next is compared
     assert page.real_edit.text() == str(real) and [c.label for c in page.candidates] == ["fake"]
-    for key, cb in page.metric_checks.items():
-        cb.setChecked(key in ("fid", "kid", "pr", "diversity"))
+    page.metrics_box.set_selected(("fid", "kid", "pr", "diversity"))
     assert page.run_btn.isEnabled()
     _run_and_wait(qtbot, page)
 

@@ -145,3 +145,21 @@ def test_inception_score_with_verified_full_weights(tmp_path, fid_weights, monke
     monkeypatch.setattr(weights, "IS_WEIGHTS_SHA256_PREFIX", weights.sha256_of(f)[:8])
     with pytest.raises(Exception, match="shapes"):
         weights.load_is_weights(f)
+
+
+def test_domain_classifier_from_folders_gives_labelled_diversity_scores(tmp_path, fid_extractor):
+    from types import SimpleNamespace
+
+    from engine.metrics.classifier import ClassifierConfig, train_classifier_task
+
+    a = make_folder(tmp_path / "trainA", 4, "circles", seed=8)
+    b = make_folder(tmp_path / "trainB", 4, "boxes", seed=9)
+    cfg = ClassifierConfig(folders={"photos": str(a), "drawings": str(b)}, out=str(tmp_path / "clf.safetensors"),
+                           name="A vs B")
+    out = train_classifier_task(cfg, None, SimpleNamespace(get=lambda device=None, is_weights="": fid_extractor))
+    assert (tmp_path / "clf.safetensors").is_file() and "A vs B (2 classes: photos, drawings" in out["label"]
+    res = compute_metrics(None, b, ("diversity",), extractor=fid_extractor,
+                          options=MetricOptions(classifier=out["path"]))
+    assert res["classifier"] == out["label"] and "logistic regression on Inception features" in res["classifier"]
+    assert 0 <= res["classifier_class_entropy"] <= res["classifier_max_entropy"] == pytest.approx(np.log(2))
+    assert 1.0 <= res["classifier_score"] <= 2.0

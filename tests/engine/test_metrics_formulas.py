@@ -20,7 +20,11 @@ def sqrtm_denman_beavers(a: np.ndarray, iters: int = 100) -> np.ndarray:
     An algorithm independent of the project's eigh-based one, standing in for scipy.linalg.sqrtm."""
     y, z = a.astype(np.float64), np.eye(a.shape[0])
     for _ in range(iters):
-        y, z = 0.5 * (y + np.linalg.inv(z)), 0.5 * (z + np.linalg.inv(y))
+        y_next, z = 0.5 * (y + np.linalg.inv(z)), 0.5 * (z + np.linalg.inv(y))
+        done = np.abs(y_next - y).max() <= 1e-13 * np.abs(y_next).max()
+        y = y_next
+        if done:
+            break
     return y
 
 
