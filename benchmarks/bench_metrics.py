@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -25,8 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, append_results, machine  # noqa: E402
 
 from engine import devices  # noqa: E402
 from engine.imageio import scan_inputs  # noqa: E402
@@ -35,8 +33,15 @@ from engine.metrics.features import FeatureExtractor  # noqa: E402
 from engine.metrics.inception import FIDInceptionV3  # noqa: E402
 from engine.metrics.weights import fid_state_dict  # noqa: E402
 
-SHARED = Path(os.environ.get("GANSTUDIO_SHARED", ROOT.parent / "shared"))
-DATA = SHARED / "datasets" / "face2genshin"
+def _shared() -> Path:
+    env = os.environ.get("GANSTUDIO_SHARED")
+    for cand in ([Path(env)] if env else []) + [ROOT.parent / "shared", ROOT.parent.parent / "shared"]:
+        if cand.is_dir():
+            return cand
+    return ROOT.parent / "shared"
+
+
+DATA = _shared() / "datasets" / "face2genshin"
 
 
 def plain_loop_features(files, net: FIDInceptionV3, device: torch.device, batch: int) -> np.ndarray:
@@ -91,25 +96,19 @@ def run(args) -> dict:
         "fid_plain": float(f"{fid_plain:.6g}"), "fid_ours": float(f"{fid_ours:.6g}"),
         "fid_equal_4_significant": f"{fid_plain:.4g}" == f"{fid_ours:.4g}",
         "max_feature_abs_diff": float(max(np.abs(pr - orr).max(), np.abs(pf - off).max())),
-        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
 
 
-def append_results(res: dict, command: str) -> None:
-    path = ROOT / "benchmarks" / "RESULTS.md"
-    head = "" if path.exists() else "# Benchmark results\n\nEach section: machine, command, numbers.\n"
-    lines = [head, f"\n## bench_metrics: Inception feature extraction ({time.strftime('%Y-%m-%d %H:%M')})\n",
-             f"- machine: {platform.node()}, {platform.processor() or platform.machine()}, "
-             f"{os.cpu_count()} CPU cores, {res['device']}, torch {torch.__version__}, "
-             f"load average at the start {res['load_average']}",
-             f"- command: `{command}`",
-             f"- {res['images']} images (256x256, face2genshin testA+testB), batch {res['batch']}: plain "
-             f"pytorch-fid-style loop {res['plain_img_per_s']} img/s, engine.metrics {res['ours_img_per_s']} img/s, "
-             f"speed-up x{res['speedup']}",
-             f"- FID plain {res['fid_plain']}, ours {res['fid_ours']}: equal to 4 significant digits: "
-             f"{res['fid_equal_4_significant']} (largest feature difference {res['max_feature_abs_diff']:.2e})", ""]
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines))
+def write_results(res: dict, command: str) -> None:
+    text = "\n".join([
+        f"- machine: {machine()}",
+        f"- command: `{command}`",
+        f"- {res['images']} images (256x256 face2genshin testB + testA), batch {res['batch']}, {res['device']}: "
+        f"plain pytorch-fid-style loop {res['plain_img_per_s']} img/s, engine.metrics {res['ours_img_per_s']} img/s, "
+        f"speed-up x{res['speedup']}",
+        f"- FID testB vs testA: plain {res['fid_plain']}, ours {res['fid_ours']}; equal to 4 significant digits: "
+        f"{res['fid_equal_4_significant']} (largest feature difference {res['max_feature_abs_diff']:.2e})"])
+    append_results("bench_metrics: Inception feature extraction, ours vs a plain pytorch-fid-style loop", text)
 
 
 def main() -> None:
@@ -124,7 +123,7 @@ def main() -> None:
     res = run(args)
     print(json.dumps(res, indent=2))
     if not args.no_append:
-        append_results(res, "python " + " ".join([Path(sys.argv[0]).as_posix()] + sys.argv[1:]))
+        write_results(res, "python " + " ".join(["benchmarks/bench_metrics.py"] + sys.argv[1:]))
 
 
 if __name__ == "__main__":

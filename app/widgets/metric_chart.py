@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem
 
 from engine.metrics.runs import RunMetrics, read_metrics
 
-PREFERRED_KEYS = ("fid", "kid")
+PREFERRED_KEYS = ("fid", "kid", "eval_fid", "eval_kid")
 
 
 class MetricChart(QChartView):

@@ -14,8 +14,10 @@ from .api import (EvalConfig, Evaluation, ExtractorCache, compute_metrics, eval_
 from .features import FeatureExtractor, FeatureSet
 from .images import RESIZE_LABEL, ImageSet, image_set, quantize
 from .registry_defs import ALL_METRICS, MetricOptions, MetricUnavailable
+from .runs import TrainingEvaluator, numeric_metrics
 from .weights import EXTRACTOR_LABEL
 
 __all__ = ["ALL_METRICS", "EXTRACTOR_LABEL", "EvalConfig", "Evaluation", "ExtractorCache", "FeatureExtractor",
            "FeatureSet", "ImageSet", "MetricOptions", "MetricUnavailable", "RESIZE_LABEL", "compute_metrics",
-           "eval_task", "evaluate_sets", "features_for", "image_set", "quantize"]
+           "eval_task", "evaluate_sets", "features_for", "image_set", "numeric_metrics", "quantize",
+           "TrainingEvaluator"]

@@ -1,8 +1,9 @@
 """Training runs: read ``metrics.jsonl`` for charts, and evaluate a run while it trains.
 
 A run folder (``<user data>/runs/<name>/``) holds ``metrics.jsonl``: one JSON object per logged step with a ``step``
-field and any numeric values (losses, learning rates, FID, KID ...). :func:`read_metrics` turns it into one series
-per numeric key; bad lines are skipped and counted, a half-written last line (a run still writing) is ignored.
+field and any numeric values (losses, learning rates, FID, KID ...), possibly one level nested (``"eval": {...}``).
+:func:`read_metrics` turns it into one series per numeric key; bad lines are skipped and counted, a half-written
+last line (a run still writing) is ignored.
 
 :class:`TrainingEvaluator` is what a trainer calls every N steps: the real set's features are computed once
 (and cached on disk for folders), each call extracts features of the generated samples (on a separate CUDA stream,
@@ -62,12 +63,28 @@ def read_metrics(path) -> RunMetrics:
         if not _is_number(step):
             rm.bad_lines += 1
             continue
-        for k, v in rec.items():
+        for k, v in _flatten(rec):
             if k != "step" and _is_number(v):
                 rm.series.setdefault(k, []).append((float(step), float(v)))
     for k in rm.series:
         rm.series[k].sort(key=lambda sv: sv[0])
     return rm
+
+
+def _flatten(rec: Dict[str, Any]):
+    """Top-level values, and one level of nested objects as ``outer_inner`` (the trainer logs
+    ``{"step", "eval": {"fid": ...}}``, charted as ``eval_fid``)."""
+    for k, v in rec.items():
+        if isinstance(v, dict):
+            for k2, v2 in v.items():
+                yield f"{k}_{k2}", v2
+        else:
+            yield k, v
+
+
+def numeric_metrics(result: Dict[str, Any]) -> Dict[str, float]:
+    """The finite numbers of a :func:`compute_metrics` result (for logs and charts; strings and lists dropped)."""
+    return {k: float(v) for k, v in result.items() if _is_number(v)}
 
 
 def _is_number(v: Any) -> bool:

@@ -11,7 +11,7 @@ from app.cli import main
 from engine.metrics import api, image_set
 from engine.metrics.report import to_html, to_markdown
 from engine.metrics.translate_eval import generated_dir
-from engine.metrics.runs import TrainingEvaluator, append_metrics, list_runs, read_metrics
+from engine.metrics.runs import TrainingEvaluator, append_metrics, list_runs, numeric_metrics, read_metrics
 from tests.metrics_support import _fid_cache_file, fid_extractor, make_folder  # noqa: F401
 
 
@@ -19,6 +19,7 @@ def test_read_metrics_skips_bad_lines_and_a_half_written_last_line(tmp_path):
     run = tmp_path / "runs" / "r1"
     append_metrics(run, {"step": 100, "loss_G": 2.0, "fid": 250.0, "note": "text is ignored"})
     append_metrics(run, {"step": 0, "loss_G": 3.0})
+    append_metrics(run, {"step": 150, "eval": {"fid": 120.0, "kid": 0.1}})  # the trainer core's nested record
     with open(run / "metrics.jsonl", "a") as fh:
         fh.write("garbage\n")
         fh.write('{"loss_G": 1.0}\n')  # no step
@@ -26,6 +27,7 @@ def test_read_metrics_skips_bad_lines_and_a_half_written_last_line(tmp_path):
     rm = read_metrics(run)
     assert rm.series["loss_G"] == [(0.0, 3.0), (100.0, 2.0)]
     assert rm.series["fid"] == [(100.0, 250.0)] and "note" not in rm.series
+    assert rm.series["eval_fid"] == [(150.0, 120.0)] and rm.series["eval_kid"] == [(150.0, 0.1)]
     assert rm.bad_lines == 2
     assert list_runs(tmp_path / "runs") == [run]
     with pytest.raises(ValueError):
@@ -43,6 +45,8 @@ def test_training_evaluator_appends_kid_to_metrics_jsonl(tmp_path, fid_extractor
     assert rec["step"] == 1000 and rec["kid"] == pytest.approx(rec["kid"]) and "fid" not in rec  # too few for FID
     assert rec["eval_n_real"] == 10 and rec["eval_n_fake"] == 10
     assert read_metrics(tmp_path / "run").series["kid"] == [(1000.0, rec["kid"])]
+    assert numeric_metrics({"kid": 0.5, "n_fake": 10, "extractor": "x", "messages": {}}) == {"kid": 0.5,
+                                                                                             "n_fake": 10.0}
 
 
 @pytest.fixture
@@ -101,3 +105,23 @@ def test_markdown_and_html_reports(tmp_path, fid_extractor):
     assert "n/a" in md and "KID compares with real images" in md  # no number without real images, and why
     html = to_html([ev], {"chart": b"\x89PNG fake"}, ["HYPE-∞ 25.0%"])
     assert "<table>" in html and "model X" in html and "HYPE-∞ 25.0%" in html and "Generated samples" in html
+
+
+def test_trainer_core_evaluate_logs_only_numbers(fid_extractor):
+    """engine.training's default Trainer.evaluate() calls compute_metrics on eval_fakes(): the record it logs to
+    metrics.jsonl (and turns into floats) must hold numbers only."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from engine.training.core import Trainer
+
+    rng = np.random.default_rng(2)
+    real = rng.integers(0, 256, size=(10, 32, 32, 3), dtype=np.uint8)
+    fake = rng.integers(0, 256, size=(10, 32, 32, 3), dtype=np.uint8)
+    t = SimpleNamespace(eval_fakes=lambda n: (real, fake), device=torch.device("cpu"),
+                        _metrics_extractor=fid_extractor)
+    res = Trainer.evaluate(t)
+    assert res["kid"] > 0 and res["n_real"] == 10.0 and "fid" not in res
+    assert all(isinstance(v, float) for v in res.values())
+    json.dumps({"step": 1, "eval": res})
