@@ -73,6 +73,7 @@ class HypeView(QWidget):
         self.stage.setAlignment(Qt.AlignCenter)
         self.stage.setMinimumSize(STAGE, STAGE)
         self.stage.setStyleSheet("background: #202020; color: #ddd;")
+        self.stage.setFocusPolicy(Qt.StrongFocus)  # so R and F answer as soon as a session starts
         self.counter = QLabel("")
         self.real_btn = QPushButton("Real  (R)")
         self.fake_btn = QPushButton("Fake  (F)")
@@ -134,6 +135,7 @@ class HypeView(QWidget):
         self.session = s
         self.result.setText(f"Session of {s.rater} ({'HYPE-∞' if s.mode == 'inf' else 'HYPE-time'}), saved to "
                             f"{s.path}. Answer with the buttons or the keys R and F.")
+        self.stage.setFocus()
         self.show_next()
         return s
 

@@ -103,3 +103,20 @@ def test_hype_session_scripted_answers_and_resume(qtbot, window, tmp_path):
     assert hv.last_score is not None and hv.last_score.score == pytest.approx(expected.score)
     assert "HYPE-∞" in hv.result.text() and "95% CI" in hv.result.text()
     assert not hv.real_btn.isEnabled()
+
+
+def test_hype_time_shows_each_image_for_the_exposure_then_masks_it(qtbot, window, tmp_path):
+    hv = window.pages["evaluate"].hype
+    hv.real_edit.setText(str(make_folder(tmp_path / "real", 5, "circles", seed=17)))
+    hv.fake_edit.setText(str(make_folder(tmp_path / "fake", 5, "boxes", seed=18)))
+    hv.count_spin.setValue(5)
+    hv.mode_combo.setCurrentIndex(hv.mode_combo.findData("time"))
+    s = hv.start()
+    assert s.mode == "time" and s.exposure_ms() == pytest.approx(500.0)
+    shown = hv.stage.pixmap().toImage()
+    assert not hv.real_btn.isEnabled()  # no answers while the image is exposed
+    qtbot.waitUntil(hv.real_btn.isEnabled, timeout=5000)
+    assert hv.stage.pixmap().toImage() != shown  # the noise mask replaced the image
+    window.activateWindow()
+    qtbot.keyClick(hv.stage, Qt.Key_R if s.current()["real"] else Qt.Key_F)  # keyboard answer, correct
+    assert s.position == 1 and s.answers[0].correct and s.answers[0].exposure_ms == pytest.approx(500.0)
