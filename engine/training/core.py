@@ -278,11 +278,13 @@ class Trainer:
         pair = self.eval_fakes(256)
         if pair is None:
             return None
-        try:
-            from ..metrics import compute_metrics  # type: ignore[attr-defined]
-        except ImportError:
-            return None
-        return dict(compute_metrics(*pair))
+        from ..metrics import FeatureExtractor, compute_metrics, numeric_metrics
+
+        extractor = getattr(self, "_metrics_extractor", None)
+        if extractor is None:  # built once per run (the Inception weights take seconds to load)
+            extractor = self._metrics_extractor = FeatureExtractor(self.device)
+        res = compute_metrics(*pair, extractor=extractor)
+        return {k: v for k, v in numeric_metrics(res).items() if k not in ("seconds",)}
 
     # --- helpers for families ----------------------------------------------------------------------------
     def add_net(self, name: str, net: torch.nn.Module) -> torch.nn.Module:

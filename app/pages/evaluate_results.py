@@ -1,0 +1,139 @@
+"""The Results tab of the Evaluate page: one table row per compared set, notes saying what the numbers rest on (and
+why a metric is missing), sample grids of the selected row, HTML report export and copy-as-Markdown."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, List, Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from app.settings import settings
+from app.widgets.eval_results import CollapseView, SampleGrids
+from engine.metrics.report import METRIC_OF, cell, columns_for, notes, provenance, save_html, to_markdown
+
+
+class ResultsPanel(QWidget):
+    def __init__(self, page):
+        super().__init__(page)
+        self.page = page
+        self.evaluations: List[Any] = []
+        self.table = QTableWidget(0, 0)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.itemSelectionChanged.connect(self._selected)
+        self.notes = QLabel("Results appear here: one row per compared set.")
+        self.notes.setWordWrap(True)
+        self.notes.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.grids = SampleGrids()
+        self.collapse = CollapseView()
+        self.export_btn = QPushButton("Export HTML report…")
+        self.export_btn.clicked.connect(self.export_dialog)
+        self.md_btn = QPushButton("Copy as Markdown")
+        self.md_btn.clicked.connect(lambda: self.page.copy_markdown())
+        self.clear_btn = QPushButton("Clear")
+        self.clear_btn.clicked.connect(self.clear)
+        top = QWidget()
+        tv = QVBoxLayout(top)
+        tv.setContentsMargins(0, 0, 0, 0)
+        tv.addWidget(self.table, 1)
+        tv.addWidget(self.notes)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        for b in (self.clear_btn, self.md_btn, self.export_btn):
+            row.addWidget(b)
+        tv.addLayout(row)
+        split = QSplitter(Qt.Vertical)
+        split.addWidget(top)
+        split.addWidget(self.grids)
+        split.setSizes([300, 420])
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(split)
+        self._update_buttons()
+
+    # --- results -----------------------------------------------------------------------------------------
+    def add_evaluation(self, ev) -> None:
+        """Add (or replace, for the same label) a row."""
+        self.evaluations = [e for e in self.evaluations if e.label != ev.label] + [ev]
+        self.refresh()
+        self.table.selectRow(len(self.evaluations) - 1)
+
+    def results(self) -> List[dict]:
+        return [e.metrics for e in self.evaluations]
+
+    def refresh(self) -> None:
+        results = self.results()
+        cols = columns_for(results)
+        self.table.clear()
+        self.table.setColumnCount(len(cols) + 1)
+        self.table.setRowCount(len(results))
+        self.table.setHorizontalHeaderLabels(["Compared"] + [t for _, t, _ in cols])
+        for r, res in enumerate(results):
+            name = QTableWidgetItem(res.get("label", ""))
+            name.setToolTip(f"real: {res.get('real_source', '')}\ngenerated: {res.get('fake_source', '')}")
+            self.table.setItem(r, 0, name)
+            for c, (key, _, fmt) in enumerate(cols, start=1):
+                it = QTableWidgetItem(cell(res, key, fmt))
+                it.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                why = res.get("messages", {}).get(METRIC_OF.get(key, ""), "")
+                if why:
+                    it.setToolTip(why)
+                elif key == "fid" and res.get("fid_note"):
+                    it.setToolTip(res["fid_note"])
+                self.table.setItem(r, c, it)
+        lines = [provenance(results)] + notes(results)
+        self.notes.setText("\n".join(f"• {n}" if i else n for i, n in enumerate(lines) if n))
+        self._update_buttons()
+
+    def _selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        ev = self.evaluations[rows[0].row()] if rows else None
+        self.grids.show_evaluation(ev)
+        self.collapse.show_evaluation(ev)
+
+    def cell_text(self, row: int, title: str) -> str:
+        for c in range(self.table.columnCount()):
+            if self.table.horizontalHeaderItem(c).text() == title:
+                return self.table.item(row, c).text()
+        raise KeyError(title)
+
+    def clear(self) -> None:
+        self.evaluations = []
+        self.refresh()
+        self.grids.show_evaluation(None)
+        self.collapse.show_evaluation(None)
+
+    def _update_buttons(self) -> None:
+        have = bool(self.evaluations)
+        for b in (self.export_btn, self.md_btn, self.clear_btn):
+            b.setEnabled(have)
+
+    # --- export ------------------------------------------------------------------------------------------
+    def markdown(self, hype: Sequence[str] = ()) -> str:
+        return to_markdown(self.results(), hype)
+
+    def export_dialog(self) -> None:
+        default = str(Path(settings().last_dir("report")) / "evaluation.html")
+        path, _ = QFileDialog.getSaveFileName(self, "Export HTML report", default, "HTML (*.html)")
+        if path:
+            settings().set_last_dir(path, "report")
+            self.export_html(path if path.endswith((".html", ".htm")) else path + ".html")
+
+    def export_html(self, path: str) -> str:
+        charts = {}
+        if self.page.charts.chart.series_names:
+            charts["Metrics over training steps"] = self.page.charts.chart.png_bytes()
+        QApplication.setOverrideCursor(Qt.WaitCursor)
+        try:
+            save_html(path, self.evaluations, charts, self.page.hype.score_lines())
+        except OSError as e:
+            self.page.problems.add(path, f"could not write the report ({e.strerror or e})")
+            return ""
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.page.window_.notify(f"Wrote {path}")
+        return path

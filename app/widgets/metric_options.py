@@ -1,0 +1,96 @@
+"""The Metrics box of the Evaluate page: which metrics, which classifier for the classifier-based diversity scores,
+and where the full Inception weights for the Inception Score are (remembered in the settings)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel, \
+    QPushButton
+
+from app.settings import settings
+from engine.metrics.classifier import list_classifiers
+from engine.metrics.weights import IS_WEIGHTS_NAME, find_is_weights
+
+METRIC_BOXES = [("fid", "FID", True), ("kid", "KID", True), ("is", "Inception Score", False),
+                ("pr", "Precision / recall", True), ("diversity", "Diversity", True),
+                ("mode_collapse", "Mode collapse", True)]
+
+
+class MetricOptionsBox(QGroupBox):
+    changed = Signal()
+    trainRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__("Metrics", parent)
+        g = QGridLayout(self)
+        self.checks = {}
+        saved = settings().get("evaluate/metrics", None)
+        chosen = set(saved.split(",")) if isinstance(saved, str) and saved else {k for k, _, on in METRIC_BOXES if on}
+        for i, (key, text, _) in enumerate(METRIC_BOXES):
+            cb = QCheckBox(text)
+            cb.setChecked(key in chosen)
+            cb.toggled.connect(self._toggled)
+            self.checks[key] = cb
+            g.addWidget(cb, i // 2, i % 2)
+        g.addWidget(QLabel("Classifier:"), 3, 0)
+        crow = QHBoxLayout()
+        self.classifier_combo = QComboBox()
+        self.classifier_combo.setToolTip("Classifier for the classifier-based diversity scores (named in the "
+                                         "results; the Inception Score itself needs the full Inception weights)")
+        crow.addWidget(self.classifier_combo, 1)
+        train = QPushButton("Train…")
+        train.setToolTip("Train a domain classifier from two or more folders, e.g. trainA and trainB")
+        train.clicked.connect(self.trainRequested.emit)
+        crow.addWidget(train)
+        g.addLayout(crow, 3, 1)
+        g.addWidget(QLabel("IS weights:"), 4, 0)
+        irow = QHBoxLayout()
+        self.is_label = QLabel()
+        self.is_label.setWordWrap(True)
+        irow.addWidget(self.is_label, 1)
+        pick = QPushButton("Choose…")
+        pick.setToolTip(f"pytorch-fid's full {IS_WEIGHTS_NAME}, verified by checksum and shapes")
+        pick.clicked.connect(self.choose_is_weights)
+        irow.addWidget(pick)
+        g.addLayout(irow, 4, 1)
+        self.reload_classifiers()
+        self._show_is_weights()
+
+    def _toggled(self) -> None:
+        settings().set("evaluate/metrics", ",".join(self.selected()))
+        self.changed.emit()
+
+    def selected(self) -> List[str]:
+        return [k for k, cb in self.checks.items() if cb.isChecked()]
+
+    def set_selected(self, keys) -> None:
+        for k, cb in self.checks.items():
+            cb.setChecked(k in keys)
+
+    def reload_classifiers(self, select: str = "") -> None:
+        self.classifier_combo.clear()
+        self.classifier_combo.addItem("none", "")
+        for p in list_classifiers():
+            self.classifier_combo.addItem(p.stem, str(p))
+        self.classifier_combo.setCurrentIndex(max(0, self.classifier_combo.findData(select)))
+
+    def classifier(self) -> str:
+        return self.classifier_combo.currentData() or ""
+
+    def is_weights(self) -> str:
+        return settings().get("evaluate/is_weights", "") or ""
+
+    def choose_is_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Full Inception weights for the Inception Score",
+                                              settings().last_dir("weights"), "PyTorch weights (*.pth *.pt)")
+        if path:
+            settings().set_last_dir(path, "weights")
+            settings().set("evaluate/is_weights", path)
+            self._show_is_weights()
+
+    def _show_is_weights(self) -> None:
+        found = find_is_weights(self.is_weights() or None)
+        self.is_label.setText(Path(found).name if found else "not set: IS unavailable")
+        self.is_label.setToolTip(str(found) if found else f"The Inception Score needs {IS_WEIGHTS_NAME}.")
