@@ -129,14 +129,17 @@ def _existing(path) -> Path:
 def _read_header(path: Path) -> Dict[str, Any]:
     with open(path, "rb") as fh:
         head = fh.read(8)
-        if head[:2] == b"PK" or head[:1] == b"\x80":
+        size = path.stat().st_size
+        n = int.from_bytes(head, "little") if len(head) == 8 else 0
+        plausible = 1 < n <= min(size - 8, 100 * 2**20)
+        # a zip (torch >= 1.6) or a legacy pickle (protocol opcode 0x80); a safetensors header length whose low
+        # byte happens to be 0x80 is plausible as a length, a pickle's first 8 bytes are not
+        if head[:2] == b"PK" or (head[:1] == b"\x80" and not plausible):
             raise CheckpointError(f"{path} is a PyTorch pickle (.pth), not a GAN Studio model. "
                                   "Use Import (or `ganstudio import`) to convert it safely.")
         if len(head) < 8:
             raise CheckpointError(f"{path} is not a safetensors file (too short).")
-        n = int.from_bytes(head, "little")
-        size = path.stat().st_size
-        if n <= 1 or n > min(size - 8, 100 * 2**20):
+        if not plausible:
             raise CheckpointError(f"{path} is not a safetensors model file (bad header).")
         raw = fh.read(n)
     try:

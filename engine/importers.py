@@ -131,6 +131,9 @@ def import_unet(state: Dict[str, torch.Tensor]) -> Optional[ImportedModel]:
     output_nc = int(state[max(out_w, key=lambda k: int(k.split(".")[2]))].shape[1])
     norm = _norm_of(state, "model.model.1.model.2")
     state = _drop_instance_stats(state, norm)
+    if norm == "batch":  # checkpoints from torch < 0.4.1 have no num_batches_tracked (junyanz patches it the same way)
+        for k in [k for k in state if k.endswith(".running_mean")]:
+            state.setdefault(k[: -len("running_mean")] + "num_batches_tracked", torch.tensor(0, dtype=torch.long))
     if num_downs not in (7, 8):
         raise CheckpointError(f"U-Net with {num_downs} levels is not supported (unet_128 has 7, unet_256 has 8).")
     arch = "unet_256" if num_downs == 8 else "unet_128"

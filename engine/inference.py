@@ -63,10 +63,11 @@ class Translator:
         if self.channels_last:
             net = net.to(memory_format=torch.channels_last)
         net.eval()
-        if self.options.norm_mode == "train":
+        if self.options.norm_mode == "train":  # batch statistics (junyanz test.py without --eval)
             for m in net.modules():
                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
                     m.train()
+                    m.momentum = 0.0  # running statistics stay as trained
         self.net, self.dtype = net, dtype
         self.auto_tile_pixels = 6_000_000 if self.device.type == "cpu" else 0
 

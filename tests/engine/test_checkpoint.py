@@ -78,6 +78,24 @@ def test_bad_files_give_clear_errors(tmp_path):
         load_checkpoint(cut)
 
 
+def test_header_length_with_low_byte_0x80_is_not_mistaken_for_a_pickle(tmp_path):
+    """A safetensors header length like 0x...80 starts with the byte of a pickle opcode; still a model file."""
+    import pickle
+
+    state = tiny_g().state_dict()
+    for pad in range(400):
+        path = save_checkpoint(tmp_path / "m.safetensors", state, {"kind": "model", "note": "x" * pad})
+        if path.read_bytes()[0] == 0x80:
+            break
+    else:
+        pytest.fail("no padding gave a header length with low byte 0x80")
+    assert read_meta(path)["note"] == "x" * pad and set(load_checkpoint(path).tensors) == set(state)
+    legacy = tmp_path / "legacy.safetensors"
+    legacy.write_bytes(pickle.dumps({"a": 1}, protocol=2))
+    with pytest.raises(CheckpointError, match="pickle"):
+        load_checkpoint(legacy)
+
+
 def test_newer_format_is_refused(tmp_path):
     from safetensors.torch import save_file
 

@@ -1,0 +1,315 @@
+"""Draw page: draw (or load) a sketch or a label map on the left, see the model's result on the right as you draw.
+
+Works with every translation model: pix2pix models trained on sketches (black pen on white, "sketch from photo"
+in the model's training edge style), pix2pix label-map models (a palette of the model's class colours) and
+CycleGAN models used as one-way translators. The canvas has the model's training resolution.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import cv2
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from app.pages._draw_live import LiveRender
+from app.settings import settings
+from app.widgets.draw_tools import DrawTools
+from app.widgets.image_panel import ImagePanel
+from app.widgets.images import to_pixmap
+from app.widgets.problems import ProblemsPanel
+from app.widgets.sketch_canvas import SketchCanvas
+from engine import draw as DR
+from engine.imageio import save_image
+from engine.library import ModelInfo, resources_dir
+
+TITLE = "Draw"
+ICON = "draw"
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
+NORM_MODES = [("eval", "Batch norm: trained statistics (eval)"), ("train", "Batch norm: this drawing (train)")]
+
+
+def create(window) -> "DrawPage":
+    return DrawPage(window)
+
+
+class DrawPage(QWidget):
+    resultShown = Signal(object)  # engine.draw.RenderResult
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window_ = window
+        self.bridge = window.bridge
+        self.library = window.library
+        self.live = DR.LiveTranslator(self.library)
+        self.models: List[ModelInfo] = []
+        self.spec = DR.DrawSpec()
+        self.result: Optional[np.ndarray] = None
+        self.active = False
+        self._build()
+        self.renderer = LiveRender(self.bridge, self.live, self.canvas.array, parent=self)
+        self.canvas.changed.connect(self.renderer.changed)
+        self.canvas.strokeFinished.connect(self.renderer.stroke_finished)
+        self.canvas.historyChanged.connect(self._update_buttons)
+        self.renderer.rendered.connect(self._show_result)
+        self.renderer.strokeRendered.connect(self._stroke_latency)
+        self.renderer.failed.connect(lambda msg: self.problems.add("Translation", msg))
+        self._shortcuts()
+        self.reload_models()
+
+    # --- layout ------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        self.model_combo = QComboBox(minimumWidth=220)
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+        top.addWidget(self.model_combo, 1)
+        self.norm_combo = QComboBox(toolTip="pix2pix models with batch norm: use the statistics learnt in training "
+                                            "(eval) or those of the drawing itself (train, as junyanz's test.py)")
+        for key, text in NORM_MODES:
+            self.norm_combo.addItem(text, key)
+        self.norm_combo.currentIndexChanged.connect(self._norm_changed)
+        top.addWidget(self.norm_combo)
+        self.model_info = QLabel(wordWrap=True)
+        self.model_info.setStyleSheet("color: palette(mid);")
+
+        self.canvas = SketchCanvas()
+        self.tools = DrawTools(self.canvas)
+        self.output = ImagePanel("Draw on the left: the model's result appears here as you draw.")
+        self.latency_label = QLabel("")
+        self.save_result_btn = QPushButton("Save result…", toolTip="Save the translated picture")
+        self.save_result_btn.clicked.connect(self.save_result)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(self.canvas)
+        split.addWidget(self.output)
+        split.setSizes([600, 600])
+        bottom = self._canvas_buttons()
+        bottom.addWidget(self.latency_label)
+        bottom.addStretch(1)
+        bottom.addWidget(self.save_result_btn)
+        self.problems = ProblemsPanel()
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.model_info)
+        lay.addWidget(self.tools)
+        lay.addWidget(split, 1)
+        lay.addLayout(bottom)
+        lay.addWidget(self.problems)
+
+    def _canvas_buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.undo_btn = QPushButton("Undo", toolTip="Undo the last stroke (Ctrl+Z)")
+        self.redo_btn = QPushButton("Redo", toolTip="Redo (Ctrl+Shift+Z or Ctrl+Y)")
+        self.clear_btn = QPushButton("Clear", toolTip="Start again on an empty canvas (Delete); undoable")
+        self.load_btn = QPushButton("Load…", toolTip="Load a sketch, label map or picture into the canvas")
+        self.sketch_btn = QToolButton(text="Sketch from photo", popupMode=QToolButton.MenuButtonPopup)
+        self.sketch_menu = QMenu(self.sketch_btn)
+        self.sketch_btn.setMenu(self.sketch_menu)
+        self.sketch_btn.clicked.connect(self.sketch_from_photo)
+        self.save_sketch_btn = QPushButton("Save sketch…", toolTip="Save the drawing as a PNG")
+        for b, slot in ((self.undo_btn, self.canvas.undo), (self.redo_btn, self.canvas.redo),
+                        (self.clear_btn, self.canvas.clear), (self.load_btn, self.load_dialog),
+                        (self.save_sketch_btn, self.save_sketch)):
+            b.clicked.connect(lambda _=False, s=slot: s())
+        for w in (self.undo_btn, self.redo_btn, self.clear_btn, self.load_btn, self.sketch_btn,
+                  self.save_sketch_btn):
+            row.addWidget(w)
+        row.addSpacing(16)
+        self.sketch_menu.addAction("Choose a photo…", self.sketch_from_photo)
+        for p in sorted((resources_dir() / "samples").glob("*.*")):
+            if p.suffix.lower() in (".png", ".jpg", ".jpeg"):
+                self.sketch_menu.addAction(f"Sample: {p.stem}", lambda p=p: self.sketch_from_path(str(p)))
+        return row
+
+    def _shortcuts(self) -> None:
+        keys = [("Ctrl+Z", self.canvas.undo), ("Ctrl+Shift+Z", self.canvas.redo), ("Ctrl+Y", self.canvas.redo),
+                ("[", self.tools.smaller), ("]", self.tools.bigger), ("E", self.tools.toggle_eraser),
+                ("B", self.tools.select_pen), ("Delete", self.canvas.clear)]
+        self.actions_ = []
+        for seq, slot in keys:
+            a = QAction(seq, self)
+            a.setShortcut(QKeySequence(seq))
+            a.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            a.triggered.connect(lambda _=False, s=slot: s())
+            self.addAction(a)
+            self.actions_.append(a)
+
+    # --- models ------------------------------------------------------------------------------------------
+    def reload_models(self, select: Optional[str] = None) -> None:
+        self.models = DR.model_choices(self.library)
+        want = select or settings().get("draw/model", "") or ""
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for m in self.models:
+            self.model_combo.addItem(f"{m.label} · {m.family or 'model'}", m.id)
+        idx = next((i for i, m in enumerate(self.models) if m.id == want), 0)
+        self.model_combo.setCurrentIndex(idx if self.models else -1)
+        self.model_combo.blockSignals(False)
+        self._model_changed()
+
+    def current_model(self) -> Optional[ModelInfo]:
+        i = self.model_combo.currentIndex()
+        return self.models[i] if 0 <= i < len(self.models) else None
+
+    def select_model(self, model_id: str) -> None:
+        idx = next((i for i, m in enumerate(self.models) if m.id == model_id), -1)
+        if idx < 0:
+            self.reload_models(select=model_id)
+        else:
+            self.model_combo.setCurrentIndex(idx)
+
+    def _model_changed(self) -> None:
+        m = self.current_model()
+        if m is None:
+            self.model_info.setText("No translation models: train one or import one on the Translate page.")
+            self._update_buttons()
+            return
+        settings().set("draw/model", m.id)
+        old, self.spec = self.spec, DR.draw_spec(m)
+        self._adapt_canvas(old)
+        uses_bn = (m.meta.get("arch_kwargs") or {}).get("norm") == "batch"
+        self.norm_combo.setVisible(uses_bn)
+        self.norm_combo.blockSignals(True)
+        self.norm_combo.setCurrentIndex(1 if self.spec.norm_mode == "train" else 0)
+        self.norm_combo.blockSignals(False)
+        text = f"{m.description or m.arch} — {DR.describe_spec(self.spec)}"
+        self.model_info.setText(text)
+        self.sketch_btn.setToolTip("Turn a photo into a sketch in the style this model was trained with: "
+                                   + (self.spec.sketch or DR.SketchStyle()).describe())
+        self.result = None
+        self.output.set_pixmap(None)
+        self.latency_label.setText("")
+        if self.active:
+            self.renderer.set_model(m.id, self.norm_combo.currentData())
+        self._update_buttons()
+
+    def _adapt_canvas(self, old: DR.DrawSpec) -> None:
+        spec = self.spec
+        if spec.input_kind == "label":
+            self.tools.set_palette(spec.palette, spec.pen)
+        else:
+            self.tools.set_palette([], self.canvas.pen_color if old.input_kind != "label" else DR.BLACK)
+        if self.canvas.is_blank() or old.input_kind != spec.input_kind:
+            self.canvas.reset(spec.size, spec.background)
+        elif self.canvas.canvas_size != spec.size:
+            interp = cv2.INTER_NEAREST if spec.input_kind == "label" else cv2.INTER_AREA
+            self.canvas.set_array(cv2.resize(self.canvas.array(), (spec.size, spec.size), interpolation=interp))
+        self.canvas.background = spec.background
+
+    def _norm_changed(self) -> None:
+        m = self.current_model()
+        if m is not None and self.active:
+            self.renderer.set_model(m.id, self.norm_combo.currentData())
+
+    def on_shown(self) -> None:
+        if not self.active:
+            self.active = True
+            m = self.current_model()
+            if m is not None:
+                self.renderer.set_model(m.id, self.norm_combo.currentData())
+
+    # --- results -----------------------------------------------------------------------------------------
+    def _show_result(self, res: DR.RenderResult) -> None:
+        self.result = res.rgb
+        self.output.set_pixmap(to_pixmap(res.rgb))
+        self.output.caption = f"{res.rgb.shape[1]}×{res.rgb.shape[0]} · {res.seconds * 1000:.0f} ms"
+        self.output.update()
+        for n in res.notes:
+            self.problems.add("Translation", n)
+        self._update_buttons()
+        self.resultShown.emit(res)
+
+    def _stroke_latency(self, seconds: float) -> None:
+        self.latency_label.setText(f"Updated {seconds * 1000:.0f} ms after the stroke")
+
+    # --- loading -----------------------------------------------------------------------------------------
+    def accept_paths(self, paths) -> bool:
+        if paths:
+            self.load_path(str(paths[0]))
+        return True
+
+    def load_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load a sketch or picture", settings().last_dir("draw"),
+                                              IMAGE_FILTER)
+        if path:
+            self.load_path(path)
+
+    def load_path(self, path: str):
+        settings().set_last_dir(path, "draw")
+        h = self.bridge.submit(DR.load_canvas_task, (path, self.spec.size), name="Load into canvas", lane="io")
+        h.finished.connect(lambda rgb: self._set_canvas(rgb, f"Loaded {Path(path).name}"))
+        h.failed.connect(lambda err: self._load_failed(path, err.message))
+        return h
+
+    def sketch_from_photo(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Make a sketch from a photo", settings().last_dir("draw"),
+                                              IMAGE_FILTER)
+        if path:
+            self.sketch_from_path(path)
+
+    def sketch_from_path(self, path: str):
+        style = self.spec.sketch or DR.SketchStyle()
+        h = self.bridge.submit(DR.sketch_from_photo_task, (path, self.spec.size, style), name="Sketch from photo",
+                               lane="io")
+        h.finished.connect(lambda rgb: self._set_canvas(rgb, f"Sketch of {Path(path).name} ({style.title})"))
+        h.failed.connect(lambda err: self._load_failed(path, err.message))
+        return h
+
+    def _set_canvas(self, rgb: np.ndarray, message: str) -> None:
+        if self.spec.input_kind == "label":
+            rgb = DR.recolor_to_palette(rgb, self.spec.palette)
+        self.canvas.set_array(rgb)
+        self.renderer.request_now()
+        self.window_.notify(message)
+
+    def _load_failed(self, path: str, message: str) -> None:
+        self.problems.add(Path(path).name, message)
+        self.window_.notify(f"Could not load {Path(path).name}; the canvas is unchanged.")
+
+    # --- saving ------------------------------------------------------------------------------------------
+    def save_sketch(self) -> None:
+        path = self._ask_save("Save sketch", "sketch.png")
+        if path:
+            self.save_sketch_to(path)
+
+    def save_result(self) -> None:
+        if self.result is None:
+            self.window_.notify("Nothing to save yet: draw something first.")
+            return
+        path = self._ask_save("Save result", "result.png")
+        if path:
+            self.save_result_to(path)
+
+    def _ask_save(self, title: str, name: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(settings().last_dir("draw_save")) / name),
+                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)")
+        if path and not Path(path).suffix:
+            path += ".png"
+        return path
+
+    def save_sketch_to(self, path: str):
+        return self._save(path, self.canvas.array())
+
+    def save_result_to(self, path: str):
+        return self._save(path, self.result) if self.result is not None else None
+
+    def _save(self, path: str, rgb: np.ndarray):
+        settings().set_last_dir(path, "draw_save")
+        h = self.bridge.submit(lambda cfg, ctx: save_image(cfg[0], cfg[1], overwrite=True), (path, rgb.copy()),
+                               name="Save", lane="io")
+        h.finished.connect(lambda p: self.window_.notify(f"Saved {p}"))
+        h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))
+        return h
+
+    def _update_buttons(self) -> None:
+        self.undo_btn.setEnabled(self.canvas.can_undo())
+        self.redo_btn.setEnabled(self.canvas.can_redo())
+        self.save_result_btn.setEnabled(self.result is not None)
+        self.sketch_btn.setEnabled(self.current_model() is not None)
+
+    def shutdown(self) -> None:
+        self.renderer.shutdown()

@@ -1,0 +1,331 @@
+"""pix2pix (Isola et al. 2017): paired image-to-image translation (sketch -> photo, labels -> facade, map -> aerial).
+
+The default config is the published recipe (junyanz pytorch-CycleGAN-and-pix2pix ``train.py --model pix2pix``):
+``unet_256`` generator with skip connections, batch norm and dropout; a conditional 70x70 PatchGAN (``basic``) that
+sees input and output together (6 channels); the vanilla GAN loss (``nonsaturating``: BCE, the generator maximises
+log D(G(x))) plus L1 with weight 100; Adam 2e-4, beta1 0.5; constant then linear decay to zero (200 epochs of the
+pairs when ``steps`` is 0); load 286 / random crop 256 / flip, the same jitter for both images of a pair; batch 1.
+Every choice is a field: generator (unet_256, unet_128, resnet_9blocks, resnet_6blocks), discriminator, any
+``engine.losses`` GAN loss (bce, lsgan, nonsaturating, wgan with clipping, wgan_gp with a gradient penalty), L1 weight.
+
+Data in three forms (:mod:`._pix2pix_data`): side-by-side AB images, two folders paired by file name, or one folder of
+photos with automatic sketches (:mod:`engine.sketch`). The generator is exported at every checkpoint as
+``RUN/models/G.safetensors`` (task translate); its metadata says what the input is (sketch / label map / image), the
+sketch style and thresholds used in training, the palette of label maps, the training size and which batch-norm mode
+to use at inference, so the Draw page draws and makes sketches the way the model was trained.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .. import losses as L
+from ..checkpoint import load_checkpoint, load_into
+from ..config import check, check_choice
+from ..errors import CheckpointError, DataError
+from ..library import ModelLibrary, model_meta
+from ..models.networks import init_weights
+from ..registry import get_model
+from ..sketch import SketchStyle
+from ._cyclegan_parts import grid, to_uint8
+from ._pix2pix_data import FORMATS, Geometry, PairedData, detect_palette, open_paired
+from .core import TrainConfig, Trainer, register_family
+from .data import PREPROCESS, FolderStream, to_model_input
+
+GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
+DISCRIMINATORS = ("basic", "n_layers", "pixel")
+GEN_MULTIPLE = {"unet_256": 256, "unet_128": 128, "resnet_9blocks": 4, "resnet_6blocks": 4}
+
+
+@dataclass
+class Pix2PixConfig(TrainConfig):
+    family: str = "pix2pix"
+    data: str = ""  # AB folder, photo folder (sketch) or folder A (folders)
+    data_b: str = ""  # folder B of the 'folders' form ("" = data/A and data/B)
+    paired_format: str = "ab"  # ab | folders | sketch
+    direction: str = "AtoB"  # AtoB: left/A/sketch is the input; BtoA swaps
+    sketch: SketchStyle = field(default_factory=SketchStyle)
+    generator: str = "unet_256"
+    discriminator: str = "basic"
+    n_layers_d: int = 3
+    ngf: int = 64
+    ndf: int = 64
+    norm: str = "batch"
+    use_dropout: bool = True
+    init_type: str = "normal"
+    init_gain: float = 0.02
+    gan_loss: str = "nonsaturating"  # junyanz "vanilla"
+    lambda_l1: float = 100.0
+    gp_weight: float = 10.0  # wgan_gp
+    clip_value: float = 0.01  # wgan
+    load_size: int = 0  # 0 = image_size * 286 / 256
+    preprocess: str = "resize_and_crop"
+    flip: bool = True
+    sample_rows: int = 4
+    norm_mode: str = "auto"  # batch-norm mode recorded for inference: auto (train with batch 1, else eval), eval, train
+
+    def validate(self) -> None:
+        super().validate()
+        check_choice("paired format", self.paired_format, FORMATS)
+        check_choice("direction", self.direction, ("AtoB", "BtoA"))
+        check_choice("generator", self.generator, GENERATORS)
+        check_choice("discriminator", self.discriminator, DISCRIMINATORS)
+        check_choice("norm", self.norm, ("batch", "instance", "instance_affine", "none"))
+        check_choice("gan loss", self.gan_loss, ("nonsaturating", "bce", "lsgan", "wgan", "wgan_gp", "hinge"))
+        check_choice("preprocess", self.preprocess, PREPROCESS)
+        check_choice("init type", self.init_type, ("normal", "xavier", "kaiming", "orthogonal"))
+        check_choice("norm mode", self.norm_mode, ("auto", "eval", "train"))
+        m = GEN_MULTIPLE[self.generator]
+        check(self.image_size % m == 0, f"image size must be a multiple of {m} for {self.generator} "
+                                        f"(got {self.image_size}); use unet_128 for 128 px")
+        check(1 <= self.ngf <= 1024 and 1 <= self.ndf <= 1024, "ngf and ndf must be between 1 and 1024")
+        check(1 <= self.n_layers_d <= 8, "n_layers_d must be between 1 and 8")
+        check(self.lambda_l1 >= 0, "the L1 weight must be >= 0")
+        check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
+        check(1 <= self.sample_rows <= 16, "sample rows must be between 1 and 16")
+
+    @property
+    def load(self) -> int:
+        return self.load_size or self.image_size * 286 // 256
+
+    @property
+    def inference_norm(self) -> str:
+        if self.norm != "batch":
+            return "eval"
+        if self.norm_mode != "auto":
+            return self.norm_mode
+        return "train" if self.batch_size == 1 else "eval"
+
+
+class CondDisc(nn.Module):
+    """The conditional discriminator step as one forward (one DDP forward/backward per optimizer): scores
+    (input, real target) and (input, fake); one batch when the norm is per-sample, two calls with batch norm."""
+
+    def __init__(self, D: nn.Module, concat: bool):
+        super().__init__()
+        self.D, self.concat = D, concat
+
+    def forward(self, x: torch.Tensor, real: torch.Tensor, fake: torch.Tensor):
+        pr, pf = torch.cat([x, real], 1), torch.cat([x, fake], 1)
+        if self.concat:
+            return self.D(torch.cat([pr, pf])).chunk(2)
+        return self.D(pr), self.D(pf)
+
+
+class batchnorm_mode:
+    """Context: a generator in eval mode, with batch norm on batch statistics when ``mode == "train"`` (running
+    statistics untouched)."""
+
+    def __init__(self, net: nn.Module, mode: str):
+        self.net, self.mode = net, mode
+
+    def __enter__(self):
+        self.was = self.net.training
+        self.net.eval()
+        self.bns = [m for m in self.net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        self.momenta = [m.momentum for m in self.bns]
+        if self.mode == "train":
+            for m in self.bns:
+                m.train()
+                m.momentum = 0.0
+        return self.net
+
+    def __exit__(self, *exc):
+        for m, mom in zip(self.bns, self.momenta):
+            m.momentum = mom
+        self.net.train(self.was)
+
+
+@register_family
+class Pix2PixTrainer(Trainer):
+    family = "pix2pix"
+    config_cls = Pix2PixConfig
+    headline = ("G", "D", "L1")
+
+    @classmethod
+    def presets(cls) -> Dict[str, Dict[str, Any]]:
+        return {
+            "tiny": dict(image_size=128, generator="unet_128", ngf=8, ndf=8, batch_size=1, steps=8, log_every=2,
+                         sample_every=4, checkpoint_every=4, sample_rows=2),
+            "quick": dict(image_size=128, generator="unet_128", batch_size=4, steps=3000, log_every=25,
+                          sample_every=250, checkpoint_every=500),
+            "standard": dict(image_size=256, generator="unet_256", batch_size=1, steps=0, log_every=100,
+                             sample_every=1000, checkpoint_every=2000),
+        }
+
+    # --- data --------------------------------------------------------------------------------------------
+    def make_data(self) -> None:
+        c = self.cfg
+        if not c.data:
+            raise DataError("Choose the training data folder (--data DIR).")
+        if c.init_from and not c.resume_from:
+            self._init = resolve_init(c.init_from, c)
+        geo = Geometry(c.preprocess, c.load, c.image_size)
+        self.pairs: PairedData = open_paired(
+            c.paired_format, c.data, c.data_b, geometry=geo, sketch=c.sketch, swap=c.direction == "BtoA",
+            cache_mb=c.cache_mb, progress=lambda d, t, m: self.progress(d, t, m), check_cancel=self.ctx.check_cancel)
+        self.log(f"Data: {self.pairs.summary()}; direction {c.direction}.")
+        for p, why in self.pairs.skipped[:20]:
+            self.log(f"  skipped {p}: {why}")
+        for side, files in self.pairs.unmatched.items():
+            if files:
+                self.log(f"  no partner in the other folder for {len(files)} file(s) of {side}: "
+                         + ", ".join(f.name for f in files[:10]) + (" ..." if len(files) > 10 else ""))
+        sides = self.pairs.sides()
+        self.stream = FolderStream(sides, c.image_size, seed=c.seed, flip=c.flip, paired=True,
+                                   rank=self.dist.rank, world=self.dist.world)
+        self.palette = None
+        if c.paired_format != "sketch" or c.direction == "BtoA":
+            sample = [sides["A"].image(i) for i in range(min(32, len(self.pairs)))]
+            self.palette = detect_palette(sample)
+
+    def default_steps(self) -> int:
+        return max(1, 200 * len(self.pairs) // (self.cfg.batch_size * self.dist.world))
+
+    # --- networks ----------------------------------------------------------------------------------------
+    def gen_kwargs(self) -> Dict[str, Any]:
+        c = self.cfg
+        return {"ngf": c.ngf, "norm": c.norm, "use_dropout": c.use_dropout}
+
+    def build(self) -> None:
+        c = self.cfg
+        gen = init_weights(get_model(c.generator, **self.gen_kwargs()), c.init_type, c.init_gain)
+        dkw: Dict[str, Any] = {"input_nc": 6, "ndf": c.ndf, "norm": c.norm}
+        if c.discriminator == "n_layers":
+            dkw["n_layers_D"] = c.n_layers_d
+        disc = init_weights(get_model(c.discriminator, **dkw), c.init_type, c.init_gain)
+        self.G = self.maybe_compile(self.add_net("G", gen))
+        self.D = self.maybe_compile(self.add_net("D", disc))
+        self.g = self.wrap(self.G)
+        self.d = self.wrap(CondDisc(self.D, concat=c.norm != "batch"))
+        self.adam("G", self.G.parameters())
+        self.adam("D", self.D.parameters())
+        self.gan = L.get_loss(c.gan_loss)
+        fixed = self.stream.fixed(c.sample_rows)
+        self.fixed = {k: to_model_input(v.to(self.device), self.use_channels_last) for k, v in fixed.items()}
+
+    def load_init(self) -> None:
+        info = getattr(self, "_init", None)
+        if info is not None:
+            load_into(self.G, load_checkpoint(info.path).tensors, what=f"generator (init model {info.name!r})")
+            self.log(f"Fine-tuning: the generator starts from {info.name!r} ({info.path}).")
+
+    # --- one step ----------------------------------------------------------------------------------------
+    def train_step(self, batch) -> Dict[str, torch.Tensor]:
+        c, gan = self.cfg, self.gan
+        x = to_model_input(batch["A"], self.use_channels_last)
+        y = to_model_input(batch["B"], self.use_channels_last)
+        with self.autocast():
+            fake = self.g(x)
+            real_out, fake_out = self.d(x, y, fake.detach())
+            loss_D = gan.d_loss(real_out, fake_out) * 0.5
+            if gan.needs == "gp":
+                loss_D = loss_D + L.gradient_penalty(self.D, y, fake, c.gp_weight, cond=x)
+        self.optimize(loss_D, "D")
+        if gan.needs == "clip":
+            L.clip_weights(self.D, c.clip_value)
+        L.set_requires_grad([self.D], False)
+        with self.autocast():
+            g_gan = gan.g_loss(self.D(torch.cat([x, fake], 1)))
+            l1 = L.l1(fake, y)
+            loss_G = g_gan + l1 * c.lambda_l1
+        self.optimize(loss_G, "G")
+        L.set_requires_grad([self.D], True)
+        return {"G": loss_G.detach(), "G_gan": g_gan.detach(), "L1": l1.detach(), "D": loss_D.detach(),
+                "D_real": real_out.detach().float().mean(), "D_fake": fake_out.detach().float().mean()}
+
+    # --- outputs -----------------------------------------------------------------------------------------
+    @torch.no_grad()
+    def sample_grid(self) -> np.ndarray:
+        """Each row: input, output, target."""
+        x, y = self.fixed["A"], self.fixed["B"]
+        with batchnorm_mode(self.G, self.cfg.inference_norm), self.autocast():
+            out = torch.cat([self.G(x[i:i + 1]) for i in range(x.shape[0])])
+        cols = [to_uint8(t) for t in (x, out, y)]
+        return grid([[col[i] for col in cols] for i in range(x.shape[0])])
+
+    @torch.no_grad()
+    def eval_fakes(self, n: int):
+        """(real targets, generated) uint8 NHWC for the first ``n`` pairs, centre-cropped."""
+        fixed = self.stream.fixed(n)
+        reals, fakes = [], []
+        with batchnorm_mode(self.G, self.cfg.inference_norm), self.autocast():
+            for i in range(fixed["A"].shape[0]):
+                x = to_model_input(fixed["A"][i:i + 1].to(self.device))
+                fakes.append(to_uint8(self.G(x))[0])
+                reals.append(fixed["B"][i].permute(1, 2, 0).numpy())
+        return np.stack(reals), np.stack(fakes)
+
+    def score(self, losses: Dict[str, float]) -> Optional[float]:
+        """Best checkpoint: the lowest L1 to the targets over the last log window."""
+        return float(losses["L1"]) if "L1" in losses else None
+
+    def export_models(self):
+        return [("G.safetensors", self.G, self.model_meta())]
+
+    def model_meta(self) -> Dict[str, Any]:
+        c = self.cfg
+        run = c.name or self.run_folder.name
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", run).strip("-").lower() or "run"
+        sketch_in = c.paired_format == "sketch" and c.direction == "AtoB"
+        src, dst = input_output_names(c)
+        extra: Dict[str, Any] = {"input_kind": "sketch" if sketch_in else ("label" if self.palette else "image"),
+                                 "image_size": c.image_size, "norm_mode": c.inference_norm}
+        if sketch_in:
+            extra["sketch"] = c.sketch.to_dict()
+        if self.palette:
+            extra["palette"] = self.palette
+        return model_meta(
+            id=slug, name=f"{run}: {src} → {dst}", family="pix2pix", task="translate", arch=c.generator,
+            arch_kwargs=self.gen_kwargs(), direction="AtoB",
+            description=f"pix2pix {src} → {dst}, {self.step} steps at {c.image_size} px (run {self.run_folder.root}).",
+            training={"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+                      "image_size": c.image_size, "batch_size": c.batch_size, "data": c.data, "data_b": c.data_b,
+                      "paired_format": c.paired_format, "direction": c.direction, "pairs": len(self.pairs)},
+            **extra)
+
+
+def input_output_names(c: Pix2PixConfig):
+    if c.paired_format == "sketch":
+        names = (f"sketch ({c.sketch.title.lower()})", "photo")
+    elif c.paired_format == "folders":
+        names = (Path(c.data).name or "A", Path(c.data_b).name or "B") if c.data_b else ("A", "B")
+    else:
+        names = ("left half", "right half")
+    return names if c.direction == "AtoB" else names[::-1]
+
+
+def resolve_init(ref: str, c: Pix2PixConfig, lib: Optional[ModelLibrary] = None):
+    """The model to fine-tune from; its generator must match the run's architecture."""
+    info = (lib or ModelLibrary()).resolve(ref)
+    kw = dict(info.meta.get("arch_kwargs") or {})
+    got = {"generator": info.arch, "ngf": int(kw.get("ngf", 64)), "norm": kw.get("norm", "batch"),
+           "input_nc": int(kw.get("input_nc", 3)), "output_nc": int(kw.get("output_nc", 3))}
+    want = {"generator": c.generator, "ngf": c.ngf, "norm": c.norm, "input_nc": 3, "output_nc": 3}
+    diff = [k for k in want if got[k] != want[k]]
+    if diff:
+        raise CheckpointError(f"The init model {info.name!r} does not match this run's generator: "
+                              + ", ".join(f"{k} is {got[k]!r} in the model but {want[k]!r} here" for k in diff)
+                              + ". Use the model's architecture or pick another model.")
+    return info
+
+
+def adopt_init_architecture(cfg: Pix2PixConfig, lib: Optional[ModelLibrary] = None) -> Pix2PixConfig:
+    """The config with the generator settings of its ``init_from`` model."""
+    if not cfg.init_from:
+        return cfg
+    info = (lib or ModelLibrary()).resolve(cfg.init_from)
+    kw = dict(info.meta.get("arch_kwargs") or {})
+    if info.arch not in GENERATORS:
+        raise CheckpointError(f"The init model {info.name!r} uses {info.arch}, which pix2pix cannot train.")
+    return cfg.replace(generator=info.arch, ngf=int(kw.get("ngf", 64)), norm=kw.get("norm", "batch"),
+                       use_dropout=bool(kw.get("use_dropout", True)))
+
+
+from ._pix2pix_cli import add_cli_args, arch_given, config_from_args  # noqa: E402,F401  (CLI plug-in)

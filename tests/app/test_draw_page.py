@@ -1,0 +1,207 @@
+"""Draw page: strokes drawn with synthesized mouse events update the output, undo/redo, keyboard shortcuts, loading a
+corrupt image, sketch from photo in the model's style, label-map palettes, CycleGAN models, saving."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QPointF, Qt
+
+from engine.draw import fit_square
+from engine.imageio import load_image
+from engine.library import model_meta, save_model
+from engine.registry import get_model
+from engine.sketch import SketchStyle, make_sketch
+
+PALETTE = [[10, 20, 160], [200, 30, 30], [30, 200, 60], [240, 240, 0]]
+
+
+def _save_unet(home, mid, **extra):
+    torch.manual_seed(0)
+    net = get_model("unet_128", ngf=4, norm="batch", use_dropout=True)
+    meta = model_meta(id=mid, name=mid, family="pix2pix", task="translate", arch="unet_128",
+                      arch_kwargs={"ngf": 4, "norm": "batch", "use_dropout": True}, direction="AtoB",
+                      description="a small random pix2pix generator for tests", image_size=128, **extra)
+    save_model(home / "models" / mid / "model.safetensors", net, meta)
+    return mid
+
+
+@pytest.fixture
+def sketch_model(_isolated_home):
+    style = SketchStyle(style="canny", low=30, high=90).to_dict()
+    return _save_unet(_isolated_home, "tiny-sketch", input_kind="sketch", sketch=style, norm_mode="eval")
+
+
+@pytest.fixture
+def label_model(_isolated_home):
+    return _save_unet(_isolated_home, "tiny-labels", input_kind="label", palette=PALETTE, norm_mode="train")
+
+
+def draw_page(window, qtbot, model_id):
+    page = window.show_page("draw")
+    page.select_model(model_id)
+    assert page.current_model().id == model_id
+    qtbot.waitUntil(lambda: page.result is not None and not page.renderer.busy, timeout=30000)
+    return page
+
+
+def stroke(qtbot, canvas, points):
+    """Press, move through, release: the points are fractions of the canvas."""
+    n = canvas.canvas_size
+    pts = [canvas.to_widget(QPointF(x * n, y * n)).toPoint() for x, y in points]
+    qtbot.mousePress(canvas, Qt.LeftButton, pos=pts[0])
+    for p in pts[1:]:
+        qtbot.mouseMove(canvas, p)
+    qtbot.mouseRelease(canvas, Qt.LeftButton, pos=pts[-1])
+
+
+def settle(qtbot, page):
+    qtbot.waitUntil(lambda: not page.renderer.busy and not page.renderer._dirty, timeout=30000)
+
+
+def test_strokes_update_the_output_and_undo_redo(window, qtbot, sketch_model):
+    page = draw_page(window, qtbot, sketch_model)
+    canvas = page.canvas
+    assert canvas.canvas_size == 128 and canvas.is_blank()
+    blank_out = page.result.copy()
+    assert page.norm_combo.isVisible() and page.norm_combo.currentData() == "eval"
+    with qtbot.waitSignal(page.renderer.strokeRendered, timeout=30000) as sig:
+        stroke(qtbot, canvas, [(0.2, 0.2), (0.5, 0.5), (0.8, 0.3)])
+    settle(qtbot, page)
+    drawn = canvas.array()
+    assert (drawn[:, :, 0] < 100).sum() > 50  # a dark line on the canvas
+    assert drawn[64, 64].max() < 100  # it passes through the centre
+    assert not np.array_equal(page.result, blank_out)  # the output follows the drawing
+    assert sig.args[0] >= 0 and "after the stroke" in page.latency_label.text()
+    assert page.undo_btn.isEnabled() and not page.redo_btn.isEnabled()
+    after_stroke = page.result.copy()
+    # Ctrl+Z: blank canvas and the blank result again; Ctrl+Shift+Z: the stroke and its result are back
+    canvas.setFocus()
+    qtbot.keyClick(canvas, Qt.Key_Z, Qt.ControlModifier)
+    assert canvas.is_blank() and page.redo_btn.isEnabled()
+    settle(qtbot, page)
+    assert np.array_equal(page.result, blank_out)
+    qtbot.keyClick(canvas, Qt.Key_Z, Qt.ControlModifier | Qt.ShiftModifier)
+    assert np.array_equal(canvas.array(), drawn)
+    settle(qtbot, page)
+    assert np.array_equal(page.result, after_stroke)
+    # clear is undoable too
+    page.clear_btn.click()
+    assert canvas.is_blank()
+    page.undo_btn.click()
+    assert np.array_equal(canvas.array(), drawn)
+
+
+def test_brush_and_eraser_shortcuts(window, qtbot, sketch_model):
+    page = draw_page(window, qtbot, sketch_model)
+    canvas = page.canvas
+    canvas.setFocus()
+    size = canvas.brush_size
+    qtbot.keyClick(canvas, Qt.Key_BracketRight)
+    qtbot.keyClick(canvas, Qt.Key_BracketRight)
+    assert canvas.brush_size > size and page.tools.size_spin.value() == canvas.brush_size
+    qtbot.keyClick(canvas, Qt.Key_BracketLeft)
+    assert canvas.brush_size < size + 2
+    page.tools.set_brush_size(6)
+    stroke(qtbot, canvas, [(0.1, 0.5), (0.9, 0.5)])
+    assert canvas.array()[64, 64].max() < 100
+    qtbot.keyClick(canvas, Qt.Key_E)
+    assert canvas.eraser and page.tools.eraser_btn.isChecked()
+    page.tools.set_brush_size(12)
+    stroke(qtbot, canvas, [(0.1, 0.5), (0.9, 0.5)])
+    assert canvas.is_blank()
+    qtbot.keyClick(canvas, Qt.Key_B)
+    assert not canvas.eraser
+    settle(qtbot, page)
+
+
+def test_loading_a_corrupt_image_keeps_the_canvas(window, qtbot, sketch_model, tmp_path):
+    page = draw_page(window, qtbot, sketch_model)
+    stroke(qtbot, page.canvas, [(0.3, 0.3), (0.7, 0.7)])
+    before = page.canvas.array()
+    undo_depth = len(page.canvas._undo)
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    with qtbot.waitSignal(page.load_path(str(bad)).ended, timeout=10000):
+        pass
+    assert np.array_equal(page.canvas.array(), before) and len(page.canvas._undo) == undo_depth
+    assert page.problems.isVisible() and any("broken.png" in t for t in page.problems.texts())
+    settle(qtbot, page)
+
+
+def test_load_image_and_sketch_from_photo_in_the_models_style(window, qtbot, sketch_model, samples, tmp_path):
+    page = draw_page(window, qtbot, sketch_model)
+    photo = samples / "chelsea.png"
+    with qtbot.waitSignal(page.sketch_from_path(str(photo)).ended, timeout=10000):
+        pass
+    want = make_sketch(fit_square(load_image(photo).rgb, 128), SketchStyle(style="canny", low=30, high=90))
+    assert np.array_equal(page.canvas.array(), want)
+    settle(qtbot, page)
+    # a picture loaded as it is (square centre crop at the canvas size); undo returns to the sketch
+    with qtbot.waitSignal(page.load_path(str(samples / "coffee.png")).ended, timeout=10000):
+        pass
+    assert np.array_equal(page.canvas.array(), fit_square(load_image(samples / "coffee.png").rgb, 128))
+    page.canvas.undo()
+    assert np.array_equal(page.canvas.array(), want)
+    settle(qtbot, page)
+    # save sketch and result
+    with qtbot.waitSignal(page.save_sketch_to(str(tmp_path / "s.png")).ended, timeout=10000):
+        pass
+    with qtbot.waitSignal(page.save_result_to(str(tmp_path / "r.png")).ended, timeout=10000):
+        pass
+    assert np.array_equal(load_image(tmp_path / "s.png").rgb, want)
+    assert np.array_equal(load_image(tmp_path / "r.png").rgb, page.result)
+
+
+def test_label_map_model_paints_with_its_palette(window, qtbot, label_model):
+    page = draw_page(window, qtbot, label_model)
+    colors = {tuple(c) for c in PALETTE}
+    assert page.tools.palette_box.isVisible() and not page.tools.color_btn.isVisible()
+    assert len(page.tools.palette_group.buttons()) == 4
+    assert tuple(page.canvas.array()[0, 0]) == tuple(PALETTE[0])  # background = first class
+    assert page.norm_combo.currentData() == "train"
+    page.tools.palette_group.button(2).click()
+    page.tools.set_brush_size(9)
+    stroke(qtbot, page.canvas, [(0.2, 0.2), (0.8, 0.7)])
+    used = {tuple(c) for c in page.canvas.array().reshape(-1, 3)}
+    assert used == {tuple(PALETTE[0]), tuple(PALETTE[2])} and used <= colors  # no antialiasing blends
+    settle(qtbot, page)
+
+
+def test_cyclegan_model_as_a_one_way_translator(window, qtbot, tiny_model_id):
+    page = draw_page(window, qtbot, tiny_model_id)
+    assert page.canvas.canvas_size == 256 and not page.norm_combo.isVisible()
+    first = page.result.copy()
+    stroke(qtbot, page.canvas, [(0.1, 0.9), (0.9, 0.1)])
+    settle(qtbot, page)
+    assert page.result.shape == (256, 256, 3) and not np.array_equal(page.result, first)
+
+
+def test_slow_model_never_freezes_the_canvas_and_shows_the_latest_drawing(window, qtbot, sketch_model, monkeypatch):
+    import time
+
+    page = draw_page(window, qtbot, sketch_model)
+    real = page.live.render
+    calls = []
+
+    def slow(req):
+        calls.append(req.stamp)
+        time.sleep(0.4)
+        return real(req)
+
+    monkeypatch.setattr(page.live, "render", slow)
+    changes = []
+    page.canvas.changed.connect(lambda: changes.append(1))
+    for i in range(3):
+        before = page.canvas.array()
+        t = time.perf_counter()
+        stroke(qtbot, page.canvas, [(0.1 + 0.1 * i, 0.1 + 0.02 * k) for k in range(12)])
+        assert time.perf_counter() - t < 0.4  # the GUI thread never waited for a render
+        assert not np.array_equal(page.canvas.array(), before)  # drawn at once
+    settle(qtbot, page)
+    assert len(calls) < len(changes) / 3  # requests were coalesced, not one per mouse move
+    final = page.canvas.array()
+    from engine.draw import RenderRequest
+
+    want = real(RenderRequest(sketch_model, final, 0, "eval")).rgb
+    assert np.array_equal(page.result, want)  # what is shown is the translation of the final drawing
