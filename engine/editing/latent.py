@@ -79,6 +79,7 @@ class LatentModel:
         self.dim = int(module.w_dim) if self.has_w else self.z_dim
         self.num_ws = int(module.num_ws) if self.has_w else 1
         self.space = "w" if self.has_w else "z"
+        self.amp = self.device.type == "cuda"  # renders in bf16/fp16 on GPUs (latency), fp32 elsewhere
         self._noise_cache: Dict[int, List[torch.Tensor]] = {}
         with torch.no_grad():
             probe = self.net(torch.zeros(1, self.z_dim, device=self.device))
@@ -146,7 +147,10 @@ class LatentModel:
     def render(self, codes: torch.Tensor, noise_mode: str = "const", noise_scale: float = 1.0,
                noise_seed: Optional[int] = None, noises: Optional[List[torch.Tensor]] = None) -> torch.Tensor:
         """codes (N, num_ws, dim) -> images (N, 3, R, R) in [-1, 1]."""
-        return self.synthesize(codes, noise_mode, noise_scale, noise_seed, noises)
+        from .. import devices
+
+        with devices.autocast(self.device, enabled=self.amp):
+            return self.synthesize(codes, noise_mode, noise_scale, noise_seed, noises).float()
 
     def synthesize(self, codes: torch.Tensor, noise_mode: str = "const", noise_scale: float = 1.0,
                    noise_seed: Optional[int] = None, noises: Optional[List[torch.Tensor]] = None) -> torch.Tensor:
