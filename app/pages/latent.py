@@ -27,7 +27,7 @@ def create(window) -> "LatentPage":
 
 
 class ImageLabel(QLabel):
-    """Shows a numpy picture scaled to fit, keeping the aspect ratio (nearest-neighbour for small renders)."""
+    """Shows a numpy picture scaled to fit, keeping the aspect ratio."""
 
     def __init__(self, placeholder: str = ""):
         super().__init__(placeholder)
@@ -42,8 +42,7 @@ class ImageLabel(QLabel):
     def _rescale(self) -> None:
         if self._pm is not None:
             side = max(1, min(self.width(), self.height()))
-            mode = Qt.FastTransformation if self._pm.width() * 2 <= side else Qt.SmoothTransformation
-            self.setPixmap(self._pm.scaled(side, side, Qt.KeepAspectRatio, mode))
+            self.setPixmap(self._pm.scaled(side, side, Qt.KeepAspectRatio, Qt.SmoothTransformation))
 
     def resizeEvent(self, e) -> None:
         super().resizeEvent(e)
@@ -98,6 +97,7 @@ class LatentPage(QWidget, LatentActions):
         self.resample_btn = QPushButton("Resample")
         self.resample_btn.setToolTip("Draw new noise maps (fine detail such as hair changes)")
         top.addWidget(self.resample_btn)
+        top.addWidget(QLabel("Strength:"))
         self.noise_strength = QSlider(Qt.Horizontal, minimum=0, maximum=200, value=100)
         self.noise_strength.setFixedWidth(100)
         self.noise_strength.setToolTip("Noise strength (0–200 %)")

@@ -81,10 +81,10 @@ class EditPanel(QWidget):
         clear.clicked.connect(self.clearExamplesRequested.emit)
         g.addWidget(self.pos_btn, 0, 0)
         g.addWidget(self.neg_btn, 0, 1)
-        g.addWidget(self.examples, 0, 2)
-        g.addWidget(self.name_edit, 1, 0, 1, 2)
-        g.addWidget(self.create_btn, 1, 2)
-        g.addWidget(clear, 1, 3)
+        g.addWidget(clear, 0, 2)
+        g.addWidget(self.examples, 1, 0, 1, 3)
+        g.addWidget(self.name_edit, 2, 0, 1, 2)
+        g.addWidget(self.create_btn, 2, 2)
         return box
 
     def set_examples(self, pos: int, neg: int) -> None:
