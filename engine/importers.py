@@ -150,6 +150,9 @@ def register_importer(fn: Callable[[Dict[str, torch.Tensor]], Optional[ImportedM
 
 
 def import_state(state: Dict[str, torch.Tensor], origin: str = "the file") -> ImportedModel:
+    from .registry import _ensure_builtin
+
+    _ensure_builtin()  # model modules register their importers (e.g. engine.models.dcgan)
     state = clean_keys(state)
     for fn in IMPORTERS:
         got = fn(state)

@@ -1,0 +1,269 @@
+"""Latent page: explore a generator's latent space (seeds, truncation, noise, style mixing, interpolation), edit along
+directions (GANSpace, SeFa, your own) with live rendering, and project your own photos to edit them."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
+                               QSpinBox, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+
+from app.pages._latent_actions import LatentActions
+from app.settings import settings
+from app.widgets.images import to_pixmap
+from app.widgets.latent_panels import EditPanel, InterpPanel, MixPanel, PhotoPanel
+from app.widgets.problems import ProblemsPanel
+from engine.editing.session import LatentSession, ViewState
+from engine.library import ModelInfo
+
+TITLE = "Latent"
+ICON = "latent"
+GRID_PAGE = 24
+
+
+def create(window) -> "LatentPage":
+    return LatentPage(window)
+
+
+class ImageLabel(QLabel):
+    """Shows a numpy picture scaled to fit, keeping the aspect ratio."""
+
+    def __init__(self, placeholder: str = ""):
+        super().__init__(placeholder)
+        self.setAlignment(Qt.AlignCenter)
+        self.setMinimumSize(256, 256)
+        self._pm = None
+
+    def set_image(self, rgb) -> None:
+        self._pm = to_pixmap(rgb)
+        self._rescale()
+
+    def _rescale(self) -> None:
+        if self._pm is not None:
+            side = max(1, min(self.width(), self.height()))
+            self.setPixmap(self._pm.scaled(side, side, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+
+    def resizeEvent(self, e) -> None:
+        super().resizeEvent(e)
+        self._rescale()
+
+
+class LatentPage(QWidget, LatentActions):
+    def __init__(self, window):
+        super().__init__(window)
+        self.window_ = window
+        self.bridge = window.bridge
+        self.library = window.library
+        self.models: List[ModelInfo] = []
+        self.session: Optional[LatentSession] = None
+        self.current = None  # engine.editing.latent.Latent shown
+        self.last_render = None  # numpy picture on screen (tests, saving)
+        self.renders = 0
+        self.noise_seed = 0
+        self.positives: list = []
+        self.negatives: list = []
+        self.project_job = None
+        self.photo_rgb = None
+        self._loaded = False
+        self._build()
+
+    # --- layout ------------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Model:"))
+        self.model_combo = QComboBox()
+        self.model_combo.setMinimumWidth(220)
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
+        top.addWidget(self.model_combo, 1)
+        self.card_btn = QToolButton(text="Card", toolTip="Show the model card")
+        self.card_btn.clicked.connect(self.show_card)
+        top.addWidget(self.card_btn)
+        top.addSpacing(12)
+        top.addWidget(QLabel("Truncation ψ:"))
+        self.psi = QSlider(Qt.Horizontal, minimum=0, maximum=150, value=70)
+        self.psi.setToolTip("Pull towards the average image (0) or use the full variety (1); seeds only")
+        self.psi.setFixedWidth(140)
+        self.psi_label = QLabel("0.70")
+        top.addWidget(self.psi)
+        top.addWidget(self.psi_label)
+        top.addSpacing(12)
+        top.addWidget(QLabel("Noise:"))
+        self.noise_mode = QComboBox()
+        for text, mode in (("stored", "const"), ("resampled", "random"), ("off", "none")):
+            self.noise_mode.addItem(text, mode)
+        self.noise_mode.setToolTip("Per-pixel noise: the model's stored maps, freshly drawn maps, or none")
+        top.addWidget(self.noise_mode)
+        self.resample_btn = QPushButton("Resample")
+        self.resample_btn.setToolTip("Draw new noise maps (fine detail such as hair changes)")
+        top.addWidget(self.resample_btn)
+        top.addWidget(QLabel("Strength:"))
+        self.noise_strength = QSlider(Qt.Horizontal, minimum=0, maximum=200, value=100)
+        self.noise_strength.setFixedWidth(100)
+        self.noise_strength.setToolTip("Noise strength (0–200 %)")
+        top.addWidget(self.noise_strength)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Seeds from"))
+        self.start_seed = QSpinBox(minimum=0, maximum=2 ** 31 - GRID_PAGE - 1)
+        row.addWidget(self.start_seed, 1)
+        self.prev_btn = QToolButton(text="◀", toolTip="Previous page of seeds")
+        self.next_btn = QToolButton(text="▶", toolTip="Next page of seeds")
+        row.addWidget(self.prev_btn)
+        row.addWidget(self.next_btn)
+        lv.addLayout(row)
+        self.grid = QListWidget()
+        self.grid.setViewMode(QListWidget.IconMode)
+        self.grid.setIconSize(QSize(72, 72))
+        self.grid.setGridSize(QSize(84, 96))
+        self.grid.setResizeMode(QListWidget.Adjust)
+        self.grid.setMovement(QListWidget.Static)
+        self.grid.setToolTip("Click a seed to open it")
+        lv.addWidget(self.grid, 1)
+
+        center = QWidget()
+        cv = QVBoxLayout(center)
+        cv.setContentsMargins(0, 0, 0, 0)
+        self.view = ImageLabel("Choose a generator model")
+        cv.addWidget(self.view, 1)
+        self.caption = QLabel("")
+        self.caption.setAlignment(Qt.AlignCenter)
+        cv.addWidget(self.caption)
+        row = QHBoxLayout()
+        self.save_btn = QPushButton("Save image…")
+        row.addStretch(1)
+        row.addWidget(self.save_btn)
+        cv.addLayout(row)
+
+        self.tabs = QTabWidget()
+        self.edit_panel, self.mix_panel = EditPanel(), MixPanel()
+        self.interp_panel, self.photo_panel = InterpPanel(), PhotoPanel()
+        for w, name in ((self.edit_panel, "Edit"), (self.mix_panel, "Mix"), (self.interp_panel, "Interpolate"),
+                        (self.photo_panel, "Photo")):
+            self.tabs.addTab(w, name)
+        self.tabs.setMinimumWidth(330)
+
+        split = QSplitter(Qt.Horizontal)
+        for w in (left, center, self.tabs):
+            split.addWidget(w)
+        split.setStretchFactor(1, 1)
+        split.setSizes([300, 560, 380])
+        self.problems = ProblemsPanel()
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.problems)
+        self._connect()
+
+    def _connect(self) -> None:
+        self.psi.valueChanged.connect(lambda v: (self.psi_label.setText(f"{v / 100:.2f}"), self.psi_changed()))
+        self.noise_mode.currentIndexChanged.connect(lambda *_: self.request_render())
+        self.noise_strength.valueChanged.connect(lambda *_: self.request_render())
+        self.resample_btn.clicked.connect(self.resample_noise)
+        self.start_seed.editingFinished.connect(self.refresh_grid)
+        self.prev_btn.clicked.connect(lambda: self.page_seeds(-1))
+        self.next_btn.clicked.connect(lambda: self.page_seeds(1))
+        self.grid.itemClicked.connect(lambda it: self.open_seed(int(it.data(Qt.UserRole))))
+        self.save_btn.clicked.connect(self.save_image)
+        ep = self.edit_panel
+        ep.computeRequested.connect(self.compute_directions)
+        ep.slidersChanged.connect(self.request_render)
+        ep.saveRequested.connect(self.save_directions)
+        ep.loadRequested.connect(self.load_directions)
+        ep.markRequested.connect(self.mark_example)
+        ep.createRequested.connect(self.create_direction)
+        ep.clearExamplesRequested.connect(self.clear_examples)
+        ep.set_examples(0, 0)
+        self.mix_panel.changed.connect(self.mix_changed)
+        self.interp_panel.exportRequested.connect(self.export_interpolation)
+        self.interp_panel.addCurrentRequested.connect(self.add_current_seed)
+        pp = self.photo_panel
+        pp.openRequested.connect(self.open_photo)
+        pp.projectRequested.connect(self.project)
+        pp.cancelRequested.connect(lambda: self.project_job and self.project_job.cancel())
+
+    # --- models ------------------------------------------------------------------------------------------
+    def on_shown(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self.reload_models()
+
+    def reload_models(self, select: Optional[str] = None) -> None:
+        self.models = self.library.list(task="generate")
+        want = select or settings().get("latent/model", "") or ""
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for m in self.models:
+            self.model_combo.addItem(m.label, m.id)
+        idx = next((i for i, m in enumerate(self.models) if m.id == want), 0 if self.models else -1)
+        self.model_combo.setCurrentIndex(idx)
+        self.model_combo.blockSignals(False)
+        for path, why in self.library.problems:
+            self.problems.add(str(path), why)
+        if not self.models:
+            self.view.setText("No generator models found. Train one (ganstudio train stylegan) or import a "
+                              "DCGAN generator.")
+        self._model_changed()
+
+    def current_model(self) -> Optional[ModelInfo]:
+        i = self.model_combo.currentIndex()
+        return self.models[i] if 0 <= i < len(self.models) else None
+
+    def _model_changed(self) -> None:
+        m = self.current_model()
+        self.card_btn.setEnabled(bool(m and m.card))
+        if m is None:
+            return
+        settings().set("latent/model", m.id)
+        self.session = None
+        self.current = None
+        self.grid.clear()
+        self.edit_panel.set_directions([])
+        self.clear_examples()
+        self.view.setText(f"Loading {m.name}…")
+        h = self.bridge.submit(lambda mid, ctx: LatentSession.open(self.library, mid), m.id,
+                               name=f"Load {m.name}", kind="latent-load", replace=True)
+        h.finished.connect(self._session_ready)
+        h.failed.connect(lambda err: (self.problems.add(m.name, err.message), self.view.setText(err.message)))
+
+    def _session_ready(self, session: LatentSession) -> None:
+        self.session = session
+        has_w = session.model.has_w
+        for w in (self.resample_btn, self.noise_mode, self.noise_strength):
+            w.setEnabled(has_w)
+        self.tabs.setTabEnabled(1, has_w)
+        self.tabs.setTabToolTip(1, "" if has_w else "Style mixing needs a style-based (w space) model.")
+        self.interp_panel.mode.setCurrentIndex(0 if has_w else 1)
+        self.interp_panel.mode.setEnabled(has_w)
+        self.photo_panel.space.setEnabled(has_w)
+        self.refresh_grid()
+        self.open_seed(self.start_seed.value())
+
+    def view_state(self) -> Optional[ViewState]:
+        if self.session is None or self.current is None:
+            return None
+        mix = self.mix_panel.from_b()
+        return ViewState(self.current, psi=self.psi.value() / 100, noise_mode=self.noise_mode.currentData(),
+                         noise_seed=self.noise_seed, noise_scale=self.noise_strength.value() / 100,
+                         alphas=self.edit_panel.alphas(),
+                         mix_with=self.session.seed(self.mix_panel.seed_b.value()) if mix else None,
+                         mix_groups=tuple(mix))
+
+    def shutdown(self) -> None:
+        if self.project_job is not None:
+            self.project_job.cancel()
+
+    def item_for_seed(self, seed: int) -> Optional[QListWidgetItem]:
+        for i in range(self.grid.count()):
+            if int(self.grid.item(i).data(Qt.UserRole)) == seed:
+                return self.grid.item(i)
+        return None
+
+    def _grid_part(self, part) -> None:
+        for seed, img in part:
+            it = self.item_for_seed(seed)
+            if it is not None:
+                it.setIcon(QIcon(to_pixmap(img)))

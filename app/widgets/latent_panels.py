@@ -1,0 +1,265 @@
+"""The side panels of the Latent page: edit directions, style mixing, interpolation export, photo projection.
+
+Each panel only builds widgets and emits signals; the page owns the session and submits the jobs.
+"""
+from __future__ import annotations
+
+from typing import List
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+SLIDER_STEPS = 10  # slider units per sigma
+SLIDER_RANGE = 3  # +- sigmas
+
+
+class EditPanel(QWidget):
+    """Direction sliders (GANSpace / SeFa / user-defined), save/load, and the positive/negative example picker."""
+
+    computeRequested = Signal(str, int)  # method, count
+    slidersChanged = Signal()
+    saveRequested = Signal()
+    loadRequested = Signal()
+    markRequested = Signal(bool)  # True = positive
+    createRequested = Signal(str)
+    clearExamplesRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        v = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.method = QComboBox()
+        self.method.addItem("GANSpace (PCA)", "ganspace")
+        self.method.addItem("SeFa (closed form)", "sefa")
+        self.method.setToolTip("GANSpace: principal axes of sampled latents. SeFa: eigenvectors of the style "
+                               "weights. Both find directions without labels.")
+        self.count = QSpinBox(minimum=1, maximum=64, value=10, toolTip="Number of directions")
+        self.compute_btn = QPushButton("Find directions")
+        self.compute_btn.clicked.connect(lambda: self.computeRequested.emit(self.method.currentData(),
+                                                                            self.count.value()))
+        row.addWidget(self.method, 1)
+        row.addWidget(self.count)
+        row.addWidget(self.compute_btn)
+        v.addLayout(row)
+        self.sliders: List[QSlider] = []
+        self.value_labels: List[QLabel] = []
+        self.area = QScrollArea()
+        self.area.setWidgetResizable(True)
+        self.slider_box = QWidget()
+        self.grid = QGridLayout(self.slider_box)
+        self.grid.setAlignment(Qt.AlignTop)
+        self.area.setWidget(self.slider_box)
+        v.addWidget(self.area, 1)
+        self.empty = QLabel("No directions yet: find some, load a set, or define one below.")
+        self.empty.setWordWrap(True)
+        self.grid.addWidget(self.empty, 0, 0, 1, 3)
+        row = QHBoxLayout()
+        for text, sig in (("Reset", None), ("Save set…", self.saveRequested), ("Load set…", self.loadRequested)):
+            b = QPushButton(text)
+            b.clicked.connect(self.reset if sig is None else sig.emit)
+            row.addWidget(b)
+            setattr(self, f"btn_{text.split()[0].lower()}", b)
+        v.addLayout(row)
+        v.addWidget(self._user_box())
+
+    def _user_box(self) -> QGroupBox:
+        box = QGroupBox("Your own direction (pick examples)")
+        g = QGridLayout(box)
+        self.pos_btn = QPushButton("+ Has it")
+        self.pos_btn.setToolTip("Add the image shown as a positive example")
+        self.neg_btn = QPushButton("− Lacks it")
+        self.neg_btn.setToolTip("Add the image shown as a negative example")
+        self.pos_btn.clicked.connect(lambda: self.markRequested.emit(True))
+        self.neg_btn.clicked.connect(lambda: self.markRequested.emit(False))
+        self.examples = QLabel("0 positive, 0 negative")
+        self.name_edit = QLineEdit(placeholderText="name, e.g. smile")
+        self.create_btn = QPushButton("Create direction")
+        self.create_btn.clicked.connect(lambda: self.createRequested.emit(self.name_edit.text().strip() or "custom"))
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.clearExamplesRequested.emit)
+        g.addWidget(self.pos_btn, 0, 0)
+        g.addWidget(self.neg_btn, 0, 1)
+        g.addWidget(clear, 0, 2)
+        g.addWidget(self.examples, 1, 0, 1, 3)
+        g.addWidget(self.name_edit, 2, 0, 1, 2)
+        g.addWidget(self.create_btn, 2, 2)
+        return box
+
+    def set_examples(self, pos: int, neg: int) -> None:
+        self.examples.setText(f"{pos} positive, {neg} negative")
+        self.create_btn.setEnabled(pos > 0 and neg > 0)
+
+    def set_directions(self, names: List[str]) -> None:
+        for w in self.sliders + self.value_labels:
+            w.deleteLater()
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget() and item.widget() is not self.empty:
+                item.widget().deleteLater()
+        self.sliders, self.value_labels = [], []
+        self.empty.setVisible(not names)
+        self.grid.addWidget(self.empty, 0, 0, 1, 3)
+        for i, name in enumerate(names):
+            s = QSlider(Qt.Horizontal)
+            s.setRange(-SLIDER_RANGE * SLIDER_STEPS, SLIDER_RANGE * SLIDER_STEPS)
+            s.setToolTip(f"Move along {name} (in standard deviations of the latent distribution)")
+            lab = QLabel("0.0σ")
+            lab.setMinimumWidth(44)
+            s.valueChanged.connect(lambda val, lab=lab: (lab.setText(f"{val / SLIDER_STEPS:+.1f}σ"),
+                                                         self.slidersChanged.emit()))
+            self.grid.addWidget(QLabel(name), i + 1, 0)
+            self.grid.addWidget(s, i + 1, 1)
+            self.grid.addWidget(lab, i + 1, 2)
+            self.sliders.append(s)
+            self.value_labels.append(lab)
+
+    def alphas(self) -> List[float]:
+        return [s.value() / SLIDER_STEPS for s in self.sliders]
+
+    def reset(self) -> None:
+        for s in self.sliders:
+            s.blockSignals(True)
+            s.setValue(0)
+            s.blockSignals(False)
+        for lab in self.value_labels:
+            lab.setText("0.0σ")
+        self.slidersChanged.emit()
+
+
+class MixPanel(QWidget):
+    """Style mixing: the shown image (A) with seed B; checked layer groups come from B."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        f = QFormLayout(self)
+        self.enabled = QCheckBox("Mix the image shown with seed B")
+        self.seed_b = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=1)
+        self.groups = {}
+        f.addRow(self.enabled)
+        f.addRow("Seed B:", self.seed_b)
+        for g, text in (("coarse", "Coarse (4–8 px: pose, face shape)"), ("middle", "Middle (16–32 px: features)"),
+                        ("fine", "Fine (64 px+: colours, texture)")):
+            cb = QCheckBox(f"from B: {text}")
+            cb.setChecked(g == "coarse")
+            self.groups[g] = cb
+            f.addRow(cb)
+            cb.toggled.connect(lambda *_: self.changed.emit())
+        self.preview = QLabel()
+        self.preview.setMinimumSize(96, 96)
+        f.addRow("B:", self.preview)
+        self.enabled.toggled.connect(lambda *_: self.changed.emit())
+        self.seed_b.valueChanged.connect(lambda *_: self.changed.emit())
+
+    def from_b(self) -> List[str]:
+        return [g for g, cb in self.groups.items() if cb.isChecked()] if self.enabled.isChecked() else []
+
+
+class InterpPanel(QWidget):
+    """Interpolation between chosen seeds, exported as GIF or MP4."""
+
+    exportRequested = Signal(str)  # "gif" | "mp4"
+    addCurrentRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        f = QFormLayout(self)
+        self.seeds = QLineEdit("0, 1, 2")
+        self.seeds.setToolTip("Seeds to pass through, in order (the path loops back to the first)")
+        add = QPushButton("Add shown seed")
+        add.clicked.connect(self.addCurrentRequested.emit)
+        row = QHBoxLayout()
+        row.addWidget(self.seeds, 1)
+        row.addWidget(add)
+        f.addRow("Seeds:", row)
+        self.mode = QComboBox()
+        self.mode.addItem("Linear in w", "w")
+        self.mode.addItem("Spherical in z", "z")
+        f.addRow("Path:", self.mode)
+        self.frames = QSpinBox(minimum=2, maximum=500, value=24, toolTip="Frames per transition")
+        f.addRow("Frames per step:", self.frames)
+        self.fps = QSpinBox(minimum=1, maximum=120, value=24)
+        f.addRow("Frames per second:", self.fps)
+        self.size = QComboBox()
+        for s in (128, 256, 512):
+            self.size.addItem(f"{s} px", s)
+        self.size.setCurrentIndex(1)
+        f.addRow("Video size:", self.size)
+        row = QHBoxLayout()
+        self.gif_btn = QPushButton("Export GIF…")
+        self.mp4_btn = QPushButton("Export MP4…")
+        self.gif_btn.clicked.connect(lambda: self.exportRequested.emit("gif"))
+        self.mp4_btn.clicked.connect(lambda: self.exportRequested.emit("mp4"))
+        row.addWidget(self.gif_btn)
+        row.addWidget(self.mp4_btn)
+        f.addRow(row)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        f.addRow(self.progress)
+
+    def seed_list(self) -> List[int]:
+        out = []
+        for part in self.seeds.text().replace(";", ",").split(","):
+            part = part.strip()
+            if part:
+                if not part.isdigit():
+                    raise ValueError(f"'{part}' is not a seed number")
+                out.append(int(part))
+        return out
+
+
+class PhotoPanel(QWidget):
+    """Project a photo: open/drop, settings, progress with the live reconstruction, reconstruction error."""
+
+    openRequested = Signal()
+    projectRequested = Signal()
+    cancelRequested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        v = QVBoxLayout(self)
+        hint = QLabel("Drop a face photo on the window (or open one) to find it in the model's latent space; "
+                      "then edit it with the sliders.")
+        hint.setWordWrap(True)
+        v.addWidget(hint)
+        f = QFormLayout()
+        self.space = QComboBox()
+        self.space.addItem("w+ (one style per layer, closest)", "w+")
+        self.space.addItem("w (one style, easiest to edit)", "w")
+        f.addRow("Space:", self.space)
+        self.steps = QSpinBox(minimum=10, maximum=5000, value=200)
+        f.addRow("Steps:", self.steps)
+        self.features = QCheckBox("Deep-feature loss (Inception)")
+        self.features.setChecked(True)
+        f.addRow(self.features)
+        v.addLayout(f)
+        row = QHBoxLayout()
+        self.open_btn = QPushButton("Open photo…")
+        self.open_btn.clicked.connect(self.openRequested.emit)
+        self.project_btn = QPushButton("Project")
+        self.project_btn.clicked.connect(self.projectRequested.emit)
+        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn.clicked.connect(self.cancelRequested.emit)
+        self.cancel_btn.setEnabled(False)
+        for b in (self.open_btn, self.project_btn, self.cancel_btn):
+            row.addWidget(b)
+        v.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        v.addWidget(self.progress)
+        pics = QHBoxLayout()
+        self.target = QLabel("photo")
+        self.recon = QLabel("reconstruction")
+        for lab in (self.target, self.recon):
+            lab.setMinimumSize(128, 128)
+            lab.setAlignment(Qt.AlignCenter)
+            lab.setStyleSheet("border: 1px solid palette(mid);")
+            pics.addWidget(lab)
+        v.addLayout(pics)
+        self.error = QLabel("")
+        self.error.setWordWrap(True)
+        v.addWidget(self.error)
+        v.addStretch(1)

@@ -1,0 +1,70 @@
+"""Render the Latent page with a bundled generator and save a PNG:
+``python scripts/screenshot_latent.py out.png [model-id] [photo] [steps]``.
+
+Opens the model, finds SeFa directions, moves two sliders, projects the photo (default: the astronaut sample) and
+saves the window. Uses a throw-away GANSTUDIO_HOME; works offscreen (QT_QPA_PLATFORM=offscreen) or under xvfb-run.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    out = sys.argv[1]
+    model = sys.argv[2] if len(sys.argv) > 2 else "dcgan-faces"
+    photo = sys.argv[3] if len(sys.argv) > 3 else str(ROOT / "resources" / "samples" / "astronaut.png")
+    steps = int(sys.argv[4]) if len(sys.argv) > 4 else 80
+    home = tempfile.mkdtemp(prefix="ganstudio-shot-")
+    os.environ["GANSTUDIO_HOME"] = home
+    os.environ["GANSTUDIO_SETTINGS"] = str(Path(home) / "settings.ini")
+    import torch
+
+    torch.set_num_threads(1)
+    from PySide6.QtCore import QTimer
+
+    from app.main import make_app
+    from app.main_window import MainWindow
+
+    app = make_app()
+    win = MainWindow()
+    win.resize(1400, 900)
+    win.show()
+    page = win.show_page("latent")
+    page.reload_models(select=model)
+    state = {"phase": 0}
+
+    def tick() -> None:
+        p = state["phase"]
+        if p == 0 and page.session is not None and page.last_render is not None:
+            page.edit_panel.method.setCurrentIndex(1)
+            page.compute_directions("sefa", 8)
+            state["phase"] = 1
+        elif p == 1 and len(page.edit_panel.sliders) == 8:
+            page.photo_panel.steps.setValue(steps)
+            page.tabs.setCurrentWidget(page.photo_panel)
+            page.load_photo(photo, project=True)
+            state["phase"] = 2
+        elif p == 2 and page.project_job is None and getattr(page, "projection", None) is not None:
+            page.edit_panel.sliders[0].setValue(12)
+            page.edit_panel.sliders[2].setValue(-8)
+            state["phase"], state["n"] = 3, page.renders
+        elif p == 3 and page.renders > state["n"]:
+            page.tabs.setCurrentWidget(page.edit_panel)
+            QTimer.singleShot(1500, lambda: (win.grab().save(out), app.quit()))
+            return
+        QTimer.singleShot(300, tick)
+
+    QTimer.singleShot(300, tick)
+    app.exec()
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""Latent page driven like a user: open a seed, move sliders, mix, export, drop a photo and project it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.library import model_meta, save_model
+from engine.registry import get_model
+
+from .test_translate_page import drop
+
+KW = dict(z_dim=16, w_dim=16, resolution=64, channel_base=256, channel_max=16, mapping_layers=2)
+
+
+@pytest.fixture
+def tiny_stylegan(_isolated_home):
+    torch.manual_seed(0)
+    G = get_model("stylegan_g", **KW)
+    with torch.no_grad():  # a random generator whose styles visibly matter
+        for layer in G.noise_layers():
+            layer.strength.fill_(0.2)
+        G.mapping_net.w_avg.normal_()
+    meta = model_meta(id="tinysg", name="Tiny StyleGAN", family="stylegan", task="generate", arch="stylegan_g",
+                      arch_kwargs=KW, description="random tiny generator for tests")
+    save_model(_isolated_home / "models" / "tinysg" / "model.safetensors", G, meta)
+    return "tinysg"
+
+
+def open_page(window, qtbot, model_id):
+    page = window.show_page("latent")
+    idx = page.model_combo.findData(model_id)
+    if idx < 0:
+        page.reload_models(select=model_id)
+        idx = page.model_combo.findData(model_id)
+    page.model_combo.setCurrentIndex(idx)
+    qtbot.waitUntil(lambda: page.session is not None and page.session.model_id == model_id, timeout=30000)
+    qtbot.waitUntil(lambda: page.last_render is not None, timeout=30000)
+    return page
+
+
+def wait_new_render(qtbot, page, before):
+    qtbot.waitUntil(lambda: page.renders > before, timeout=30000)
+    qtbot.waitUntil(lambda: not [j for j in page.bridge.manager.jobs(active_only=True)
+                                 if j.kind == "latent-render"], timeout=30000)
+    return page.last_render.copy()
+
+
+def test_open_seed_move_sliders_and_mix(window, qtbot, tiny_stylegan, tmp_path):
+    page = open_page(window, qtbot, tiny_stylegan)
+    qtbot.waitUntil(lambda: page.grid.count() == 24 and not page.grid.item(3).icon().isNull(), timeout=30000)
+    # click a seed in the grid: it opens
+    n = page.renders
+    rect = page.grid.visualItemRect(page.grid.item(3))
+    from PySide6.QtCore import Qt
+    qtbot.mouseClick(page.grid.viewport(), Qt.LeftButton, pos=rect.center())
+    seed3 = wait_new_render(qtbot, page, n)
+    assert page.current.seed == page.start_seed.value() + 3 and page.caption.text() == "Seed 3"
+    assert seed3.shape == (64, 64, 3)
+    # truncation slider at 0 shows the average image, which differs from the seed
+    n = page.renders
+    page.psi.setValue(0)
+    avg = wait_new_render(qtbot, page, n)
+    assert np.abs(avg.astype(int) - seed3).mean() > 1
+    page.psi.setValue(100)
+    # GANSpace directions become sliders; moving one changes the picture
+    page.edit_panel.compute_btn.click()
+    qtbot.waitUntil(lambda: len(page.edit_panel.sliders) == 10, timeout=60000)
+    n = page.renders
+    page.psi.setValue(70)
+    base = wait_new_render(qtbot, page, n)
+    n = page.renders
+    page.edit_panel.sliders[0].setValue(25)
+    edited = wait_new_render(qtbot, page, n)
+    assert np.abs(edited.astype(int) - base).mean() > 1
+    assert page.edit_panel.value_labels[0].text() == "+2.5σ"
+    # save the set, reset, load it back
+    path = tmp_path / "dirs.safetensors"
+    h = page.save_directions_to(str(path))
+    qtbot.waitUntil(lambda: path.exists(), timeout=10000)
+    page.edit_panel.reset()
+    page.load_directions_from(str(path))
+    qtbot.waitUntil(lambda: len(page.edit_panel.sliders) == 10 and page.edit_panel.sliders[0].value() == 0,
+                    timeout=10000)
+    del h
+    # style mixing with seed B: coarse layers change the picture
+    n = page.renders
+    page.tabs.setCurrentWidget(page.mix_panel)
+    page.mix_panel.seed_b.setValue(11)
+    page.mix_panel.enabled.setChecked(True)
+    mixed = wait_new_render(qtbot, page, n)
+    assert np.abs(mixed.astype(int) - base).mean() > 1
+    # user direction from examples
+    page.mark_example(True)
+    page.open_seed(5)
+    page.mark_example(False)
+    assert page.edit_panel.create_btn.isEnabled()
+    page.edit_panel.name_edit.setText("mine")
+    page.edit_panel.create_btn.click()
+    qtbot.waitUntil(lambda: len(page.edit_panel.sliders) == 11, timeout=30000)
+
+
+def test_export_interpolation_gif(window, qtbot, tiny_stylegan, tmp_path):
+    page = open_page(window, qtbot, tiny_stylegan)
+    page.interp_panel.seeds.setText("1, 2")
+    page.interp_panel.frames.setValue(4)
+    page.interp_panel.size.setCurrentIndex(0)
+    out = tmp_path / "walk.gif"
+    h = page.export_interpolation_to(str(out))
+    qtbot.waitUntil(lambda: out.exists(), timeout=60000)
+    from PIL import Image
+    im = Image.open(out)
+    assert im.n_frames == 6 and im.size == (128, 128)  # 2 segments (looped) x 3 new frames
+    page.interp_panel.seeds.setText("1, x")
+    assert page.export_interpolation_to(str(tmp_path / "bad.gif")) is None
+    assert "not a seed number" in page.problems.list.item(page.problems.list.count() - 1).text()
+    del h
+
+
+def test_drop_photo_and_project(window, qtbot, tiny_stylegan, image_factory):
+    page = open_page(window, qtbot, tiny_stylegan)
+    page.photo_panel.steps.setValue(12)
+    page.photo_panel.features.setChecked(False)  # the Inception loss is covered by the engine tests
+    photo = image_factory("me.png", w=90, h=70)
+    partials = []
+    mime = drop(window, [photo])
+    qtbot.waitUntil(lambda: page.project_job is not None, timeout=20000)
+    page.project_job.partial.connect(partials.append)
+    assert page.photo_panel.progress.isVisible()
+    qtbot.waitUntil(lambda: page.project_job is None, timeout=120000)
+    assert partials and partials[-1]["image"].shape == (64, 64, 3)  # the live reconstruction was shown
+    assert "PSNR" in page.photo_panel.error.text()
+    assert page.current.label == "photo me.png" and page.current.truncate is False
+    # edit the projected photo with a SeFa slider
+    page.edit_panel.method.setCurrentIndex(1)
+    page.edit_panel.compute_btn.click()
+    qtbot.waitUntil(lambda: len(page.edit_panel.sliders) == 10, timeout=60000)
+    qtbot.waitUntil(lambda: page.last_render is not None, timeout=10000)
+    before = page.last_render.copy()
+    n = page.renders
+    page.edit_panel.sliders[0].setValue(-30)
+    after = wait_new_render(qtbot, page, n)
+    assert np.abs(after.astype(int) - before).mean() > 0.5
+    del mime
