@@ -124,6 +124,8 @@ class LabPage(QWidget):
         data = self.data.currentData()
         for side in self.sides:
             side.set_data(data)
+        for cb in self.layers.values():  # the layers belong to the 2-D view
+            cb.setEnabled(data != "digits")
         self._settings_changed()
 
     def _compare_toggled(self, on: bool) -> None:

@@ -210,9 +210,7 @@ class MosaicView(QWidget):
             p.drawText(area, Qt.AlignCenter, self.placeholder)
             return
         iw, ih = self._img.width(), self._img.height()
-        scale = min(area.width() / iw, area.height() / ih)
-        if scale >= 1:
-            scale = math.floor(scale)  # whole pixels stay crisp
+        scale = min(area.width() / iw, area.height() / ih)  # drawn without smoothing: crisp blocky pixels
         w, h = iw * scale, ih * scale
         target = QRectF(area.left() + (area.width() - w) / 2, area.top() + (area.height() - h) / 2, w, h)
         p.drawImage(target, self._img)

@@ -278,7 +278,7 @@ class BarChart(_Card):
             return
         top = max(max(self.values), self.reference or 0.0, 1e-9) * 1.1
         slot = plot.width() / n
-        show_every = max(1, int(math.ceil(22 / max(1.0, slot))))
+        show_every = max(1, int(math.ceil(14 / max(1.0, slot))))
         for i, v in enumerate(self.values):
             h = v / top * plot.height()
             bar = QRectF(plot.left() + i * slot + slot * 0.15, plot.bottom() - h, slot * 0.7, h)

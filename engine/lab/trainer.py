@@ -60,7 +60,8 @@ class LabTrainer:
         self.history: Dict[str, List[float]] = {"step": [], "d": [], "g": []}
         self.metric_history: Dict[str, List[float]] = {"step": [], "covered": [], "hq": []}
         self.diverged = ""
-        self.seconds = 0.0
+        self.seconds = 0.0  # wall-clock time spent in step()
+        self.cpu_seconds = 0.0  # CPU time of this thread spent in step() (what a free core would need)
         self._clf = None
         self.fixed_z = torch.randn(100, cfg.latent_dim, generator=torch.Generator().manual_seed(1234))
 
@@ -127,7 +128,7 @@ class LabTrainer:
         """``d_steps`` D updates, one G update. Stops (``diverged``) when a loss becomes NaN or infinite."""
         if self.diverged:
             return
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.thread_time()
         self.G.train()
         self.D.train()
         for _ in range(self.cfg.d_steps):
@@ -135,6 +136,7 @@ class LabTrainer:
         lg = self.g_step()
         self.step_count += 1
         self.seconds += time.perf_counter() - t0
+        self.cpu_seconds += time.thread_time() - c0
         if record:
             d, g = float(ld), float(lg)
             if not (math.isfinite(d) and math.isfinite(g)):
@@ -147,6 +149,11 @@ class LabTrainer:
     @property
     def steps_per_s(self) -> float:
         return self.step_count / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def steps_per_cpu_s(self) -> float:
+        """Steps per second of CPU time: the speed on an otherwise idle core, whatever else the machine runs."""
+        return self.step_count / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
 
     # --- measuring ---------------------------------------------------------------------------------------
     @torch.no_grad()

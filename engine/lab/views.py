@@ -78,6 +78,7 @@ def snapshot(tr: LabTrainer, eval_samples: int, *, with_generator: bool = False)
     stats = tr.measure(eval_samples)
     snap: Dict[str, Any] = {
         "title": tr.cfg.title(), "data": tr.cfg.data, "step": tr.step_count, "steps_per_s": tr.steps_per_s,
+        "steps_per_cpu_s": tr.steps_per_cpu_s,
         "diverged": tr.diverged, "stats": stats.to_dict(),
         "losses": {k: _decimate(v) for k, v in tr.history.items()},
         "metric_history": {k: _decimate(v) for k, v in tr.metric_history.items()},
