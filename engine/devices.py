@@ -87,6 +87,20 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine() or "CPU"
 
 
+def cpu_has_fast_bf16() -> bool:
+    """True on CPUs with native bf16 matrix instructions (AVX512-BF16 or AMX), where oneDNN runs bf16 convolutions
+    about twice as fast as fp32."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
 def autocast(device: torch.device, dtype: Optional[torch.dtype] = None, enabled: bool = True):
     """An autocast context for ``device`` (a no-op in fp32 / on CPU without a dtype)."""
     dtype = dtype if dtype is not None else amp_dtype(device)

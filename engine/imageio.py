@@ -137,6 +137,7 @@ def _probe(data: bytes, path: Path, fmt: str) -> Tuple[int, int, int]:
     """Width, height and EXIF orientation from the header only (no pixel decoding)."""
     from PIL import Image
 
+    Image.MAX_IMAGE_PIXELS = None  # our own limit (max_pixels) applies, with a message that gives the size
     try:
         with Image.open(io.BytesIO(data)) as im:
             w, h = im.size

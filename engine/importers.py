@@ -45,7 +45,7 @@ def safe_torch_load(path) -> Any:
         return torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if "weights_only" in msg or "Unsupported global" in msg:
+        if "Unsupported global" in str(e) or "Unsupported class" in str(e):
             raise CheckpointError(f"{path} contains Python objects, not just weights; GAN Studio refuses to load it "
                                   "because unpickling can run arbitrary code.") from None
         raise CheckpointError(f"{path} is not a readable PyTorch weight file ({msg[:160]}).") from None

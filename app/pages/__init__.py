@@ -2,4 +2,4 @@
 resources/icons) and ``create(window) -> QWidget``; a page may implement ``accept_paths(paths) -> bool`` for drops,
 ``on_shown()`` and ``shutdown()``."""
 
-PAGE_MODULES = ["translate", "lab"]
+PAGE_MODULES = ["translate", "train", "lab"]

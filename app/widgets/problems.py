@@ -27,7 +27,7 @@ class ProblemsPanel(QFrame):
         top.addWidget(self.clear_btn)
         lay.addLayout(top)
         self.list = QListWidget()
-        self.list.setMaximumHeight(110)
+        self.list.setMaximumHeight(84)
         self.list.setWordWrap(True)
         lay.addWidget(self.list)
         self.setVisible(False)

@@ -37,20 +37,23 @@ class ThumbList(QListWidget):
         self.setGridSize(QSize(self.THUMB + 24, self.THUMB + 44))
         self.setResizeMode(QListView.Adjust)
         self.setMovement(QListView.Static)
-        self.setUniformItemSizes(True)
         self.setWordWrap(True)
         self.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.setSpacing(4)
         self.entries: Dict[str, Entry] = {}
         self._items: Dict[str, QListWidgetItem] = {}
-        self._placeholder = self._make_placeholder()
+        self._placeholder = self._make_placeholder("…", QColor(220, 220, 220), QColor(150, 150, 150))
+        self._broken = self._make_placeholder("⚠", QColor(250, 228, 222), QColor(200, 60, 40))
 
-    def _make_placeholder(self) -> QPixmap:
+    def _make_placeholder(self, text: str, bg: QColor, fg: QColor) -> QPixmap:
         pm = QPixmap(self.THUMB, self.THUMB)
-        pm.fill(QColor(220, 220, 220))
+        pm.fill(bg)
         p = QPainter(pm)
-        p.setPen(QColor(150, 150, 150))
-        p.drawText(pm.rect(), Qt.AlignCenter, "…")
+        f = p.font()
+        f.setPointSize(28)
+        p.setFont(f)
+        p.setPen(fg)
+        p.drawText(pm.rect(), Qt.AlignCenter, text)
         p.end()
         return pm
 
@@ -80,8 +83,11 @@ class ThumbList(QListWidget):
         name = e.path.name if len(e.path.name) <= 18 else e.path.name[:15] + "…"
         status = STATUS_TEXT.get(e.status, e.status)
         it.setText(f"{name}\n{status}" if status else name)
+        it.setSizeHint(QSize(self.THUMB + 20, self.THUMB + 40))
         if e.thumb is not None:
             it.setIcon(QIcon(e.thumb))
+        elif e.status == "error":
+            it.setIcon(QIcon(self._broken))
         color = STATUS_COLOR.get(e.status)
         it.setForeground(color if color is not None else self.palette().text().color())
         tip = [str(e.path)]

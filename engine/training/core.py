@@ -1,0 +1,358 @@
+"""The trainer core shared by every GAN family (CycleGAN, pix2pix, StyleGAN, StarGAN, VAE-GAN).
+
+Families subclass :class:`Trainer` and implement only what differs (see ``TRAINER_CORE_API.md``)::
+
+    @register_family
+    class CycleGANTrainer(Trainer):
+        family = "cyclegan"; config_cls = CycleGANConfig
+        def make_data(self): ...      # validate + self.stream/self.loader; DataError before any work
+        def build(self): ...          # self.nets / self.opts / self.scheds (use self.add_net, self.adam, self.wrap)
+        def train_step(self, batch) -> dict[str, Tensor]   # detached losses, no .item()
+        def sample_grid(self) -> np.ndarray
+        def export_models(self) -> [(file name, module, engine.library.model_meta(...))]
+        def extra_state(self) / load_extra_state(d) / load_init() / score(losses) / eval_fakes(n)
+
+The core owns the rest: device, bf16/fp16 autocast (+ GradScaler for fp16), channels_last, cudnn.benchmark,
+optional torch.compile, DDP (:mod:`.distributed`), the loop with pause/cancel (``ctx.check_cancel()``), progress
+(steps/s, ETA, GPU memory) through ``ctx.progress``/``ctx.partial``, ``.item()`` only at log steps, metrics.jsonl,
+train.log, samples, atomic ``latest`` checkpoints (+ ``best`` by the family's score), exported model files, resume
+at the same step, status.json, and clear messages for full disks, unwritable folders and out-of-memory.
+
+Loop details live in :mod:`.loop`, the run folder in :mod:`.runs`, checkpoint state in :mod:`.state`.
+
+Changes from the first contract: ``resume_from`` is a config field (``resume_config(run_dir, steps=...)`` builds
+it), ``steps=0`` means "the family's default length", ``score()`` picks the best checkpoint (lower is better) and
+``optimize(loss, name)`` is the backward/step helper (it handles the fp16 GradScaler).
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
+
+import numpy as np
+import torch
+
+from .. import devices
+from ..config import Config, check, check_choice
+from ..errors import ConfigError, DataError
+from . import distributed as D
+from .loop import TrainLoop
+from .runs import RunFolder, list_runs, runs_root  # noqa: F401  (re-exported)
+from .schedule import POLICIES, LRSchedule, make_factor
+
+
+@dataclass
+class TrainConfig(Config):
+    family: str = ""
+    out_dir: str = ""  # the run folder
+    resume_from: str = ""  # a run folder to continue (then out_dir is the same folder)
+    name: str = ""  # display name of the run and its models ("" = the folder name)
+    preset: str = ""
+    steps: int = 0  # the run's TOTAL optimisation steps; 0 = the family's default; resume with more to extend
+    batch_size: int = 1
+    image_size: int = 256
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lr_policy: str = "linear"  # linear (constant, then linear decay to 0), constant, cosine, step
+    decay_start: float = 0.5  # fraction of the run before the decay starts
+    warmup_steps: int = 0
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # bf16 (fp16 where bf16 is missing) autocast on GPUs; fp32 on CPU
+    channels_last: bool = True  # on GPUs
+    compile: bool = False  # torch.compile the networks (first steps are slow while it compiles)
+    num_workers: int = -1  # data prefetch threads; -1 = auto (0 on CPU, 4 on GPU)
+    cache_mb: int = 4096  # decoded-image cache per run
+    log_every: int = 50
+    sample_every: int = 500
+    checkpoint_every: int = 1000
+    eval_every: int = 0  # 0 = off
+    init_from: str = ""  # model to fine-tune from ("" = random init)
+
+    def validate(self) -> None:
+        check(self.steps >= 0, "steps must be 0 (the default length) or a positive number")
+        check(1 <= self.batch_size <= 4096, "batch size must be between 1 and 4096")
+        check(16 <= self.image_size <= 4096, "image size must be between 16 and 4096 px")
+        check(self.lr > 0, "learning rate must be positive")
+        check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "Adam betas must be in [0, 1)")
+        check_choice("lr policy", self.lr_policy, POLICIES)
+        check(0.0 <= self.decay_start <= 1.0, "decay start must be a fraction between 0 and 1")
+        check(self.log_every >= 1, "log_every must be at least 1")
+        check(self.sample_every >= 0 and self.checkpoint_every >= 0 and self.eval_every >= 0,
+              "sample/checkpoint/eval intervals must be 0 (off) or positive")
+        check(self.cache_mb >= 0, "cache_mb must be >= 0")
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    family: str
+    state: str  # finished | cancelled
+    step: int
+    total: int
+    models: List[Path] = field(default_factory=list)
+    seconds: float = 0.0
+    last_losses: Dict[str, float] = field(default_factory=dict)
+
+    def message(self) -> str:
+        return f"{self.family} run {self.state} at step {self.step} of {self.total} in {self.run_dir}"
+
+
+# ------------------------------------------------------------------------------------------------------------
+# family registry
+
+FAMILIES: Dict[str, Type["Trainer"]] = {}
+_INFRA = {"core", "data", "augment", "pool", "schedule", "distributed", "runs", "state", "loop"}
+_discovered = False
+
+
+def register_family(cls: Type["Trainer"]) -> Type["Trainer"]:
+    if not cls.family:
+        raise ValueError(f"{cls.__name__} has no family name")
+    if cls.family in FAMILIES and FAMILIES[cls.family] is not cls:
+        raise ValueError(f"training family {cls.family!r} registered twice")
+    FAMILIES[cls.family] = cls
+    return cls
+
+
+def discover_families() -> Dict[str, Type["Trainer"]]:
+    """Import every module of ``engine.training`` that is not core infrastructure (each registers its family)."""
+    global _discovered
+    if not _discovered:
+        pkg = importlib.import_module(__package__)
+        for mod in pkgutil.iter_modules(pkg.__path__):
+            if mod.name not in _INFRA and not mod.name.startswith("_"):
+                importlib.import_module(f"{__package__}.{mod.name}")
+        _discovered = True
+    return dict(sorted(FAMILIES.items()))
+
+
+def get_trainer(family: str) -> Type["Trainer"]:
+    fams = discover_families()
+    if family not in fams:
+        raise ConfigError(f"Unknown training family {family!r}. Known: {', '.join(fams) or 'none'}.")
+    return fams[family]
+
+
+def presets(family: str) -> Dict[str, Dict[str, Any]]:
+    return get_trainer(family).presets()
+
+
+def build_config(family: str, preset: str = "", **overrides: Any) -> TrainConfig:
+    """Defaults <- preset <- overrides (None values are ignored)."""
+    cls = get_trainer(family)
+    values: Dict[str, Any] = {}
+    if preset:
+        table = cls.presets()
+        if preset not in table:
+            raise ConfigError(f"Unknown preset {preset!r} for {family}; use one of {', '.join(table)}.")
+        values.update(table[preset])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values.update(family=family, preset=preset)
+    return cls.config_cls.from_dict(values)
+
+
+def load_run_config(run_dir) -> TrainConfig:
+    rf = RunFolder(run_dir)
+    if not rf.root.is_dir():
+        raise DataError(f"Run folder {rf.root} does not exist.")
+    if not rf.config_path.exists():
+        raise DataError(f"{rf.root} is not a training run folder (it has no config.json).")
+    import json
+
+    try:
+        data = json.loads(rf.config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DataError(f"{rf.config_path} cannot be read ({e}).") from None
+    cls = get_trainer(str(data.get("family", "")))
+    return cls.config_cls.from_dict(data, strict=False)
+
+
+#: settings that may change when a run is resumed (everything else defines the run and is kept)
+RESUME_OVERRIDES = ("steps", "device", "num_workers", "log_every", "sample_every", "checkpoint_every", "eval_every",
+                    "compile", "amp", "cache_mb")
+
+
+def resume_config(run_dir, **overrides: Any) -> TrainConfig:
+    """The config of ``run_dir`` set to resume, with the allowed run-time overrides (None = keep)."""
+    cfg = load_run_config(run_dir)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    bad = [k for k, v in given.items() if k not in RESUME_OVERRIDES and getattr(cfg, k, v) != v]
+    if bad:
+        raise ConfigError(f"{', '.join(bad)} cannot be changed when resuming {run_dir} (the run was started with "
+                          + ", ".join(f"{k}={getattr(cfg, k)!r}" for k in bad)
+                          + "); start a new run to change it.")
+    given = {k: v for k, v in given.items() if k in RESUME_OVERRIDES}
+    return cfg.replace(resume_from=str(Path(run_dir)), out_dir=str(Path(run_dir)), **given)
+
+
+def train_task(cfg: TrainConfig, ctx) -> TrainResult:
+    """The job task used by the GUI, the CLI and tests."""
+    trainer = get_trainer(cfg.family)(cfg, ctx)
+    return trainer.run()
+
+
+# ------------------------------------------------------------------------------------------------------------
+
+class Trainer:
+    """Base class; see the module docstring for the hooks a family implements."""
+
+    family: str = ""
+    config_cls: Type[TrainConfig] = TrainConfig
+    #: mean losses from which progress messages are made (first ones found)
+    headline: Tuple[str, ...] = ("G", "D")
+
+    def __init__(self, cfg: TrainConfig, ctx):
+        if not isinstance(cfg, self.config_cls):
+            raise ConfigError(f"{type(self).__name__} needs a {self.config_cls.__name__}, got {type(cfg).__name__}")
+        self.cfg = cfg
+        self.ctx = ctx
+        self.nets: Dict[str, torch.nn.Module] = {}
+        self.opts: Dict[str, torch.optim.Optimizer] = {}
+        self.scheds: Dict[str, LRSchedule] = {}
+        self.scaler = None
+        self.step = 0
+        self.total = cfg.steps
+        self.dist = D.DistInfo()
+        self.device = torch.device("cpu")
+        self.amp_dtype: Optional[torch.dtype] = None
+        self.run_folder = RunFolder(cfg.resume_from or cfg.out_dir)
+
+    # --- hooks -------------------------------------------------------------------------------------------
+    @classmethod
+    def presets(cls) -> Dict[str, Dict[str, Any]]:
+        return {}
+
+    def default_steps(self) -> int:
+        return 10000
+
+    def make_data(self) -> None:
+        raise NotImplementedError
+
+    def build(self) -> None:
+        raise NotImplementedError
+
+    def batches(self) -> Iterator[Any]:
+        """Batches starting with the one of ``self.step`` (called after a resume has set the step). Default: the
+        :class:`~engine.training.data.FolderStream` ``self.stream`` made in ``make_data``, through ``make_loader``."""
+        from .data import make_loader
+
+        return make_loader(self.stream, self.cfg.batch_size, self.step,  # type: ignore[attr-defined]
+                           num_workers=self.num_workers, device=self.device)
+
+    def train_step(self, batch: Any) -> Dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def sample_grid(self) -> Optional[np.ndarray]:
+        return None
+
+    def export_models(self) -> List[Tuple[str, torch.nn.Module, Dict[str, Any]]]:
+        return []
+
+    def extra_state(self) -> Dict[str, Any]:
+        return {}
+
+    def load_extra_state(self, state: Dict[str, Any]) -> None:
+        pass
+
+    def load_init(self) -> None:
+        """Load ``cfg.init_from`` weights (fine-tuning); called for new runs only."""
+        if self.cfg.init_from:
+            raise ConfigError(f"{self.family} training cannot start from a model (init_from).")
+
+    def score(self, losses: Dict[str, float]) -> Optional[float]:
+        """Lower is better; the checkpoint with the lowest score is kept as ``best``. None = no best checkpoint."""
+        return None
+
+    def eval_fakes(self, n: int):
+        """Optional: ``(real, fake)`` uint8 NHWC arrays of ``n`` images for metrics during training."""
+        return None
+
+    def evaluate(self) -> Optional[Dict[str, float]]:
+        """Called every ``eval_every`` steps; default: ``engine.metrics.compute_metrics`` on ``eval_fakes(256)``
+        when both exist. The result is logged to metrics.jsonl as ``{"step", "eval": {...}}``."""
+        pair = self.eval_fakes(256)
+        if pair is None:
+            return None
+        try:
+            from ..metrics import compute_metrics  # type: ignore[attr-defined]
+        except ImportError:
+            return None
+        return dict(compute_metrics(*pair))
+
+    # --- helpers for families ----------------------------------------------------------------------------
+    def add_net(self, name: str, net: torch.nn.Module) -> torch.nn.Module:
+        net = net.to(self.device)
+        if self.use_channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        self.nets[name] = net
+        return net
+
+    def adam(self, name: str, params, lr: Optional[float] = None, betas=None) -> torch.optim.Optimizer:
+        kw: Dict[str, Any] = {}
+        if self.device.type == "cuda":
+            kw["fused"] = True
+        opt = torch.optim.Adam(list(params), lr=lr or self.cfg.lr, betas=betas or (self.cfg.beta1, self.cfg.beta2),
+                               **kw)
+        self.opts[name] = opt
+        self.scheds[name] = LRSchedule(opt, make_factor(self.cfg.lr_policy, self.total, self.cfg.decay_start,
+                                                        self.cfg.warmup_steps))
+        return opt
+
+    def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
+        """DDP-wrap a module that is trained through its forward (identity in a single process)."""
+        return D.wrap(module, self.dist, self.device)
+
+    def maybe_compile(self, net: torch.nn.Module) -> torch.nn.Module:
+        if self.cfg.compile:
+            net.forward = torch.compile(net.forward)  # state_dict keys unchanged
+        return net
+
+    @property
+    def use_channels_last(self) -> bool:
+        return self.cfg.channels_last and self.device.type == "cuda"
+
+    def autocast(self):
+        return devices.autocast(self.device, self.amp_dtype, enabled=self.amp_dtype is not None)
+
+    def optimize(self, loss: torch.Tensor, name: str) -> None:
+        opt = self.opts[name]
+        opt.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(opt)
+        else:
+            loss.backward()
+            opt.step()
+
+    def log(self, message: str) -> None:
+        if self.dist.is_main:
+            self.run_folder.log(message)
+            self.ctx.log(message)
+
+    def progress(self, done: float, total: float, message: str) -> None:
+        if self.dist.is_main:
+            self.ctx.progress(done, total, message)
+
+    # --- set-up ------------------------------------------------------------------------------------------
+    def setup_device(self) -> None:
+        self.dist = D.init(self.cfg.device)
+        dev = devices.pick_device(None if self.cfg.device == "auto" else self.cfg.device)
+        self.device = D.device_for(self.dist, dev)
+        devices.setup_fast_math(self.device)
+        if self.cfg.amp and self.device.type in ("cuda", "mps"):
+            self.amp_dtype = devices.amp_dtype(self.device)
+        if self.amp_dtype == torch.float16 and self.device.type == "cuda":
+            self.scaler = torch.amp.GradScaler("cuda")
+
+    @property
+    def num_workers(self) -> int:
+        n = self.cfg.num_workers
+        return (4 if self.device.type == "cuda" else 0) if n < 0 else n
+
+    def run(self) -> TrainResult:
+        return TrainLoop(self).run()

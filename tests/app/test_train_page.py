@@ -1,0 +1,95 @@
+"""Train page (pytest-qt, offscreen): choose folders, see counts and samples, start a tiny run, watch progress, a
+sample grid and the loss chart, find the model in the Translate page, pause, cancel, resume after a "restart"."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.library import ModelLibrary
+from tests.engine.training_helpers import make_folders
+
+
+@pytest.fixture
+def win(qtbot, _isolated_home):
+    from app.main_window import MainWindow
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    w = MainWindow(library=ModelLibrary())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.close()
+    torch.set_num_threads(n)
+
+
+def choose(qtbot, page, a, b):
+    page.box_a.set_folder(str(a))
+    page.box_b.set_folder(str(b))
+    qtbot.waitUntil(lambda: page.box_a.count == 5 and page.box_b.count == 5, timeout=20000)
+    qtbot.waitUntil(lambda: page.box_b.thumbs[0].pixmap() is not None and not page.box_b.thumbs[0].pixmap().isNull(),
+                    timeout=20000)
+
+
+def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
+    a, b = make_folders(tmp_path / "data", 5)
+    (b / "readme.txt").write_text("not an image")
+    page = win.show_page("train")
+    assert list(win.pages) == ["translate", "train"]
+    assert not page.start_btn.isEnabled()
+    choose(qtbot, page, a, b)
+    assert page.box_a.count_label.text() == "5 images"
+    assert page.box_b.count_label.text() == "5 images, 1 other file skipped"
+    assert page.start_btn.isEnabled()
+    page.settings.select_preset("tiny")
+    page.settings.steps.setValue(60)
+    page.settings.name.setText("faces2art")
+    handle = page.start()
+    assert handle is not None and not page.start_btn.isEnabled() and page.cancel_btn.isEnabled()
+    qtbot.waitUntil(lambda: page.chart.count("G") >= 2, timeout=60000)
+    qtbot.waitUntil(lambda: page.sample_label.pixmap() is not None and not page.sample_label.pixmap().isNull(),
+                    timeout=60000)
+    assert page.steps_done >= 2 and page.progress.maximum() == 60 and page.progress.format() == "step %v / %m"
+    assert "steps/s" in page.speed_label.text() and page.eta_label.text().startswith("ETA ")
+    tr = win.pages["translate"]
+    qtbot.waitUntil(lambda: any("faces2art" in tr.model_combo.itemText(i) for i in range(tr.model_combo.count())),
+                    timeout=60000)
+    page.toggle_pause()
+    qtbot.waitUntil(lambda: page.pause_btn.text() == "Resume", timeout=20000)
+    page.toggle_pause()
+    with qtbot.waitSignal(handle.ended, timeout=60000) as ended:
+        page.cancel()
+    assert ended.args == ["cancelled"]
+    assert "Cancelled" in page.status_label.text()
+    assert page.runs.count() == 1 and "faces2art" in page.runs.item(0).text()
+    assert page.start_btn.isEnabled()
+
+
+def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path, _isolated_home):
+    from engine.errors import Cancelled
+    from engine.jobs import run_inline
+    from engine.training import core
+    from engine.training.runs import runs_root
+
+    a, b = make_folders(tmp_path / "data", 5)
+    cfg = core.build_config("cyclegan", "tiny", data_a=str(a), data_b=str(b), out_dir=str(runs_root() / "old"),
+                            steps=8, device="cpu")
+
+    def stop_at_3(event, job, p):
+        if event == "progress" and p.total == 8 and p.done >= 3 and "step" in p.message:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        run_inline(core.train_task, cfg, on_event=stop_at_3)
+    page = win.pages["train"]
+    page.on_shown()  # a new window lists the runs when the page is shown
+    assert page.runs.count() == 1 and "old: cancelled, step 3 of 8" in page.runs.item(0).text()
+    page.runs.setCurrentRow(0)
+    assert page.resume_btn.isEnabled()
+    h = page.resume_selected()
+    assert page.chart.count("G") == 1  # the history from metrics.jsonl (step 2; log_every 2)
+    with qtbot.waitSignal(h.ended, timeout=90000) as ended:
+        pass
+    assert ended.args == ["finished"]
+    assert page.runs.count() == 0 and page.progress.value() == 8

@@ -1,0 +1,70 @@
+"""ganstudio CLI: exit codes, one-line errors without tracebacks, partial batches."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args, env=None):
+    e = dict(os.environ, **(env or {}))
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "app", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, env=e)
+
+
+def test_models_lists_bundled_with_source():
+    r = cli("models", "--json")
+    assert r.returncode == 0, r.stderr
+    models = json.loads(r.stdout)
+    v = next(m for m in models if m["id"] == "vintagify")
+    assert v["source"] == "bundled" and v["task"] == "translate"
+
+
+def test_translate_partial_batch_exit_3(tmp_path, image_factory):
+    a = image_factory("a.png", w=32, h=32)
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    r = cli("translate", "--out", tmp_path / "out", "--json", a, bad)
+    assert r.returncode == 3, r.stderr
+    summary = json.loads(r.stdout)
+    assert len(summary["translated"]) == 1 and summary["skipped"][0]["input"].endswith("bad.jpg")
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["translate", "--out", "OUT", "missing.png"], "no images were translated"),
+    (["translate", "--model", "no-such-model", "--out", "OUT", "IMG"], "No model called 'no-such-model'"),
+    (["translate", "--model", "broken.safetensors", "--out", "OUT", "IMG"], "not a safetensors"),
+    (["translate", "--tile", "10", "--out", "OUT", "IMG"], "tile must be"),
+    (["import", "missing.pth"], "not found"),
+])
+def test_bad_input_one_line_no_traceback(tmp_path, image_factory, args, fragment):
+    img = image_factory("x.png", w=16, h=16)
+    (tmp_path / "broken.safetensors").write_bytes(b"garbage!" * 10)
+    args = [str(img) if a == "IMG" else str(tmp_path / "out") if a == "OUT" else
+            str(tmp_path / a) if a.endswith((".safetensors", ".pth")) else a for a in args]
+    r = cli(*args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    err_lines = [ln for ln in r.stderr.splitlines() if ln.startswith("ganstudio: error")]
+    assert len(err_lines) == 1 and fragment in err_lines[0]
+
+
+def test_translate_then_import_and_use_by_name(tmp_path, image_factory):
+    import torch
+
+    from engine.registry import get_model
+
+    torch.save(get_model("resnet_6blocks", ngf=4).state_dict(), tmp_path / "g.pth")
+    r = cli("import", tmp_path / "g.pth", "--name", "Small one")
+    assert r.returncode == 0 and "small-one" in r.stdout, r.stderr
+    r = cli("translate", "--model", "small-one", "--out", tmp_path / "o", image_factory("a.png", w=20, h=20))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "o" / "a.png").exists()

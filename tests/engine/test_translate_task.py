@@ -1,0 +1,94 @@
+"""The translation task behind the GUI and the CLI: folders, bad files, cancel, never overwriting inputs."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from engine.errors import ModelNotFound
+from engine.imageio import load_image
+from engine.jobs import JobManager, JobState, run_inline
+from engine.library import ModelLibrary, model_meta, save_model
+from engine.registry import get_model
+from engine.translate import TranslateConfig, translate_task
+
+
+@pytest.fixture
+def tiny_model(_isolated_home):
+    torch.manual_seed(0)
+    net = get_model("resnet_6blocks", ngf=8)
+    meta = model_meta(id="tiny", name="Tiny test model", family="cyclegan", task="translate", arch="resnet_6blocks",
+                      arch_kwargs={"ngf": 8})
+    save_model(_isolated_home / "models" / "tiny" / "model.safetensors", net, meta)
+    return net
+
+
+def test_folder_with_bad_files_translates_the_rest(tmp_path, tiny_model, image_factory):
+    src = tmp_path / "in"
+    image_factory("in/a.png")
+    image_factory("in/sub/b.jpg", w=33, h=21)
+    image_factory("in/c.png", channels=4)
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    (src / "notes.txt").write_text("x")
+    out = tmp_path / "out"
+    partials = []
+    res = run_inline(translate_task, TranslateConfig(model="tiny", inputs=(str(src),), out_dir=str(out), suffix="_t"),
+                     on_event=lambda e, j, p: partials.append(p) if e == "partial" else None)
+    assert sorted(p.output.name for p in res.translated) == ["a_t.png", "b_t.jpg", "c_t.png"]
+    reasons = {p.name: r for p, r in res.skipped}
+    assert set(reasons) == {"broken.png", "notes.txt"}
+    assert "corrupt" in reasons["broken.png"] or "truncated" in reasons["broken.png"]
+    assert load_image(out / "b_t.jpg").rgb.shape == (21, 33, 3)
+    assert load_image(out / "c_t.png").alpha is not None
+    assert len(partials) == 5 and not res.ok
+
+
+def test_output_into_input_folder_never_overwrites(tmp_path, tiny_model, image_factory):
+    a = image_factory("a.png")
+    before = a.read_bytes()
+    res = run_inline(translate_task, TranslateConfig(model="tiny", inputs=(str(a),), out_dir=str(tmp_path)))
+    assert res.translated[0].output.name == "a_1.png" and a.read_bytes() == before
+
+
+def test_cancel_stops_between_images(tmp_path, tiny_model, image_factory):
+    for i in range(30):
+        image_factory(f"in/{i:02d}.png", seed=i)
+    jm = JobManager()
+    seen = threading.Event()
+    jm.add_listener(lambda e, j, p: seen.set() if e == "partial" else None)
+    job = jm.submit(translate_task, TranslateConfig(model="tiny", inputs=(str(tmp_path / "in"),),
+                                                    out_dir=str(tmp_path / "out")))
+    assert seen.wait(30)
+    job.cancel()
+    assert job.wait(30)
+    jm.shutdown()
+    assert job.state == JobState.CANCELLED
+    written = list((tmp_path / "out").glob("*.png"))
+    assert 1 <= len(written) < 30
+    assert not list((tmp_path / "out").glob(".*part"))  # no half-written files
+
+
+def test_default_model_is_bundled_vintagify(tmp_path, image_factory):
+    a = image_factory("a.png", w=40, h=40)
+    res = run_inline(translate_task, TranslateConfig(inputs=(str(a),), out_dir=str(tmp_path / "o")))
+    assert res.model == "Vintage photo"
+    out = load_image(res.translated[0].output).rgb.astype(int)
+    assert out.shape == (40, 40, 3) and np.abs(out - load_image(a).rgb.astype(int)).mean() > 1
+
+
+def test_foreign_pth_is_imported_on_the_fly(tmp_path, image_factory):
+    torch.manual_seed(3)
+    net = get_model("resnet_9blocks", ngf=4)
+    torch.save({f"module.{k}": v for k, v in net.state_dict().items()}, tmp_path / "latest_net_G_A.pth")
+    a = image_factory("a.png", w=24, h=24)
+    res = run_inline(translate_task, TranslateConfig(model=str(tmp_path / "latest_net_G_A.pth"), inputs=(str(a),),
+                                                     out_dir=str(tmp_path / "o")))
+    assert len(res.translated) == 1
+    assert [m.source for m in ModelLibrary().list()] == ["bundled"]  # nothing was added to the library
+
+
+def test_unknown_model_lists_known_ones(tmp_path, image_factory):
+    with pytest.raises(ModelNotFound, match="vintagify"):
+        run_inline(translate_task, TranslateConfig(model="nope", inputs=(str(image_factory()),), out_dir=str(tmp_path)))
