@@ -22,6 +22,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ._threads import single_thread
+
 COVER_SHARE = 0.2
 HQ_SIGMAS = 3.0
 HQ_CONFIDENCE = 0.9
@@ -81,6 +83,11 @@ class DigitClassifier(nn.Module):
 def train_classifier(data, epochs: int = 300, seed: int = 0, holdout: float = 0.0) -> tuple:
     """Train :class:`DigitClassifier` on the digits (full batch, Adam, small pixel noise). Returns (model, accuracy on
     the held-out share, or on the training data when ``holdout`` is 0)."""
+    with single_thread():
+        return _train_classifier(data, epochs, seed, holdout)
+
+
+def _train_classifier(data, epochs: int, seed: int, holdout: float) -> tuple:
     g = torch.Generator().manual_seed(seed)
     n = data.x.shape[0]
     perm = torch.randperm(n, generator=g)

@@ -5,19 +5,17 @@ always at the same step when the views update (the comparison the Lab is for), t
 whatever else runs, a snapshot holds both (the two columns refresh together), and the job takes one worker of the
 ``io`` lane, leaving the other free for thumbnails and scans and the ``gpu`` lane free for real training.
 
-The tiny MLPs run fastest single-threaded: intra-op threads only add synchronisation for 128x128 matrices (on a
-loaded 2-core machine two threads were ~15x slower). The task limits torch to one thread for its own thread and
-restores the previous setting when it ends.
+The tiny MLPs run fastest single-threaded (see :mod:`._threads`).
 """
 from __future__ import annotations
 
-import contextlib
 import time
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import torch
 
 from ..registry import register_task
+from ._threads import single_thread
 from .config import LabConfig, LabRun
 from .data import make_data
 from .trainer import LabTrainer
@@ -25,16 +23,6 @@ from .views import digit_grid, generate_class, snapshot
 
 RECORD_EVERY = 5  # record losses (one .item() sync) every N steps
 SNAPSHOT_SHARE = 5.0  # wait at least 5x as long as the last snapshot took before the next one
-
-
-@contextlib.contextmanager
-def single_thread() -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def build_trainers(run: LabRun) -> List[LabTrainer]:
@@ -112,7 +100,7 @@ def sample_digits_task(req: Dict[str, Any], ctx) -> Dict[str, Any]:
     from .metrics import classifier
 
     label, n, seed = int(req["label"]), int(req.get("n", 48)), int(req.get("seed", 0))
-    x = generate_class(req["generator"], label, n, seed)
-    with torch.no_grad():
+    with single_thread(), torch.no_grad():
+        x = generate_class(req["generator"], label, n, seed)
         pred = classifier(load_digits_data())(x).argmax(1)
     return {"label": label, "grid": digit_grid(x, 8), "recognised": float((pred == label).float().mean())}
