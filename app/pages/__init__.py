@@ -2,4 +2,4 @@
 resources/icons) and ``create(window) -> QWidget``; a page may implement ``accept_paths(paths) -> bool`` for drops,
 ``on_shown()`` and ``shutdown()``."""
 
-PAGE_MODULES = ["translate", "draw", "latent", "train", "evaluate", "export"]
+PAGE_MODULES = ["translate", "draw", "latent", "train", "lab", "evaluate", "export"]
