@@ -175,6 +175,14 @@ class HypeView(QWidget):
         if on:
             self._clock.start()
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt API
+        # the R/F shortcuts cover the usual case; this catches keys sent straight to the stage (no active window)
+        said = {Qt.Key_R: True, Qt.Key_F: False}.get(event.key())
+        if said is not None and self.real_btn.isEnabled():
+            self.answer(said)
+            return
+        super().keyPressEvent(event)
+
     def answer(self, said_real: bool) -> None:
         if self.session is None or self.session.finished:
             return
