@@ -252,6 +252,11 @@ class JobManager:
         with self._cv:
             self._jobs = [j for j in self._jobs if not j.state.done]
 
+    @property
+    def closed(self) -> bool:
+        """True once shutdown() began: submit() refuses new work."""
+        return self._closed
+
     def shutdown(self, cancel: bool = True, timeout: float = 10.0) -> None:
         if cancel:
             self.cancel_all()

@@ -316,7 +316,7 @@ class TranslatePage(QWidget):
         h.failed.connect(lambda err, e=e: self._entry_failed(e, err.message))
 
     def _show_loaded(self, e: Entry, img) -> None:
-        if e is not self.thumbs.current_entry():
+        if e is not self.thumbs.current_entry() or self.bridge.manager.closed:  # late delivery while closing
             return
         after = to_pixmap(e.result.rgb, e.result.alpha) if e.result is not None else None
         self.view.after_hint = "" if after else "Translating…"

@@ -36,7 +36,7 @@ def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
     a, b = make_folders(tmp_path / "data", 5)
     (b / "readme.txt").write_text("not an image")
     page = win.show_page("train")
-    assert list(win.pages)[:2] == ["translate", "train"]
+    assert list(win.pages)[0] == "translate" and "train" in win.pages
     assert not page.start_btn.isEnabled()
     choose(qtbot, page, a, b)
     assert page.box_a.count_label.text() == "5 images"

@@ -118,7 +118,7 @@ def test_trainer_core_evaluate_logs_only_numbers(fid_extractor):
 
     rng = np.random.default_rng(2)
     real = rng.integers(0, 256, size=(10, 32, 32, 3), dtype=np.uint8)
-    fake = rng.integers(0, 256, size=(10, 32, 32, 3), dtype=np.uint8)
+    fake = rng.integers(0, 64, size=(10, 32, 32, 3), dtype=np.uint8)  # darker: clearly another distribution
     t = SimpleNamespace(eval_fakes=lambda n: (real, fake), device=torch.device("cpu"),
                         _metrics_extractor=fid_extractor)
     res = Trainer.evaluate(t)
