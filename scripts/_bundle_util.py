@@ -1,0 +1,62 @@
+"""Shared helpers of the scripts that package bundled models: tensors <-> images, test-split images at the training
+size, and KID/FID of generated images against the real test split (engine.metrics, numbers only)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from engine.imageio import load_image  # noqa: E402
+from engine.training.data import crop_flip, prepare_image  # noqa: E402
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def to_t(rgb: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(rgb.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
+
+
+def to_u8(t: torch.Tensor) -> np.ndarray:
+    return ((t[0].float().clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+
+
+def test_files(folder: Path) -> List[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def test_image(path: Path, size: int) -> np.ndarray:
+    """A test image as the trainer sees it at ``size`` (resize, centre, no flip)."""
+    rgb = load_image(path).to_uint8().rgb
+    return crop_flip([prepare_image(rgb, "resize", size, size)], size, None)[0]
+
+
+def grid(rows: List[List[np.ndarray]], gap: int = 4) -> np.ndarray:
+    """Rows of equally sized RGB tiles separated by white gaps."""
+    out = []
+    for tiles in rows:
+        line = []
+        for t in tiles:
+            line += [t, np.full((t.shape[0], gap, 3), 255, np.uint8)]
+        out += [np.concatenate(line[:-1], 1), np.full((gap, sum(x.shape[1] for x in line[:-1]), 3), 255, np.uint8)]
+    return np.concatenate(out[:-1], 0)
+
+
+def kid_fid(real: List[np.ndarray], fake: List[np.ndarray]) -> Dict[str, float]:
+    """KID (x1000, mean and std over subsets) and FID of generated images against real ones of the same size."""
+    from engine.metrics import compute_metrics
+
+    res = compute_metrics(np.stack(real), np.stack(fake), ("fid", "kid"), device="cpu", cache_real=False)
+    out = {"n_real": int(res["n_real"]), "n_fake": int(res["n_fake"]), "extractor": res.get("extractor", "")}
+    if "kid" in res:
+        out["kid_x1000"] = round(1000 * float(res["kid"]), 2)
+        out["kid_std_x1000"] = round(1000 * float(res.get("kid_std", 0.0)), 2)
+    if "fid" in res:
+        out["fid"] = round(float(res["fid"]), 2)
+    return out

@@ -1,0 +1,151 @@
+"""Ship the sketch-to-face-photo and sketch-to-anime pix2pix models trained with GAN Studio's own trainer.
+
+    python scripts/make_bundled_pix2pix.py sketch2face  --run runs/sketch2face  [--shared ../shared]
+    python scripts/make_bundled_pix2pix.py sketch2anime --run runs/sketch2anime [--shared ../shared]
+
+Reads the run's exported generator (``models/G.safetensors``, which carries what the Draw page needs: input kind,
+sketch style, size, batch-norm mode), writes it in fp16 to ``resources/models/<id>/model.safetensors``, then tests
+the fp16 file on the face2genshin test split the run did not see (testA for faces, testB for anime): each test image
+is turned into a sketch with the training style, translated, and compared with the real image: L1 and KID/FID
+(engine.metrics; numbers only). Writes the model-card picture, ``training.json`` and ``MODEL_CARD.md``.
+
+No photo of a real person from the data set is shipped: the picture's sketches come from
+``resources/samples/astronaut.png`` (NASA, public domain) and from test-split game art (shown small).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bundle_util import ROOT, grid, kid_fid, test_files, test_image, to_t, to_u8  # noqa: E402
+
+from engine.checkpoint import load_checkpoint  # noqa: E402
+from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
+from engine.library import ModelLibrary, build_model, save_model  # noqa: E402
+from engine.models.networks import count_params  # noqa: E402
+from engine.sketch import make_sketch, style_from_meta  # noqa: E402
+
+HARDWARE = "2-core shared CPU (AMD EPYC, no GPU), 1 torch thread, nice 19, 128 px"
+WHAT = {
+    "sketch2face": dict(name="Sketch → face photo (CPU preview)", split="testA", data="trainA",
+                        target="face photo", data_desc="400 face photos (trainA)"),
+    "sketch2anime": dict(name="Sketch → anime portrait (CPU preview)", split="testB", data="trainB",
+                         target="anime portrait", data_desc="400 Genshin Impact portraits (trainB)"),
+}
+
+
+@torch.no_grad()
+def test_split(net, style, folder: Path, size: int):
+    reals, fakes, l1 = [], [], []
+    for p in test_files(folder):
+        real = test_image(p, size)
+        fake = to_u8(net(to_t(make_sketch(real, style))))
+        reals.append(real)
+        fakes.append(fake)
+        l1.append(float(np.abs(fake.astype(np.float32) - real.astype(np.float32)).mean() / 127.5))
+    return reals, fakes, round(float(np.mean(l1)), 4)
+
+
+@torch.no_grad()
+def picture(net, style, art_folder: Path, size: int) -> np.ndarray:
+    astro = resize_to(load_image(ROOT / "resources" / "samples" / "astronaut.png").rgb[10:250, 130:370], (size, size))
+    rows = []
+    for img in [astro] + [test_image(p, size) for p in test_files(art_folder)[:3]]:
+        sk = make_sketch(img, style)
+        rows.append([img, sk, to_u8(net(to_t(sk)))])
+    return grid(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("id", choices=sorted(WHAT))
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    a = ap.parse_args()
+    w, run = WHAT[a.id], Path(a.run)
+    src = load_checkpoint(run / "models" / "G.safetensors")
+    meta, status = dict(src.meta), json.loads((run / "status.json").read_text())
+    cfg = json.loads((run / "config.json").read_text())
+    size = int(meta["image_size"])
+    net = build_model(meta, src.state_dict(), what=f"generator of {run}")
+    info = {"step": int(meta["training"]["step"]), "planned_steps": int(cfg["steps"]),
+            "train_hours": round(float(status.get("train_seconds", 0.0)) / 3600, 2), "image_size": size,
+            "generator": meta["arch"], "ngf": meta["arch_kwargs"]["ngf"], "ndf": cfg["ndf"],
+            "params": count_params(net), "batch": cfg["batch_size"], "lr": cfg["lr"], "gan_loss": cfg["gan_loss"],
+            "lambda_l1": cfg["lambda_l1"], "sketch_style": meta["sketch"]["style"], "hardware": HARDWARE}
+    out = ROOT / "resources" / "models" / a.id
+    out.mkdir(parents=True, exist_ok=True)
+    meta["model"] = dict(meta["model"], id=a.id, name=w["name"],
+                         description=f"Sketch to {w['target']}, pix2pix trained by GAN Studio on CPU at {size} px "
+                                     f"({info['step']} steps); a preview until a GPU re-training.")
+    meta["training"] = {k: v for k, v in meta["training"].items() if k not in ("run", "data", "data_b")}
+    meta["license"] = "none (trained on unlicensed data; see MODEL_CARD.md)"
+    save_model(out / "model.safetensors", net, {k: v for k, v in meta.items() if not k.startswith("format")
+                                                 and k not in ("created_with", "created_at")}, fp16=True)
+    lib = ModelLibrary(bundled=out.parent, user=out / "_none", runs=out / "_none")
+    shipped = lib.load(lib.resolve(a.id)).module.float().eval()
+    style = style_from_meta(meta)
+    data = Path(a.shared) / "datasets" / "face2genshin"
+    reals, fakes, l1 = test_split(shipped, style, data / w["split"], size)
+    info["test"] = dict(kid_fid(reals, fakes), split=w["split"], images=len(reals), l1=l1)
+    (out / "sample_sketch_result.jpg").write_bytes(encode_image(picture(shipped, style, data / "testB", size), None,
+                                                                ".jpg"))
+    (out / "training.json").write_text(json.dumps(info, indent=1) + "\n")
+    (out / "MODEL_CARD.md").write_text(card(a.id, w, info), encoding="utf-8")
+    print(json.dumps(info, indent=1))
+
+
+def card(mid: str, w: dict, i: dict) -> str:
+    t = i["test"]
+    fid = f"FID {t['fid']}" if "fid" in t else "FID not reported (too few images)"
+    return f"""# {w['name'].replace(' (CPU preview)', '')} (`{mid}`) — CPU preview
+
+Turns a line sketch into a {w['target']}: draw on the **Draw** page (the result follows your strokes) or translate
+sketches on the Translate page. Trained with GAN Studio's own pix2pix trainer (`ganstudio train pix2pix
+--paired-format sketch`): the sketches were made automatically from the training images with the
+`{i['sketch_style']}` style of `engine.sketch` (the Draw page's *Sketch from photo* uses the same style). **This is a
+preview trained on a CPU at {i['image_size']} px; re-train it at 256 px on a GPU session** (command below).
+
+![sketch / result](sample_sketch_result.jpg)
+
+*Each row: source image, its automatic sketch, the model's result. Row 1: `resources/samples/astronaut.png` (NASA,
+public domain). Rows 2-4: three portraits from the face2genshin **test split** (Genshin Impact game art, unlicensed;
+shown small as a model-card illustration). No photo of a real person from the data set is shipped.*
+
+| field | value |
+| --- | --- |
+| task | paired image-to-image translation: sketch ({i['sketch_style']}) → {w['target']} |
+| family | pix2pix (Isola et al. 2017): U-Net generator with skips and dropout, conditional 70x70 PatchGAN (6 channels, ndf {i['ndf']}), {i['gan_loss']} GAN loss + L1 × {i['lambda_l1']:g} |
+| architecture | `{i['generator']}`, ngf {i['ngf']}, batch norm (eval mode at inference); {i['params']:,} parameters |
+| file | `model.safetensors` (id `{mid}`), fp16 weights |
+| training data | face2genshin subset (`../shared/datasets/face2genshin/{w['data']}`: {w['data_desc']}, 256x256), sketches made on the fly |
+| data licence | **none.** The images were scraped from the web (photos of real people; game art © miHoYo/HoYoverse); the source repository grants no licence. The data is used for training and tests only and is never shipped. Models trained on it carry that uncertainty: use them for evaluation, not in a product. |
+| steps | {i['step']} of {i['planned_steps']} (batch {i['batch']}, Adam {i['lr']} β1 0.5, constant then linear decay) |
+| wall time | {i['train_hours']} h of training |
+| hardware | {i['hardware']} |
+| test split ({t['split']}, {t['images']} images, sketches → results vs the real images, fp16 file) | L1 {t['l1']} in [-1, 1] units; KID × 1000 = {t.get('kid_x1000', 'n/a')} ± {t.get('kid_std_x1000', 'n/a')}; {fid} ({t['extractor']}, N = {t['n_real']}; FID at this N is biased upwards, compare KID) |
+
+## Re-train on a GPU (planned)
+
+```
+ganstudio train pix2pix --data ../shared/datasets/face2genshin/{w['data']} --paired-format sketch \\
+    --out runs/{mid}-gpu --preset standard
+python scripts/make_bundled_pix2pix.py {mid} --run runs/{mid}-gpu
+```
+
+## Limits
+
+- Undertrained preview: blurry, with colour blotches; it follows the sketch's layout more than its details.
+- Works best with sketches like the training ones: clean dark lines on white, a frontal face filling the canvas.
+- {i['image_size']} px canvas: larger inputs are resized to it.
+"""
+
+
+if __name__ == "__main__":
+    main()
