@@ -24,12 +24,14 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bundle_util import grid, kid_fid, test_files, test_image, to_t, to_u8  # noqa: E402
+
 from engine.checkpoint import load_checkpoint, load_into  # noqa: E402
 from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
 from engine.library import model_meta, save_model  # noqa: E402
 from engine.models.networks import count_params  # noqa: E402
 from engine.registry import get_model  # noqa: E402
-from engine.training.data import prepare_image, crop_flip  # noqa: E402
 
 OUT = ROOT / "resources" / "models" / "face2anime"
 HARDWARE = "2-core shared CPU (AMD EPYC, no GPU), 1 torch thread, nice 19, 128 px"
@@ -41,24 +43,10 @@ def build(cfg, ckpt, name):
     return net.eval()
 
 
-def to_t(rgb: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(rgb.transpose(2, 0, 1).copy()).float()[None] / 127.5 - 1
-
-
-def to_u8(t: torch.Tensor) -> np.ndarray:
-    return ((t[0].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
-
-
-def test_image(path: Path, size: int) -> np.ndarray:
-    rgb = load_image(path).to_uint8().rgb
-    return crop_flip([prepare_image(rgb, "resize", size, size)], size, None)[0]
-
-
 @torch.no_grad()
 def cycle_error(G, F, folder: Path, size: int) -> dict:
     errs = []
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".png"))
-    for p in files:
+    for p in test_files(folder):
         x = to_t(test_image(p, size))
         errs.append(float((F(G(x)) - x).abs().mean()))
     return {"images": len(errs), "cycle_l1": round(float(np.mean(errs)), 4)}
@@ -67,16 +55,20 @@ def cycle_error(G, F, folder: Path, size: int) -> dict:
 @torch.no_grad()
 def picture(G_A, G_B, test_b: Path, size: int) -> np.ndarray:
     astro = load_image(ROOT / "resources" / "samples" / "astronaut.png").rgb[10:250, 130:370]
-    rows = [(resize_to(astro, (size, size)), G_A, G_B)]
-    for p in sorted(test_b.iterdir())[:3]:
-        rows.append((test_image(p, size), G_B, G_A))
-    gap = np.full((size, 4, 3), 255, np.uint8)
-    out = []
+    rows = [(resize_to(astro, (size, size)), G_A, G_B)] + [(test_image(p, size), G_B, G_A)
+                                                           for p in test_files(test_b)[:3]]
+    tiles = []
     for img, fwd, back in rows:
         y = fwd(to_t(img))
-        out.append(np.concatenate([img, gap, to_u8(y), gap, to_u8(back(y))], 1))
-        out.append(np.full((4, out[-1].shape[1], 3), 255, np.uint8))
-    return np.concatenate(out[:-1], 0)
+        tiles.append([img, to_u8(y), to_u8(back(y))])
+    return grid(tiles)
+
+
+@torch.no_grad()
+def test_kid(G, source: Path, target: Path, size: int) -> dict:
+    """KID/FID of G(source test split) against the real target test split, both at the training size."""
+    fakes = [to_u8(G(to_t(test_image(p, size)))) for p in test_files(source)]
+    return kid_fid([test_image(p, size) for p in test_files(target)], fakes)
 
 
 def main() -> None:
@@ -117,10 +109,20 @@ def main() -> None:
     fB = lib.load(lib.resolve("anime2face")).module.float()
     info["test_cycle"] = {"A_to_B_to_A": cycle_error(fA, fB, data / "testA", size),
                           "B_to_A_to_B": cycle_error(fB, fA, data / "testB", size)}
+    info["test_kid"] = {"face2anime": test_kid(fA, data / "testA", data / "testB", size),
+                        "anime2face": test_kid(fB, data / "testB", data / "testA", size)}
     (OUT / "sample_before_after.jpg").write_bytes(encode_image(picture(fA, fB, data / "testB", size), None, ".jpg"))
     (OUT / "training.json").write_text(json.dumps(info, indent=1) + "\n")
     (OUT / "MODEL_CARD.md").write_text(card(info, cfg), encoding="utf-8")
     print(json.dumps(info, indent=1))
+
+
+def kid_row(t: dict) -> str:
+    def one(name, r):
+        fid = f", FID {r['fid']}" if "fid" in r else ""
+        return (f"`{name}`: KID × 1000 = {r.get('kid_x1000', 'n/a')} ± {r.get('kid_std_x1000', 'n/a')}{fid} "
+                f"(N = {r['n_fake']} translated vs {r['n_real']} real)")
+    return "; ".join(one(k, v) for k, v in t.items()) + " — TF Inception FID features; FID at this N is biased upwards"
 
 
 def card(i: dict, cfg: dict) -> str:
@@ -152,7 +154,7 @@ shown small as a model-card illustration) → photo → anime. No photo of a rea
 | resolution | {i['image_size']} px (load {cfg['image_size'] * 286 // 256}, random crop {i['image_size']}, flips) |
 | why this size | `resnet_6blocks` is junyanz's generator for 128 px (the 9-block ResNet targets 256 px), and a width of {i['ngf']} instead of 64 (a quarter of the FLOPs) bought about three times the epochs on a CPU shared with other work; more epochs matter more than width this early in CycleGAN training. |
 | test split (numbers only) | cycle reconstruction L1 in [-1, 1] units, fp16 files: A→B→A {tc['A_to_B_to_A']['cycle_l1']} on {tc['A_to_B_to_A']['images']} testA images, B→A→B {tc['B_to_A_to_B']['cycle_l1']} on {tc['B_to_A_to_B']['images']} testB images |
-| KID / FID | not yet: added once the evaluation issue lands (KID with subsets beside FID, N = 95/97) |
+| KID / FID (test split, fp16 files) | {kid_row(i['test_kid'])} |
 | last training losses | {', '.join(f'{k} {v}' for k, v in i['last_losses'].items())} |
 
 ## Re-train on a GPU (planned)
