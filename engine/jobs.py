@@ -328,9 +328,13 @@ class JobManager:
         self._emit(state.value, job, payload)
 
 
-def run_inline(task: Task, config: Any = None, *, on_event: Optional[Listener] = None, name: str = "") -> Any:
-    """Run a task synchronously in this thread (CLI, tests). Raises the task's exception unchanged."""
+def run_inline(task: Task, config: Any = None, *, on_event: Optional[Listener] = None, name: str = "",
+               on_start: Optional[Callable[["Job"], None]] = None) -> Any:
+    """Run a task synchronously in this thread (CLI, tests). Raises the task's exception unchanged.
+    ``on_start(job)`` gets the job first, e.g. to cancel it from a signal handler."""
     job = Job(0, name or getattr(task, "__name__", "job"), "", "inline", task, config)
+    if on_start:
+        on_start(job)
     job.state = JobState.RUNNING
     job.started = time.monotonic()
 

@@ -13,6 +13,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -115,6 +116,22 @@ def _strip_gpus(argv):
     return out
 
 
+def _stop_on_signals(job) -> None:
+    """First Ctrl+C (or SIGTERM): stop after the current step and write a checkpoint; a second Ctrl+C aborts."""
+    def stop(signum, frame):
+        if job.cancel_requested:
+            raise KeyboardInterrupt
+        print("\nStopping after this step and saving a checkpoint (Ctrl+C again to abort)...", file=sys.stderr)
+        job.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, stop)
+        except ValueError:  # not the main thread (tests calling main() from a worker)
+            pass
+
+
 def run(args) -> int:
     if not getattr(args, "family", None):
         print("ganstudio train: choose a family, e.g. 'ganstudio train cyclegan --a DIR --b DIR --out RUN'",
@@ -138,8 +155,10 @@ def run(args) -> int:
     rank = int(os.environ.get("RANK", "0"))
     bar = TerminalProgress(quiet=args.quiet or args.json or rank != 0)
     try:
-        result = run_inline(train_task, cfg, on_event=bar)
+        result = run_inline(train_task, cfg, on_event=bar, on_start=_stop_on_signals)
     except Cancelled:
+        print(f"Stopped; the run keeps its last checkpoint. Continue with: ganstudio train {args.family} "
+              f"--resume {cfg.out_dir}", file=sys.stderr)
         return EXIT_FAIL
     if rank != 0:
         return EXIT_OK

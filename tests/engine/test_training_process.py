@@ -66,6 +66,30 @@ def test_kill_9_mid_training_then_resume_loses_only_steps_since_last_checkpoint(
     assert read_meta(rf.latest)["step"] == target
 
 
+def test_sigterm_stops_gracefully_with_a_checkpoint_at_the_current_step(folders, tmp_path):
+    a, b = folders
+    run = tmp_path / "run"
+    rf = RunFolder(run)
+    proc = subprocess.Popen(train_cmd("--a", str(a), "--b", str(b), "--out", str(run), "--steps", "500",
+                                      "--checkpoint-every", "1000", "--log-every", "1", "--sample-every", "0", "-q"),
+                            cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None and len(rf.read_metrics()) < 2:
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.stdout.read().decode()
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=120)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out
+    assert "Stopping after this step and saving a checkpoint" in out and "--resume" in out
+    saved = read_meta(rf.latest)["step"]
+    assert saved >= 2 and saved == max(r["step"] for r in rf.read_metrics())  # nothing trained was lost
+    assert run_info(run).state == "cancelled" and run_info(run).resumable
+
+
 @pytest.mark.slow
 def test_two_process_ddp_on_cpu_ranks_agree(folders, tmp_path):
     a, b = folders
