@@ -73,3 +73,15 @@ def test_encoder_of_another_size_is_refused(_isolated_home):
     session = LatentSession.open(ModelLibrary(), save_tiny_vaegan(_isolated_home / "models")[0])
     with pytest.raises(ConfigError, match="do not belong together"):
         PhotoEncoder(get_model("vaegan_encoder", image_size=32, z_dim=5, width=8), session.model, "odd")
+
+
+@pytest.mark.parametrize("method", ["sefa", "ganspace"])
+def test_directions_edit_an_embedded_photo(vae, image_factory, method):
+    session = LatentSession.open(ModelLibrary(), vae[0])
+    res = session.embed(photo(image_factory))
+    ds = session.compute_directions(method, k=4)
+    assert len(ds) == 4 and ds.space == "z"
+    base = session.render(ViewState(res.latent, alphas=[0.0] * 4))
+    edited = session.render(ViewState(res.latent, alphas=[2.0, 0, 0, 0]))
+    assert np.array_equal(base, res.reconstruction)
+    assert np.abs(edited.astype(int) - base).mean() > 0.5
