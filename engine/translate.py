@@ -19,6 +19,7 @@ from .imageio import LoadedImage, load_image, output_name, save_image, scan_inpu
 from .inference import TranslateOptions, Translator
 from .jobs import JobContext
 from .library import ModelLibrary
+from .multidomain import domain_label, for_domain
 
 
 @dataclass
@@ -29,6 +30,7 @@ class TranslateConfig(Config):
     suffix: str = ""  # appended to output file names, e.g. "_vintage"
     ext: str = ""  # ".png", ".jpg" ...; "" = keep the input's format
     direction: str = "AtoB"
+    domain: str = ""  # target domain of a multi-domain (StarGAN) model: a name; "" = its default
     device: str = "auto"
     keep_images: bool = False  # include the translated pixels in partial results (GUI)
     options: TranslateOptions = field(default_factory=TranslateOptions)
@@ -76,10 +78,12 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
     scan = scan_inputs(cfg.inputs)
     ctx.progress(0, 0, "Loading model")
     info = library.resolve(cfg.model or None, direction=cfg.direction)
+    target = domain_label(info, cfg.domain)  # a wrong domain fails before the model is loaded
     device = devices.pick_device(None if cfg.device == "auto" else cfg.device)
-    loaded = library.load(info, device)
-    translator = Translator(loaded.module, device, cfg.options)
-    summary = TranslateSummary(model=info.name, device=devices.describe(device).status_text())
+    module = for_domain(library.load(info, device).module, info, cfg.domain)
+    translator = Translator(module, device, cfg.options)
+    summary = TranslateSummary(model=f"{info.name} to {target!r}" if target else info.name,
+                               device=devices.describe(device).status_text())
     for path, reason in scan.skipped:
         summary.skipped.append((path, reason))
         ctx.partial(ItemResult(-1, path, error=reason))
@@ -132,11 +136,13 @@ def _load_batch(files: List[Path], idx: List[int]) -> List[Any]:
 
 
 def translate_images_task(cfg: Dict[str, Any], ctx: JobContext) -> List[ItemResult]:
-    """GUI helper: translate already-loaded images (``cfg = {"library", "model", "images", "options", "device"}``)."""
+    """GUI helper: translate already-loaded images (``cfg = {"library", "model", "images", "options", "device"}``,
+    optionally ``"domain"`` for multi-domain models)."""
     library: ModelLibrary = cfg["library"]
     info = library.resolve(cfg.get("model") or None)
     device = devices.pick_device(cfg.get("device"))
-    translator = Translator(library.load(info, device).module, device, cfg.get("options"))
+    module = for_domain(library.load(info, device).module, info, cfg.get("domain") or "")
+    translator = Translator(module, device, cfg.get("options"))
     out = []
     images = cfg["images"]
     for i, img in enumerate(images):

@@ -17,6 +17,9 @@ def add_parser(sub):
     p.add_argument("--model", "-m", default="", help="model id, name, file or run folder")
     p.add_argument("--out", "-o", required=True, help="output folder (created if needed)")
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="for run folders")
+    p.add_argument("--domain", default="", metavar="NAME",
+                   help="target domain of a multi-domain (StarGAN) model, by name (default: its second domain; "
+                        "`ganstudio models` lists the names)")
     p.add_argument("--suffix", default="", help="text appended to output names")
     p.add_argument("--ext", default="", help="output format, e.g. .png (default: same as input)")
     p.add_argument("--max-side", type=int, default=0, help="downscale so the longest side is at most N px")
@@ -36,7 +39,7 @@ def run(args) -> int:
 
     ext = args.ext if not args.ext or args.ext.startswith(".") else "." + args.ext
     cfg = TranslateConfig(model=args.model, inputs=tuple(args.inputs), out_dir=args.out, suffix=args.suffix, ext=ext,
-                          direction=args.direction, device=args.device,
+                          direction=args.direction, domain=args.domain, device=args.device,
                           options=TranslateOptions(max_side=args.max_side, tile=args.tile, batch_size=args.batch,
                                                    precision=args.precision))
     bar = TerminalProgress(quiet=args.quiet or args.json)

@@ -242,8 +242,24 @@ class LatentActions:
         pp = self.photo_panel
         pp.target.setPixmap(to_pixmap(rgb).scaled(128, 128, Qt.KeepAspectRatio, Qt.SmoothTransformation))
         pp.error.setText(f"{name}: {rgb.shape[1]}x{rgb.shape[0]}")
-        if project:
-            self.project()
+        if project:  # a model with an encoder embeds instantly; the others project by optimisation
+            self.embed() if self.session is not None and self.session.encoder is not None else self.project()
+
+    def embed(self):
+        """Instant embedding with the model's encoder (VAE-GAN): one forward pass, then edit as a projected photo."""
+        if self.session is None or self.photo_rgb is None:
+            self.window_.notify("Open or drop a photo first.")
+            return None
+        session, rgb = self.session, self.photo_rgb
+        if session.encoder is None:
+            self.problems.add("Embed", session.encoder_problem or f"{session.model.name} has no encoder; use Project.")
+            return None
+        label = f"photo {getattr(self, 'photo_name', '')}".strip()
+        h = self.bridge.submit(lambda r, ctx: session.embed(r, label), rgb, name="Embed photo",
+                               kind="latent-project", replace=True)
+        h.finished.connect(lambda res, s=session: s is self.session and self._projected(res))
+        h.failed.connect(lambda err: self.problems.add("Embed", err.message))
+        return h
 
     def project(self):
         if self.session is None or self.photo_rgb is None:
@@ -279,8 +295,13 @@ class LatentActions:
         res.latent.label = f"photo {getattr(self, 'photo_name', '')}".strip()
         self.current = res.latent
         feat = f", feature distance {res.feature_distance:.3f}" if res.feature_distance is not None else ""
-        self.photo_panel.error.setText(f"Reconstruction error: MSE {res.mse:.4f}, PSNR {res.psnr:.1f} dB{feat} "
-                                       f"(features: {res.feature_net}). Edit it with the sliders.")
+        err = f"MSE {res.mse:.4f}, PSNR {res.psnr:.1f} dB{feat}"
+        if res.method == "encoder":
+            text = f"Embedded instantly by the encoder. Reconstruction error: {err}. Edit it with the sliders, " \
+                   "or Project to refine it."
+        else:
+            text = f"Reconstruction error: {err} (features: {res.feature_net}). Edit it with the sliders."
+        self.photo_panel.error.setText(text)
         self.photo_panel.recon.setPixmap(to_pixmap(res.reconstruction).scaled(128, 128, Qt.KeepAspectRatio,
                                                                               Qt.SmoothTransformation))
         self.caption.setText(f"{res.latent.label} (PSNR {res.psnr:.1f} dB)")

@@ -183,6 +183,7 @@ class LatentPage(QWidget, LatentActions):
         pp = self.photo_panel
         pp.openRequested.connect(self.open_photo)
         pp.projectRequested.connect(self.project)
+        pp.embedRequested.connect(self.embed)
         pp.cancelRequested.connect(lambda: self.project_job and self.project_job.cancel())
 
     # --- models ------------------------------------------------------------------------------------------
@@ -239,6 +240,9 @@ class LatentPage(QWidget, LatentActions):
         self.interp_panel.mode.setCurrentIndex(0 if has_w else 1)
         self.interp_panel.mode.setEnabled(has_w)
         self.photo_panel.space.setEnabled(has_w)
+        self.photo_panel.set_encoder(session.encoder is not None)
+        if session.encoder_problem:
+            self.problems.add(session.model.name, session.encoder_problem)
         self.refresh_grid()
         self.open_seed(self.start_seed.value())
 

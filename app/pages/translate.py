@@ -7,16 +7,18 @@ from typing import List, Optional
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter,
-                               QStackedWidget, QTextBrowser, QToolButton, QVBoxLayout, QWidget, QDialog)
+                               QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
+from app.pages._translate_actions import TranslateActions
+from app.pages._translate_domain import DomainPicker
 from app.settings import settings
 from app.widgets.compare_view import CompareView
 from app.widgets.images import to_pixmap
 from app.widgets.problems import ProblemsPanel
 from app.widgets.thumb_list import Entry, ThumbList
 from engine import translate as T
-from engine.imageio import output_name
 from engine.library import ModelInfo, resources_dir
+from engine.multidomain import TRANSLATE_TASKS
 
 TITLE = "Translate"
 ICON = "translate"
@@ -26,7 +28,7 @@ def create(window) -> "TranslatePage":
     return TranslatePage(window)
 
 
-class TranslatePage(QWidget):
+class TranslatePage(QWidget, TranslateActions):
     def __init__(self, window):
         super().__init__(window)
         self.window_ = window
@@ -54,6 +56,10 @@ class TranslatePage(QWidget):
         self.import_btn.clicked.connect(self.import_model)
         row.addWidget(self.import_btn)
         lv.addLayout(row)
+        self.domain_picker = DomainPicker()  # multi-domain (StarGAN) models only
+        self.domain_combo = self.domain_picker.combo
+        self.domain_picker.changed.connect(lambda *_: self._results_stale())
+        lv.addWidget(self.domain_picker)
         info_row = QHBoxLayout()
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
@@ -167,7 +173,7 @@ class TranslatePage(QWidget):
 
     # --- models ------------------------------------------------------------------------------------------
     def reload_models(self, select: Optional[str] = None) -> None:
-        self.models = self.library.list(task="translate")
+        self.models = [m for m in self.library.list() if m.task in TRANSLATE_TASKS]
         want = select or settings().get("translate/model", "") or ""
         self.model_combo.blockSignals(True)
         self.model_combo.clear()
@@ -192,38 +198,17 @@ class TranslatePage(QWidget):
         self.card_btn.setEnabled(bool(m and m.card))
         if m:
             settings().set("translate/model", m.id)
-        for e in self.thumbs.all_entries():  # results of another model are stale
-            if e.result is not None and e.result_model != (m.id if m else ""):
+        self.domain_picker.set_model(m)
+        self._results_stale()
+
+    def _results_stale(self) -> None:
+        """Results of another model (or another target domain) are stale; show the current image again."""
+        key = self.result_key()
+        for e in self.thumbs.all_entries():
+            if e.result is not None and e.result_model != key:
                 e.result, e.status = None, "ready"
                 self.thumbs.refresh(e)
         self._show_current()
-
-    def show_card(self) -> None:
-        m = self.current_model()
-        if not m or not m.card:
-            return
-        dlg = QDialog(self)
-        dlg.setWindowTitle(f"Model card: {m.name}")
-        dlg.resize(760, 640)
-        tb = QTextBrowser(dlg)
-        tb.setSearchPaths([str(m.card.parent)])
-        tb.setMarkdown(m.card.read_text(encoding="utf-8"))
-        QVBoxLayout(dlg).addWidget(tb)
-        dlg.show()
-
-    def import_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a generator", settings().last_dir("models"),
-                                              "Model files (*.pth *.pt *.safetensors);;All files (*)")
-        if path:
-            settings().set_last_dir(path, "models")
-            self.import_path(path)
-
-    def import_path(self, path: str):
-        h = self.bridge.submit(lambda p, ctx: self.library.import_model(p), path, name="Import model", lane="io")
-        h.finished.connect(lambda info: (self.reload_models(select=info.id),
-                                         self.window_.notify(f"Imported {info.name} ({info.arch})")))
-        h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))
-        return h
 
     # --- adding images -----------------------------------------------------------------------------------
     def accept_paths(self, paths) -> bool:
@@ -353,14 +338,16 @@ class TranslatePage(QWidget):
             if self.preview is not None:
                 self.preview.cancel()
         cfg = T.TranslateConfig(model=m.id, inputs=tuple(str(e.path) for e in entries), keep_images=True,
-                                out_dir=out_dir, suffix=f"_{m.id}" if out_dir else "")
+                                out_dir=out_dir, suffix=self.result_suffix() if out_dir else "",
+                                domain=self.domain_picker.domain())
         task = lambda c, ctx: T.translate_task(c, ctx, self.library)  # noqa: E731
-        h = self.bridge.submit(task, cfg, name=f"Translate with {m.name}", kind=f"translate-{kind}",
+        target = f" to {cfg.domain}" if cfg.domain else ""
+        h = self.bridge.submit(task, cfg, name=f"Translate with {m.name}{target}", kind=f"translate-{kind}",
                                replace=(kind == "preview"))
         for e in entries:
             e.status = "translating" if kind == "preview" else "queued"
             self.thumbs.refresh(e)
-        h.partial.connect(lambda item, mid=m.id: self._item_done(item, mid))
+        h.partial.connect(lambda item, key=self.result_key(): self._item_done(item, key))
         h.failed.connect(lambda err: self.problems.add("Translation", err.message))
         h.ended.connect(lambda state, es=entries, kind=kind: self._job_ended(es, state, kind))
         if kind == "batch":
@@ -417,52 +404,6 @@ class TranslatePage(QWidget):
         for h in (self.batch, self.preview):
             if h is not None:
                 h.cancel()
-
-    # --- saving ------------------------------------------------------------------------------------------
-    def save_current(self) -> None:
-        e = self.thumbs.current_entry()
-        m = self.current_model()
-        if not e or e.result is None:
-            self.window_.notify("Nothing to save yet: translate the image first.")
-            return
-        default = str(Path(settings().last_dir("save")) / output_name(e.path, f"_{m.id if m else 'result'}",
-                                                                     None, e.result.alpha is not None))
-        path, _ = QFileDialog.getSaveFileName(self, "Save result", default,
-                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp);;TIFF (*.tif *.tiff)")
-        if path:
-            self.save_to(e, path)
-
-    def save_to(self, e: Entry, path: str):
-        settings().set_last_dir(path, "save")
-        dest = Path(path) if Path(path).suffix else Path(path + ".png")
-        h = self.bridge.submit(T.save_results_task, [(e.path, e.result, dest)], name="Save", lane="io")
-        h.finished.connect(lambda written: self.window_.notify(f"Saved {written[0]}"))
-        h.failed.connect(lambda err: self.problems.add("Save", err.message))
-        return h
-
-    def export_all(self) -> None:
-        d = QFileDialog.getExistingDirectory(self, "Export all results to", settings().last_dir("export"))
-        if d:
-            self.export_to(d)
-
-    def export_to(self, folder: str):
-        """Save finished results, translate and save the rest."""
-        settings().set_last_dir(folder, "export")
-        m = self.current_model()
-        entries = [e for e in self.thumbs.all_entries() if e.status != "error"]
-        done = [e for e in entries if e.result is not None]
-        todo = [e for e in entries if e.result is None]
-        handles = []
-        if done and m:
-            items = [(e.path, e.result, Path(folder) / output_name(e.path, f"_{m.id}", None, e.result.alpha is not None))
-                     for e in done]
-            h = self.bridge.submit(T.save_results_task, items, name="Export", lane="io")
-            h.finished.connect(lambda w: self.window_.notify(f"Exported {len(w)} image(s) to {folder}"))
-            h.failed.connect(lambda err: self.problems.add("Export", err.message))
-            handles.append(h)
-        if todo:
-            handles.append(self._translate(todo, out_dir=folder))
-        return handles
 
     def _update_buttons(self) -> None:
         n = self.thumbs.count()

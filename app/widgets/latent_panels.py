@@ -212,19 +212,25 @@ class InterpPanel(QWidget):
 
 
 class PhotoPanel(QWidget):
-    """Project a photo: open/drop, settings, progress with the live reconstruction, reconstruction error."""
+    """Project a photo: open/drop, settings, progress with the live reconstruction, reconstruction error; with an
+    encoder (VAE-GAN) also instant embedding."""
+
+    HINT = ("Drop a face photo on the window (or open one) to find it in the model's latent space; then edit it "
+            "with the sliders.")
+    HINT_ENCODER = ("This model has an encoder: a dropped or opened photo is embedded instantly (one pass through "
+                    "the encoder). Project refines the embedding by optimisation.")
 
     openRequested = Signal()
     projectRequested = Signal()
+    embedRequested = Signal()
     cancelRequested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         v = QVBoxLayout(self)
-        hint = QLabel("Drop a face photo on the window (or open one) to find it in the model's latent space; "
-                      "then edit it with the sliders.")
-        hint.setWordWrap(True)
-        v.addWidget(hint)
+        self.hint = QLabel(self.HINT)
+        self.hint.setWordWrap(True)
+        v.addWidget(self.hint)
         f = QFormLayout()
         self.space = QComboBox()
         self.space.addItem("w+ (one style per layer, closest)", "w+")
@@ -239,7 +245,12 @@ class PhotoPanel(QWidget):
         row = QHBoxLayout()
         self.open_btn = QPushButton("Open photo…")
         self.open_btn.clicked.connect(self.openRequested.emit)
+        self.embed_btn = QPushButton("Embed instantly (encoder)")
+        self.embed_btn.setToolTip("Find the photo's latent code in one pass through the model's encoder")
+        self.embed_btn.clicked.connect(self.embedRequested.emit)
+        self.embed_btn.setVisible(False)
         self.project_btn = QPushButton("Project")
+        self.project_btn.setToolTip("Find the photo's latent code by optimisation (slower, closer)")
         self.project_btn.clicked.connect(self.projectRequested.emit)
         self.cancel_btn = QPushButton("Cancel")
         self.cancel_btn.clicked.connect(self.cancelRequested.emit)
@@ -247,6 +258,7 @@ class PhotoPanel(QWidget):
         for b in (self.open_btn, self.project_btn, self.cancel_btn):
             row.addWidget(b)
         v.addLayout(row)
+        v.addWidget(self.embed_btn)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         v.addWidget(self.progress)
@@ -263,3 +275,8 @@ class PhotoPanel(QWidget):
         self.error.setWordWrap(True)
         v.addWidget(self.error)
         v.addStretch(1)
+
+    def set_encoder(self, available: bool) -> None:
+        """Offer instant embedding only for models with an encoder."""
+        self.embed_btn.setVisible(available)
+        self.hint.setText(self.HINT_ENCODER if available else self.HINT)

@@ -50,6 +50,7 @@ class ProjectionResult:
     feature_distance: Optional[float]
     losses: List[float] = field(default_factory=list)
     feature_net: str = ""
+    method: str = "optimisation"  # optimisation | encoder (instant embedding, engine.editing.encoder)
 
 
 def _noise_reg(noises: List[torch.Tensor]) -> torch.Tensor:
@@ -76,6 +77,7 @@ class Projector:
     def __init__(self, model: LatentModel, feature_net: Any = "auto"):
         self.model = model
         self.feature_net = feat.load_feature_net(model.device) if feature_net == "auto" else feature_net
+        self.start: Optional[torch.Tensor] = None  # z models: start here (an encoder's embedding) if set
 
     def _start(self, cfg: ProjectConfig):
         m = self.model
@@ -85,6 +87,8 @@ class Projector:
         if m.has_w:
             rows = m.num_ws if cfg.space == "w+" else 1
             start = avg[None].repeat(rows, 1)
+        elif self.start is not None:
+            start = self.start.reshape(1, m.z_dim).to(m.device).float()
         else:
             start = self._best_z(cfg)
         opt_code = start.clone().requires_grad_(True)
@@ -116,8 +120,12 @@ class Projector:
             fd = feat.pyramid_distance(img, target).mean()
         return pix, fd
 
-    def project(self, rgb: np.ndarray, cfg: Optional[ProjectConfig] = None, ctx=None) -> ProjectionResult:
+    def project(self, rgb: np.ndarray, cfg: Optional[ProjectConfig] = None, ctx=None,
+                start: Optional[torch.Tensor] = None) -> ProjectionResult:
+        """``start``: z models only, the z to start from (e.g. an encoder's embedding) instead of the best of a few
+        random ones."""
         cfg = cfg or ProjectConfig()
+        self.start = start
         m = self.model
         use_feats = cfg.use_features and self.feature_net is not None
         target = from_uint8(rgb, m.resolution, m.device)

@@ -13,8 +13,9 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import torch
 
-from ..errors import ConfigError
+from ..errors import ConfigError, GanStudioError
 from . import directions as D
+from .encoder import PhotoEncoder, find_encoder
 from .interpolate import path_codes, render_frames, write_animation
 from .latent import Latent, LatentModel
 from .projection import ProjectConfig, Projector, ProjectionResult
@@ -44,6 +45,8 @@ class LatentSession:
         self.directions: Optional[D.DirectionSet] = None
         self._projector: Optional[Projector] = None
         self._seeds: Dict[int, Latent] = {}
+        self.encoder: Optional[PhotoEncoder] = None  # VAE-GAN: instant embedding of photos
+        self.encoder_problem = ""  # why a paired encoder could not be used (shown to the user)
 
     @classmethod
     def open(cls, library, ref: str, device: Optional[torch.device] = None) -> "LatentSession":
@@ -52,7 +55,20 @@ class LatentSession:
             raise ConfigError(f"{info.name} is a {info.task} model; the Latent page needs a generator "
                               "(task 'generate').")
         loaded = library.load(info, device)
-        return cls(loaded.module, device, info.id, info.name)
+        session = cls(loaded.module, device, info.id, info.name)
+        session.attach_encoder(library, info, device)
+        return session
+
+    def attach_encoder(self, library, info, device: Optional[torch.device] = None) -> None:
+        """Load the encoder paired with the generator (VAE-GAN ``meta["partner"]``), if it has one."""
+        enc, why = find_encoder(library, info)
+        self.encoder, self.encoder_problem = None, why
+        if enc is None:
+            return
+        try:
+            self.encoder = PhotoEncoder(library.load(enc, device).module, self.model, enc.name)
+        except GanStudioError as e:
+            self.encoder_problem = f"The encoder {enc.name} cannot be used: {e}"
 
     # --- points ------------------------------------------------------------------------------------------
     def seed(self, seed: int) -> Latent:
@@ -153,4 +169,13 @@ class LatentSession:
         return self._projector
 
     def project(self, rgb: np.ndarray, cfg: Optional[ProjectConfig] = None, ctx=None) -> ProjectionResult:
-        return self.projector().project(rgb, cfg, ctx)
+        """Optimisation-based projection; with an encoder it starts from the encoder's embedding."""
+        start = self.encoder.code(rgb) if self.encoder is not None else None
+        return self.projector().project(rgb, cfg, ctx, start=start)
+
+    def embed(self, rgb: np.ndarray, label: str = "photo") -> ProjectionResult:
+        """Instant embedding with the paired encoder (one forward pass)."""
+        if self.encoder is None:
+            raise ConfigError(self.encoder_problem or f"{self.model.name} has no encoder; project the photo "
+                                                      "instead (optimisation).")
+        return self.encoder.embed(rgb, label)

@@ -5,7 +5,8 @@ in the feature space of the GAN discriminator.
   (N, z_dim), the embedding the Latent page uses; ``distribution(x)`` gives (mu, logvar). Attributes ``z_dim`` and
   ``image_size`` (inputs of another size are resized to it).
 - :class:`VAEDecoder` (task ``generate``): ``forward(z)`` with z (N, z_dim) -> image in [-1, 1] (N, 3, S, S);
-  integer attribute ``z_dim``, as every generate-task module.
+  integer attribute ``z_dim``, as every generate-task module; ``features(z)`` and ``first_weight()`` as DCGAN's,
+  so GANSpace and SeFa find edit directions for it on the Latent page.
 - :class:`VAEDiscriminator`: ``forward(x) -> (logits (N,), features (N, F))``; the features of its last
   convolutional layer define the learned similarity ("Dis_l") of the reconstruction loss.
 
@@ -75,6 +76,14 @@ class VAEDecoder(nn.Module):
             c = w
         layers += [nn.Conv2d(c, 3, 5, 1, 2), nn.Tanh()]
         self.conv = nn.Sequential(*layers)
+
+    def features(self, z: torch.Tensor) -> torch.Tensor:
+        """Activations after the first (fully connected) block, (N, features): GANSpace's PCA for z models."""
+        return self.fc(z)
+
+    def first_weight(self) -> torch.Tensor:
+        """The first layer's weight as a (z_dim, features) matrix: features = z @ W (before batch norm), for SeFa."""
+        return self.fc[0].weight.t()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.conv(self.fc(z).view(z.shape[0], self.c0, 4, 4))

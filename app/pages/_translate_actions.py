@@ -1,0 +1,98 @@
+"""What the Translate page does with model files and results (mixed into :class:`app.pages.translate.TranslatePage`):
+model cards, importing, saving one result, exporting all."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from PySide6.QtWidgets import QDialog, QFileDialog, QTextBrowser, QVBoxLayout
+
+from app.settings import settings
+from app.widgets.thumb_list import Entry
+from engine import translate as T
+from engine.imageio import output_name
+
+
+class TranslateActions:
+    def result_key(self) -> str:
+        """What a shown result was made with: the model id, plus the target domain of a multi-domain model."""
+        m = self.current_model()
+        domain = self.domain_picker.domain()
+        return (m.id if m else "") + (f"#{domain}" if domain else "")
+
+    def result_suffix(self) -> str:
+        """Appended to saved file names: ``_<model id>`` (``_<model id>_<domain>`` for multi-domain models)."""
+        m = self.current_model()
+        domain = re.sub(r"[^A-Za-z0-9_-]+", "-", self.domain_picker.domain()).strip("-")
+        return f"_{m.id if m else 'result'}" + (f"_{domain}" if domain else "")
+
+    def show_card(self) -> None:
+        m = self.current_model()
+        if not m or not m.card:
+            return
+        dlg = QDialog(self)
+        dlg.setWindowTitle(f"Model card: {m.name}")
+        dlg.resize(760, 640)
+        tb = QTextBrowser(dlg)
+        tb.setSearchPaths([str(m.card.parent)])
+        tb.setMarkdown(m.card.read_text(encoding="utf-8"))
+        QVBoxLayout(dlg).addWidget(tb)
+        dlg.show()
+
+    def import_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a generator", settings().last_dir("models"),
+                                              "Model files (*.pth *.pt *.safetensors);;All files (*)")
+        if path:
+            settings().set_last_dir(path, "models")
+            self.import_path(path)
+
+    def import_path(self, path: str):
+        h = self.bridge.submit(lambda p, ctx: self.library.import_model(p), path, name="Import model", lane="io")
+        h.finished.connect(lambda info: (self.reload_models(select=info.id),
+                                         self.window_.notify(f"Imported {info.name} ({info.arch})")))
+        h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))
+        return h
+
+    def save_current(self) -> None:
+        e = self.thumbs.current_entry()
+        if not e or e.result is None:
+            self.window_.notify("Nothing to save yet: translate the image first.")
+            return
+        default = str(Path(settings().last_dir("save")) / output_name(e.path, self.result_suffix(), None,
+                                                                     e.result.alpha is not None))
+        path, _ = QFileDialog.getSaveFileName(self, "Save result", default,
+                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp);;TIFF (*.tif *.tiff)")
+        if path:
+            self.save_to(e, path)
+
+    def save_to(self, e: Entry, path: str):
+        settings().set_last_dir(path, "save")
+        dest = Path(path) if Path(path).suffix else Path(path + ".png")
+        h = self.bridge.submit(T.save_results_task, [(e.path, e.result, dest)], name="Save", lane="io")
+        h.finished.connect(lambda written: self.window_.notify(f"Saved {written[0]}"))
+        h.failed.connect(lambda err: self.problems.add("Save", err.message))
+        return h
+
+    def export_all(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Export all results to", settings().last_dir("export"))
+        if d:
+            self.export_to(d)
+
+    def export_to(self, folder: str):
+        """Save finished results, translate and save the rest."""
+        settings().set_last_dir(folder, "export")
+        m = self.current_model()
+        entries = [e for e in self.thumbs.all_entries() if e.status != "error"]
+        done = [e for e in entries if e.result is not None]
+        todo = [e for e in entries if e.result is None]
+        handles = []
+        if done and m:
+            items = [(e.path, e.result, Path(folder) / output_name(e.path, self.result_suffix(), None,
+                                                                   e.result.alpha is not None)) for e in done]
+            h = self.bridge.submit(T.save_results_task, items, name="Export", lane="io")
+            h.finished.connect(lambda w: self.window_.notify(f"Exported {len(w)} image(s) to {folder}"))
+            h.failed.connect(lambda err: self.problems.add("Export", err.message))
+            handles.append(h)
+        if todo:
+            handles.append(self._translate(todo, out_dir=folder))
+        return handles
