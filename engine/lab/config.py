@@ -12,6 +12,7 @@ LOSSES = ("bce", "nonsaturating", "lsgan", "wgan", "wgan_gp", "hinge")
 LOSS_TITLES = {"bce": "BCE minimax (saturating)", "nonsaturating": "Non-saturating", "lsgan": "LSGAN (MSE)",
                "wgan": "WGAN + weight clipping", "wgan_gp": "WGAN-GP", "hinge": "Hinge"}
 MINIBATCH = ("", "discrimination", "stddev")
+SN_GAIN_2D = 10.0
 MINIBATCH_TITLES = {"": "none", "discrimination": "minibatch discrimination", "stddev": "minibatch std-dev"}
 
 
@@ -26,6 +27,7 @@ class LabConfig(Config):
     unrolled_steps: int = 0  # k > 0: G is trained against D unrolled k optimizer steps ahead
     augment: bool = False  # instance noise on 2-D data; random shifts + noise on digits (applied to real and fake)
     spectral_norm: bool = False
+    sn_gain: float = 0.0  # spectral-norm D output gain (Lipschitz bound); 0: 10 on 2-D data, 1 on digits (see nets)
     lr_g: float = 1e-3
     lr_d: float = 1e-3  # a larger D rate than G rate is the two-time-scale update rule (TTUR)
     beta1: float = 0.5
@@ -53,10 +55,17 @@ class LabConfig(Config):
         check(self.z_dim >= 0 and 4 <= self.hidden <= 2048 and 1 <= self.depth <= 8,
               "z_dim must be >= 0, hidden between 4 and 2048, depth between 1 and 8.")
         check(self.clip > 0 and self.gp_weight >= 0, "clip must be positive and gp_weight not negative.")
+        check(self.sn_gain >= 0, "sn_gain must not be negative (0 picks the data set's default).")
 
     @property
     def latent_dim(self) -> int:
         return self.z_dim or (32 if self.data == "digits" else 16)
+
+    @property
+    def spectral_gain(self) -> float:
+        """Gain on the spectrally normalised D's output: 1 as in the paper on digits (images in [-1, 1]); 10, about
+        1 / (2 sigma), on the 2-D toys, whose modes are sigma = 0.05 wide."""
+        return self.sn_gain or (1.0 if self.data == "digits" else SN_GAIN_2D)
 
     @property
     def ttur(self) -> bool:
@@ -71,7 +80,7 @@ class LabConfig(Config):
         if self.augment:
             out.append("augmentation")
         if self.spectral_norm:
-            out.append("spectral norm")
+            out.append("spectral norm" + (f" (gain {self.sn_gain:g})" if self.sn_gain else ""))
         if self.ttur:
             out.append(f"TTUR (D {self.lr_d:g}, G {self.lr_g:g})")
         if self.d_steps > 1:

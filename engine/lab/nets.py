@@ -5,7 +5,12 @@
   is appended to the features, so D can tell a batch of near-identical samples from a varied one.
 - :class:`MinibatchStdDev` (Karras et al. 2018): the mean over features of the per-feature standard deviation across
   the batch, appended as one extra feature.
-- spectral normalisation (Miyato et al. 2018) of every linear layer of D (``torch.nn.utils.parametrizations``).
+- spectral normalisation (Miyato et al. 2018) of every linear layer of D (``torch.nn.utils.parametrizations``),
+  times a fixed output gain ``sn_gain``. Every normalised layer is 1-Lipschitz, so D's logits can change by at most
+  ``sn_gain * ||x - x'||`` between two points (in practice ~0.2x that: the layer-wise bound is loose, Lin et al. 2021).
+  On images in [-1, 1] (the paper's setting) real and fake samples are several units apart and gain 1 is enough; on the
+  2-D toys the modes are sigma = 0.05 wide, a 1-Lipschitz D stays at chance (loss 2 log 2, logits within +-1) and G
+  wanders without ever reaching the data. The gain restores the logit range (Lin et al.'s "scaled" SN).
 
 Both minibatch layers accept a ``context`` batch: the views ask "what would D say about point x arriving in the current
 fake batch" by scoring grid points against the generated batch instead of against each other.
@@ -89,8 +94,9 @@ class MLPDiscriminator(nn.Module):
     """x (N, in_dim) [+ labels] -> one logit / critic value per sample, shape (N,)."""
 
     def __init__(self, in_dim: int = 2, hidden: int = 128, depth: int = 3, minibatch: str = "",
-                 spectral: bool = False, n_classes: int = 0):
+                 spectral: bool = False, n_classes: int = 0, sn_gain: float = 1.0):
         super().__init__()
+        self.gain = float(sn_gain) if spectral else 1.0
         self.body = _mlp(in_dim, hidden, depth, nn.LeakyReLU(0.2), sn=spectral)
         if minibatch == "discrimination":
             self.mb: Optional[nn.Module] = MinibatchDiscrimination(hidden)
@@ -123,11 +129,12 @@ class MLPDiscriminator(nn.Module):
             if y is None:
                 raise ValueError("this projection discriminator needs class labels")
             out = out + (self.embed(y) * h).sum(1)
-        return out
+        return out * self.gain if self.gain != 1.0 else out
 
 
 def build_pair(cfg, data_dim: int, n_classes: int = 0, image: bool = False):
     """Generator and discriminator for a :class:`engine.lab.config.LabConfig`."""
     g = MLPGenerator(cfg.latent_dim, data_dim, cfg.hidden, cfg.depth, n_classes, tanh=image)
-    d = MLPDiscriminator(data_dim, cfg.hidden, cfg.depth, cfg.minibatch, cfg.spectral_norm, n_classes)
+    d = MLPDiscriminator(data_dim, cfg.hidden, cfg.depth, cfg.minibatch, cfg.spectral_norm, n_classes,
+                         sn_gain=cfg.spectral_gain)
     return g, d
