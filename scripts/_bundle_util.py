@@ -56,7 +56,18 @@ def kid_fid(real: List[np.ndarray], fake: List[np.ndarray]) -> Dict[str, float]:
     out = {"n_real": int(res["n_real"]), "n_fake": int(res["n_fake"]), "extractor": res.get("extractor", "")}
     if "kid" in res:
         out["kid_x1000"] = round(1000 * float(res["kid"]), 2)
-        out["kid_std_x1000"] = round(1000 * float(res.get("kid_std", 0.0)), 2)
+        std = float(res.get("kid_std", 0.0))
+        if round(1000 * std, 2) > 0:  # 0 means one subset (all images): no spread to report
+            out["kid_std_x1000"] = round(1000 * std, 2)
     if "fid" in res:
         out["fid"] = round(float(res["fid"]), 2)
     return out
+
+
+def kid_text(r: Dict) -> str:
+    """'248.1 ± 1.2' (subsets) or '248.1 (one subset of all images)'."""
+    if "kid_x1000" not in r:
+        return "n/a"
+    if "kid_std_x1000" in r:
+        return f"{r['kid_x1000']} ± {r['kid_std_x1000']}"
+    return f"{r['kid_x1000']} (one subset of all images)"

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bundle_util import grid, kid_fid, test_files, test_image, to_t, to_u8  # noqa: E402
+from _bundle_util import grid, kid_fid, kid_text, test_files, test_image, to_t, to_u8  # noqa: E402
 
 from engine.checkpoint import load_checkpoint, load_into  # noqa: E402
 from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
@@ -120,7 +120,7 @@ def main() -> None:
 def kid_row(t: dict) -> str:
     def one(name, r):
         fid = f", FID {r['fid']}" if "fid" in r else ""
-        return (f"`{name}`: KID × 1000 = {r.get('kid_x1000', 'n/a')} ± {r.get('kid_std_x1000', 'n/a')}{fid} "
+        return (f"`{name}`: KID × 1000 = {kid_text(r)}{fid} "
                 f"(N = {r['n_fake']} translated vs {r['n_real']} real)")
     return "; ".join(one(k, v) for k, v in t.items()) + " — TF Inception FID features; FID at this N is biased upwards"
 

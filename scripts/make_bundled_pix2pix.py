@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bundle_util import ROOT, grid, kid_fid, test_files, test_image, to_t, to_u8  # noqa: E402
+from _bundle_util import ROOT, grid, kid_fid, kid_text, test_files, test_image, to_t, to_u8  # noqa: E402
 
 from engine.checkpoint import load_checkpoint  # noqa: E402
 from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
@@ -129,7 +129,7 @@ shown small as a model-card illustration). No photo of a real person from the da
 | steps | {i['step']} of {i['planned_steps']} (batch {i['batch']}, Adam {i['lr']} β1 0.5, constant then linear decay) |
 | wall time | {i['train_hours']} h of training |
 | hardware | {i['hardware']} |
-| test split ({t['split']}, {t['images']} images, sketches → results vs the real images, fp16 file) | L1 {t['l1']} in [-1, 1] units; KID × 1000 = {t.get('kid_x1000', 'n/a')} ± {t.get('kid_std_x1000', 'n/a')}; {fid} ({t['extractor']}, N = {t['n_real']}; FID at this N is biased upwards, compare KID) |
+| test split ({t['split']}, {t['images']} images, sketches → results vs the real images, fp16 file) | L1 {t['l1']} in [-1, 1] units; KID × 1000 = {kid_text(t)}; {fid} ({t['extractor']}, N = {t['n_real']}; FID at this N is biased upwards, compare KID) |
 
 ## Re-train on a GPU (planned)
 
