@@ -97,7 +97,7 @@ def test_unrolled_step_leaves_the_real_discriminator_unchanged(kw):
     after = tr.D.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)  # parameters and spectral-norm buffers
     assert str(tr.opt_d.state_dict()["state"]) == str(opt_state["state"])
-    moved = max(float((params[n] - p).abs().max()) for n, p in tr.D.named_parameters())
+    moved = max(float((params[n] - p).detach().abs().max()) for n, p in tr.D.named_parameters())
     assert moved > 1e-4  # the unrolled copy did move
     assert sum(float(p.grad.abs().sum()) for p in tr.G.parameters()) > 0  # and G gets a gradient through it
 
