@@ -7,7 +7,7 @@
 ``resources/models/dcgan_faces/model.safetensors`` (fp16) with its LICENSE and a sample grid. ``stylegan`` copies the
 EMA generator of a finished (or stopped) training run into ``resources/models/stylegan_faces64/`` (fp16) with a
 sample grid and prints the facts for the model card (steps, training time, optional FID/KID through
-``engine.metrics.compute_metrics`` when that module exists). Model cards are written by hand from what this prints.
+``engine.metrics.compute_metrics`` when that module exists). It writes the StyleGAN's MODEL_CARD.md from what it measures.
 """
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ from engine.editing.latent import LatentModel  # noqa: E402
 from engine.imageio import save_image  # noqa: E402
 from engine.importers import import_file  # noqa: E402
 from engine.library import build_model, model_meta, save_model  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _stylegan_card import card  # noqa: E402
 
 DCGAN_SHA = "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f"
 
@@ -91,6 +94,7 @@ def make_stylegan(run: Path, with_metrics: bool) -> None:
     meta["training"] = dict(meta.get("training", {}), run=run.name)
     meta["data_license"] = "none (face2genshin trainA has no licence; images not shipped)"
     save_model(out / "model.safetensors", net, meta, fp16=True)
+    (out / "samples.png").unlink(missing_ok=True)  # save_image never overwrites: re-runs replace the picture
     save_image(out / "samples.png", sample_grid(net, 0.7))
     facts = {"model": str(out / "model.safetensors"), "step": step, "train_seconds": status.get("train_seconds"),
              "batch": cfg.get("batch_size"), "images_seen": step * int(cfg.get("batch_size", 1)),
@@ -101,6 +105,7 @@ def make_stylegan(run: Path, with_metrics: bool) -> None:
     if with_metrics:
         test = Path(cfg["data"]).parent / "testA"  # the split the run never saw
         facts["metrics"] = _metrics(net, test if test.is_dir() else Path(cfg["data"]))
+    (out / "MODEL_CARD.md").write_text(card(facts), encoding="utf-8")
     print(json.dumps(facts, indent=2))
 
 
@@ -116,8 +121,9 @@ def _metrics(net: torch.nn.Module, data: Path, n: int = 400):
     real = np.stack([prepare_image(load_image(p).to_uint8().rgb, "resize", 64, 64)
                      for p in scan_inputs([data]).files[:n]])
     m = LatentModel(net.eval())
-    fake = np.concatenate([m.render_uint8(torch.stack([m.seed(s).code for s in range(i, min(n, i + 50))]))
-                           for i in range(100000, 100000 + n, 50)])
+    seeds = range(100000, 100000 + n)
+    fake = np.concatenate([m.render_uint8(torch.stack([m.seed(s).code for s in seeds[i:i + 50]]))
+                           for i in range(0, n, 50)])
     res = compute_metrics(real, fake, ("fid", "kid"), device="cpu", cache_real=False)
     return {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in res.items() if k != "messages"}
 
