@@ -43,6 +43,29 @@ class TranslatePage(QWidget, TranslateActions):
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
+        left = self._build_left()
+        self.view = CompareView()
+        self.view.placeholder = "Drop images or folders anywhere on this window"
+        self.view.set_split(settings().get("translate/split", 0.5, float))
+        self.view.splitChanged.connect(lambda f: settings().set("translate/split", f))
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self._empty_state())
+        self.stack.addWidget(self.view)
+
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(self.stack)
+        split.setStretchFactor(1, 1)
+        split.setSizes([330, 900])
+
+        self.problems = ProblemsPanel()
+        lay = QVBoxLayout(self)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.problems)
+        lay.addLayout(self._build_bottom())
+
+    def _build_left(self) -> QWidget:
+        """Model picker (+ domain picker, card), the thumbnail list and the add/remove buttons."""
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
@@ -83,21 +106,10 @@ class TranslatePage(QWidget, TranslateActions):
             add_row.addWidget(b)
             setattr(self, f"btn_{text.split()[0].lower()}", b)
         lv.addLayout(add_row)
+        return left
 
-        self.view = CompareView()
-        self.view.placeholder = "Drop images or folders anywhere on this window"
-        self.view.set_split(settings().get("translate/split", 0.5, float))
-        self.view.splitChanged.connect(lambda f: settings().set("translate/split", f))
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self._empty_state())
-        self.stack.addWidget(self.view)
-
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.stack)
-        split.setStretchFactor(1, 1)
-        split.setSizes([330, 900])
-
+    def _build_bottom(self) -> QHBoxLayout:
+        """Translate / Cancel / progress / Save / Export."""
         bottom = QHBoxLayout()
         self.translate_btn = QPushButton("Translate selected")
         self.translate_btn.setToolTip("Translate the selected images (Ctrl+T)")
@@ -123,12 +135,7 @@ class TranslatePage(QWidget, TranslateActions):
         bottom.addWidget(self.progress, 1)
         bottom.addWidget(self.save_btn)
         bottom.addWidget(self.export_btn)
-
-        self.problems = ProblemsPanel()
-        lay = QVBoxLayout(self)
-        lay.addWidget(split, 1)
-        lay.addWidget(self.problems)
-        lay.addLayout(bottom)
+        return bottom
 
     def _empty_state(self) -> QWidget:
         w = QWidget()
