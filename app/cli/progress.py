@@ -15,6 +15,7 @@ class TerminalProgress:
         self.t0 = time.monotonic()
         self._last = 0.0
         self._last_line = ""
+        self._base: Optional[tuple] = None  # (total, done, time) the ETA's rate is measured from
 
     def __call__(self, event: str, job: Any, payload: Any) -> None:
         if self.quiet:
@@ -24,8 +25,20 @@ class TerminalProgress:
         elif event == "log":
             self.line(str(payload))
 
+    def eta(self, done: float, total: float, now: float) -> Optional[float]:
+        """Seconds left at the rate since this phase's first report: a resumed run that starts at step 5200 of
+        6000 is not credited with the 5200 steps it did in an earlier process."""
+        base = self._base
+        if base is None or base[0] != total or done < base[1]:
+            self._base = (total, done, now)
+            return None
+        if done <= base[1] or now <= base[2]:
+            return None
+        return (total - done) * (now - base[2]) / (done - base[1])
+
     def update(self, done: float, total: float, message: str = "") -> None:
         now = time.monotonic()
+        eta = self.eta(done, total, now) if total else None
         final = bool(total) and done >= total
         if not final and now - self._last < (0.1 if self.tty else 5.0):
             return
@@ -34,8 +47,8 @@ class TerminalProgress:
         if total:
             frac = min(1.0, done / total)
             fill = int(frac * self.width)
-            eta = (elapsed / frac - elapsed) if frac > 0 else 0
-            bar = f"[{'#' * fill}{'.' * (self.width - fill)}] {frac * 100:5.1f}% {_fmt(elapsed)} / ETA {_fmt(eta)}"
+            left = "–" if eta is None else _fmt(eta)
+            bar = f"[{'#' * fill}{'.' * (self.width - fill)}] {frac * 100:5.1f}% {_fmt(elapsed)} / ETA {left}"
         else:
             bar = f"[{'.' * self.width}] {_fmt(elapsed)}"
         text = f"{bar} {message}"[:160]

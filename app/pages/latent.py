@@ -70,6 +70,31 @@ class LatentPage(QWidget, LatentActions):
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
+        top = self._build_top()
+        left = self._build_seed_list()
+        center = self._build_center()
+
+        self.tabs = QTabWidget()
+        self.edit_panel, self.mix_panel = EditPanel(), MixPanel()
+        self.interp_panel, self.photo_panel = InterpPanel(), PhotoPanel()
+        for w, name in ((self.edit_panel, "Edit"), (self.mix_panel, "Mix"), (self.interp_panel, "Interpolate"),
+                        (self.photo_panel, "Photo")):
+            self.tabs.addTab(w, name)
+        self.tabs.setMinimumWidth(330)
+
+        split = QSplitter(Qt.Horizontal)
+        for w in (left, center, self.tabs):
+            split.addWidget(w)
+        split.setStretchFactor(1, 1)
+        split.setSizes([300, 560, 380])
+        self.problems = ProblemsPanel()
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+        lay.addWidget(self.problems)
+        self._connect()
+
+    def _build_top(self) -> QHBoxLayout:
         top = QHBoxLayout()
         top.addWidget(QLabel("Model:"))
         self.model_combo = QComboBox()
@@ -102,7 +127,9 @@ class LatentPage(QWidget, LatentActions):
         self.noise_strength.setFixedWidth(100)
         self.noise_strength.setToolTip("Noise strength (0–200 %)")
         top.addWidget(self.noise_strength)
+        return top
 
+    def _build_seed_list(self) -> QWidget:
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
@@ -123,7 +150,9 @@ class LatentPage(QWidget, LatentActions):
         self.grid.setMovement(QListWidget.Static)
         self.grid.setToolTip("Click a seed to open it")
         lv.addWidget(self.grid, 1)
+        return left
 
+    def _build_center(self) -> QWidget:
         center = QWidget()
         cv = QVBoxLayout(center)
         cv.setContentsMargins(0, 0, 0, 0)
@@ -137,26 +166,7 @@ class LatentPage(QWidget, LatentActions):
         row.addStretch(1)
         row.addWidget(self.save_btn)
         cv.addLayout(row)
-
-        self.tabs = QTabWidget()
-        self.edit_panel, self.mix_panel = EditPanel(), MixPanel()
-        self.interp_panel, self.photo_panel = InterpPanel(), PhotoPanel()
-        for w, name in ((self.edit_panel, "Edit"), (self.mix_panel, "Mix"), (self.interp_panel, "Interpolate"),
-                        (self.photo_panel, "Photo")):
-            self.tabs.addTab(w, name)
-        self.tabs.setMinimumWidth(330)
-
-        split = QSplitter(Qt.Horizontal)
-        for w in (left, center, self.tabs):
-            split.addWidget(w)
-        split.setStretchFactor(1, 1)
-        split.setSizes([300, 560, 380])
-        self.problems = ProblemsPanel()
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addWidget(split, 1)
-        lay.addWidget(self.problems)
-        self._connect()
+        return center
 
     def _connect(self) -> None:
         self.psi.valueChanged.connect(lambda v: (self.psi_label.setText(f"{v / 100:.2f}"), self.psi_changed()))

@@ -51,6 +51,17 @@ class TrainPage(QWidget):
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
+        scroll = self._build_left()
+        right = self._build_right()
+
+        outer = QSplitter(Qt.Horizontal)
+        outer.addWidget(scroll)
+        outer.addWidget(right)
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([400, 880])
+        QVBoxLayout(self).addWidget(outer)
+
+    def _build_left(self) -> QScrollArea:
         left = QWidget()
         lv = QVBoxLayout(left)
         self.box_a = FolderBox(self.bridge, "Folder A (e.g. photos)", "A")
@@ -86,7 +97,9 @@ class TrainPage(QWidget):
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setMinimumWidth(380)
+        return scroll
 
+    def _build_right(self) -> QWidget:
         right = QWidget()
         rv = QVBoxLayout(right)
         stats = QGridLayout()
@@ -114,13 +127,7 @@ class TrainPage(QWidget):
         rv.addWidget(split, 1)
         self.problems = ProblemsPanel()
         rv.addWidget(self.problems)
-
-        outer = QSplitter(Qt.Horizontal)
-        outer.addWidget(scroll)
-        outer.addWidget(right)
-        outer.setStretchFactor(1, 1)
-        outer.setSizes([400, 880])
-        QVBoxLayout(self).addWidget(outer)
+        return right
 
     # --- folders -----------------------------------------------------------------------------------------
     def accept_paths(self, paths) -> bool:

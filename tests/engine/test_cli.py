@@ -68,3 +68,20 @@ def test_translate_then_import_and_use_by_name(tmp_path, image_factory):
     r = cli("translate", "--model", "small-one", "--out", tmp_path / "o", image_factory("a.png", w=20, h=20))
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "o" / "a.png").exists()
+
+
+def test_terminal_progress_eta_counts_only_this_process(monkeypatch):
+    """A run resumed at step 5200 of 6000 must not be credited with the 5200 steps an earlier process did."""
+    import io
+
+    from app.cli import progress
+
+    clock = iter([100.0, 110.0, 120.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    out = io.StringIO()
+    bar = progress.TerminalProgress(stream=out)  # t0 = 100
+    bar.update(5200, 6000, "step 5200")  # t = 110: the phase starts here, no rate yet
+    bar.update(5210, 6000, "step 5210")  # t = 120: 10 steps in 10 s, 790 left
+    lines = out.getvalue().splitlines()
+    assert "ETA –" in lines[0]
+    assert "ETA 13:10" in lines[1], lines[1]
