@@ -1,4 +1,4 @@
-"""Load, validate, convert and save images; scan folders.
+"""Load, validate, convert and save images (folder scanning: :mod:`engine.imagescan`).
 
 Every failure to read a file as an image raises :class:`ImageLoadError` naming the file and the reason: empty,
 zero-size, not an image, truncated, corrupt, too many pixels (decompression bomb). Nothing else escapes.
@@ -9,23 +9,20 @@ on save, EXIF orientation applied. Saving goes through a temp file and a rename,
 """
 from __future__ import annotations
 
-import glob as _glob
 import io
 import os
 import struct
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Tuple
 
 import cv2
 import numpy as np
 
 from .errors import ImageLoadError
 from .fsutil import atomic_write_bytes, unique_path
+from .imagescan import IMAGE_EXTS, ScanResult, is_image_name, scan_inputs  # noqa: F401  (re-exported)
 
-IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".ppm",
-              ".pgm", ".pbm", ".pnm"}
 SAVE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 MAX_PIXELS = int(os.environ.get("GANSTUDIO_MAX_PIXELS", 120_000_000))  # ~11k x 11k
 MAX_FILE_BYTES = 1 << 30
@@ -339,82 +336,3 @@ def output_name(src: Optional[Path], suffix: str = "", ext: Optional[str] = None
     if has_alpha and e in (".jpg", ".jpeg"):
         e = ".png"
     return f"{stem}{suffix}{e}"
-
-
-# ------------------------------------------------------------------------------------------------------------
-# folders
-
-@dataclass
-class ScanResult:
-    files: List[Path] = field(default_factory=list)
-    skipped: List[Tuple[Path, str]] = field(default_factory=list)
-
-    def summary(self) -> str:
-        n = len(self.files)
-        msg = f"{n} image{'s' if n != 1 else ''}"
-        if self.skipped:
-            reasons = Counter(r for _, r in self.skipped)
-            parts = ", ".join(f"{c} {r}" for r, c in reasons.most_common())
-            msg += f"; skipped {len(self.skipped)} ({parts})"
-        return msg
-
-
-def is_image_name(p: Path) -> bool:
-    return p.suffix.lower() in IMAGE_EXTS
-
-
-def scan_inputs(inputs: Sequence, *, recursive: bool = True) -> ScanResult:
-    """Expand files, folders and globs into a sorted, de-duplicated list of image files.
-
-    Skipped entries (non-image extensions, empty files, missing paths, hidden files) are reported with a reason;
-    decoding errors are found later, when a file is loaded."""
-    res = ScanResult()
-    seen = set()
-
-    def add(p: Path) -> None:
-        key = os.path.realpath(p)
-        if key in seen:
-            return
-        seen.add(key)
-        if not is_image_name(p):
-            res.skipped.append((p, "not an image file type"))
-        elif _size(p) == 0:
-            res.skipped.append((p, "empty file"))
-        else:
-            res.files.append(p)
-
-    for item in inputs:
-        s = str(item)
-        p = Path(s)
-        if p.is_dir():
-            walker = p.rglob("*") if recursive else p.glob("*")
-            for f in sorted(walker):
-                if any(part.startswith(".") for part in f.relative_to(p).parts):
-                    continue
-                if f.is_file():
-                    add(f)
-        elif p.is_file():
-            add(p)
-        elif any(ch in s for ch in "*?["):
-            matches = sorted(_glob.glob(s, recursive=True))
-            if not matches:
-                res.skipped.append((p, "pattern matched nothing"))
-            for m in matches:
-                mp = Path(m)
-                if mp.is_file():
-                    add(mp)
-                elif mp.is_dir():
-                    sub = scan_inputs([mp], recursive=recursive)
-                    for f in sub.files:
-                        add(f)
-                    res.skipped.extend(sub.skipped)
-        else:
-            res.skipped.append((p, "not found"))
-    return res
-
-
-def _size(p: Path) -> int:
-    try:
-        return p.stat().st_size
-    except OSError:
-        return 0

@@ -3,7 +3,7 @@ every CycleGAN choice. ``values()`` returns the overrides for ``engine.training.
 remembered in the app settings."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)

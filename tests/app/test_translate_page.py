@@ -1,7 +1,6 @@
 """Translate page driven like a user: drops, translate, cancel, errors, saving, remembered settings."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl

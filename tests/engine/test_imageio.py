@@ -1,11 +1,8 @@
 """imageio: every format, every bad input, safe saving, folder scans."""
 from __future__ import annotations
 
-import io
-import os
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import random
-import shutil
 
 import numpy as np
 import pytest

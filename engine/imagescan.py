@@ -1,0 +1,88 @@
+"""Expand dropped files, folders and glob patterns into a sorted, de-duplicated list of image files, with a count of
+what was skipped and why (decoding problems are found later, when a file is loaded)."""
+from __future__ import annotations
+
+import glob as _glob
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".ppm",
+              ".pgm", ".pbm", ".pnm"}
+
+@dataclass
+class ScanResult:
+    files: List[Path] = field(default_factory=list)
+    skipped: List[Tuple[Path, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        n = len(self.files)
+        msg = f"{n} image{'s' if n != 1 else ''}"
+        if self.skipped:
+            reasons = Counter(r for _, r in self.skipped)
+            parts = ", ".join(f"{c} {r}" for r, c in reasons.most_common())
+            msg += f"; skipped {len(self.skipped)} ({parts})"
+        return msg
+
+
+def is_image_name(p: Path) -> bool:
+    return p.suffix.lower() in IMAGE_EXTS
+
+
+def scan_inputs(inputs: Sequence, *, recursive: bool = True) -> ScanResult:
+    """Expand files, folders and globs into a sorted, de-duplicated list of image files.
+
+    Skipped entries (non-image extensions, empty files, missing paths, hidden files) are reported with a reason;
+    decoding errors are found later, when a file is loaded."""
+    res = ScanResult()
+    seen = set()
+
+    def add(p: Path) -> None:
+        key = os.path.realpath(p)
+        if key in seen:
+            return
+        seen.add(key)
+        if not is_image_name(p):
+            res.skipped.append((p, "not an image file type"))
+        elif _size(p) == 0:
+            res.skipped.append((p, "empty file"))
+        else:
+            res.files.append(p)
+
+    for item in inputs:
+        s = str(item)
+        p = Path(s)
+        if p.is_dir():
+            walker = p.rglob("*") if recursive else p.glob("*")
+            for f in sorted(walker):
+                if any(part.startswith(".") for part in f.relative_to(p).parts):
+                    continue
+                if f.is_file():
+                    add(f)
+        elif p.is_file():
+            add(p)
+        elif any(ch in s for ch in "*?["):
+            matches = sorted(_glob.glob(s, recursive=True))
+            if not matches:
+                res.skipped.append((p, "pattern matched nothing"))
+            for m in matches:
+                mp = Path(m)
+                if mp.is_file():
+                    add(mp)
+                elif mp.is_dir():
+                    sub = scan_inputs([mp], recursive=recursive)
+                    for f in sub.files:
+                        add(f)
+                    res.skipped.extend(sub.skipped)
+        else:
+            res.skipped.append((p, "not found"))
+    return res
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size
+    except OSError:
+        return 0
