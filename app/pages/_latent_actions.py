@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QFileDialog, QListWidgetItem, QTextBrowser, QVBoxLayout
+from PySide6.QtWidgets import QFileDialog, QListWidgetItem
 
 from app.settings import settings
+from app.widgets.model_card import show_model_card
 from app.widgets.images import to_pixmap
 from engine.editing.projection import ProjectConfig
 from engine.imageio import load_image, save_image
@@ -93,17 +94,7 @@ class LatentActions:
             h.failed.connect(lambda err: self.problems.add("Save", err.message))
 
     def show_card(self) -> None:
-        m = self.current_model()
-        if not m or not m.card:
-            return
-        dlg = QDialog(self)
-        dlg.setWindowTitle(f"Model card: {m.name}")
-        dlg.resize(760, 640)
-        tb = QTextBrowser(dlg)
-        tb.setSearchPaths([str(m.card.parent)])
-        tb.setMarkdown(m.card.read_text(encoding="utf-8"))
-        QVBoxLayout(dlg).addWidget(tb)
-        dlg.show()
+        show_model_card(self, self.current_model())
 
     # --- directions --------------------------------------------------------------------------------------
     def compute_directions(self, method: str, k: int):

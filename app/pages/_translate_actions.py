@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from PySide6.QtWidgets import QDialog, QFileDialog, QTextBrowser, QVBoxLayout
+from PySide6.QtWidgets import QFileDialog
 
 from app.settings import settings
+from app.widgets.model_card import show_model_card
 from app.widgets.thumb_list import Entry
 from engine import translate as T
 from engine.imageio import output_name
@@ -27,17 +28,7 @@ class TranslateActions:
         return f"_{m.id if m else 'result'}" + (f"_{domain}" if domain else "")
 
     def show_card(self) -> None:
-        m = self.current_model()
-        if not m or not m.card:
-            return
-        dlg = QDialog(self)
-        dlg.setWindowTitle(f"Model card: {m.name}")
-        dlg.resize(760, 640)
-        tb = QTextBrowser(dlg)
-        tb.setSearchPaths([str(m.card.parent)])
-        tb.setMarkdown(m.card.read_text(encoding="utf-8"))
-        QVBoxLayout(dlg).addWidget(tb)
-        dlg.show()
+        show_model_card(self, self.current_model())
 
     def import_model(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a generator", settings().last_dir("models"),

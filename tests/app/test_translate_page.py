@@ -180,3 +180,20 @@ def test_compare_view_split_and_zoom(window, qtbot, image_factory):
     assert v.zoom > z
     qtbot.keyClick(v, Qt.Key_0)
     assert abs(v.zoom - z) < 1e-6
+
+
+def test_card_button_shows_the_bundled_model_card(window, qtbot):
+    from PySide6.QtWidgets import QDialog, QTextBrowser
+
+    from app.widgets.model_card import show_model_card
+
+    page = window.pages["translate"]
+    m = page.current_model()
+    assert m.card is not None and m.card.is_file()
+    page.card_btn.click()
+    dialogs = [w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()]
+    assert len(dialogs) == 1 and m.name in dialogs[0].windowTitle()
+    text = dialogs[0].findChild(QTextBrowser).toPlainText()
+    assert "trained" in text.lower() and len(text) > 200  # the card says what the model was trained on
+    dialogs[0].close()
+    assert show_model_card(page, None) is None
