@@ -36,7 +36,7 @@ It is the Latent page's model for style mixing, noise and w / w+ editing (the DC
 | training | non-saturating logistic loss ({c['gan_loss']}), lazy R1 every {c['r1_every']} steps, style mixing p = {c['mixing_prob']}, DiffAugment `{c['diffaug']}`, EMA {c['ema_kimg']} kimg, Adam lr {c['lr']} |
 | steps | {f['step']} steps of batch {f['batch']} ({f['images_seen']:,} images seen, ≈ {f['images_seen'] / 1000:.0f} kimg; StyleGAN's own runs use thousands of kimg) |
 | wall time | {hours:.2f} h of training |
-| hardware | {HARDWARE} |
+| hardware | {f.get('hardware') or HARDWARE} |
 | file | `model.safetensors` (fp16; max difference to the fp32 weights on 16 random z: {f['fp16_max_diff_uint8']:.2f} uint8 levels) |
 | training data | face2genshin trainA (`../shared/datasets/face2genshin/trainA`: 400 web-scraped face photos, 256x256, resized to {c['image_size']}) |
 | data licence | **none.** Photos of real people scraped from the web; the source repository grants no licence. Used for training and tests only, never shipped. The model carries that uncertainty: use it for evaluation, not in a product. |

@@ -28,7 +28,7 @@ from _bundle_util import grid, kid_fid, kid_text, test_files, test_image, to_t, 
 
 from engine.checkpoint import load_checkpoint, load_into  # noqa: E402
 from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
-from engine.library import model_meta, save_model  # noqa: E402
+from engine.library import build_model, model_meta, save_model  # noqa: E402
 from engine.models.networks import count_params  # noqa: E402
 from engine.registry import get_model  # noqa: E402
 
@@ -40,6 +40,38 @@ def build(cfg, ckpt, name):
     net = get_model(cfg["generator"], ngf=cfg["ngf"], norm=cfg["norm"], use_dropout=cfg["use_dropout"])
     load_into(net, ckpt.state_dict(f"net.{name}"), what=f"{name} of the run")
     return net.eval()
+
+
+def load_run(run: Path):
+    """(config, G_A2B, G_B2A, facts) of a CycleGAN run folder: from its latest checkpoint when there is one, else from
+    the generators it exported to ``models/`` with ``config.json``, ``status.json`` and ``metrics.jsonl`` (what
+    ``scripts/gpu_session.sh`` brings back from a GPU session, without the large optimiser checkpoint)."""
+    latest = run / "checkpoints" / "latest.safetensors"
+    if latest.is_file():
+        ckpt = load_checkpoint(latest)
+        meta = ckpt.meta
+        cfg = meta["config"]
+        facts = {"step": int(meta["step"]), "total": int(meta["total"]),
+                 "train_seconds": float(meta["train_seconds"]), "last_losses": dict(meta.get("last_losses") or {})}
+        return cfg, build(cfg, ckpt, "G_A"), build(cfg, ckpt, "G_B"), facts
+    cfg = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    status = json.loads((run / "status.json").read_text(encoding="utf-8"))
+    nets, metas = [], []
+    for name in ("G_A2B", "G_B2A"):
+        ck = load_checkpoint(run / "models" / f"{name}.safetensors")
+        nets.append(build_model(ck.meta, ck.state_dict(), what=f"{name} of the run").float())
+        metas.append(ck.meta)
+    losses = {}
+    metrics = run / "metrics.jsonl"
+    if metrics.is_file():
+        lines = [ln for ln in metrics.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        last = json.loads(lines[-1]) if lines else {}
+        skip = {"step", "time", "lr", "steps_per_s", "img_per_s", "gpu_mem_gib"}
+        losses = {k: float(v) for k, v in last.items() if k not in skip and isinstance(v, (int, float))}
+    step = int((metas[0].get("training") or {}).get("step") or status.get("checkpoint_step") or status.get("step", 0))
+    facts = {"step": step, "total": int(status.get("total", step)),
+             "train_seconds": float(status.get("train_seconds", 0.0)), "last_losses": losses}
+    return cfg, nets[0], nets[1], facts
 
 
 @torch.no_grad()
@@ -74,19 +106,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", default=str(ROOT / "runs" / "face2anime"))
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--hardware", default=HARDWARE, help="what the run was trained on, for the card")
     a = ap.parse_args()
     run = Path(a.run)
-    ckpt = load_checkpoint(run / "checkpoints" / "latest.safetensors")
-    meta = ckpt.meta
-    cfg = meta["config"]
-    G_A, G_B = build(cfg, ckpt, "G_A"), build(cfg, ckpt, "G_B")
+    cfg, G_A, G_B, facts = load_run(run)
     data = Path(a.shared) / "datasets" / "face2genshin"
     size = int(cfg["image_size"])
-    info = {"step": int(meta["step"]), "planned_steps": int(meta["total"]),
-            "train_hours": round(float(meta["train_seconds"]) / 3600, 2), "image_size": size,
+    info = {"step": facts["step"], "planned_steps": facts["total"],
+            "train_hours": round(facts["train_seconds"] / 3600, 2), "image_size": size,
             "generator": cfg["generator"], "ngf": cfg["ngf"], "ndf": cfg["ndf"], "params": count_params(G_A),
-            "batch": cfg["batch_size"], "lr": cfg["lr"], "hardware": HARDWARE,
-            "last_losses": {k: round(v, 4) for k, v in (meta.get("last_losses") or {}).items()}}
+            "batch": cfg["batch_size"], "lr": cfg["lr"], "hardware": a.hardware,
+            "last_losses": {k: round(v, 4) for k, v in facts["last_losses"].items()}}
     OUT.mkdir(parents=True, exist_ok=True)
     common = dict(family="cyclegan", task="translate", arch=cfg["generator"],
                   arch_kwargs={"ngf": cfg["ngf"], "norm": cfg["norm"], "use_dropout": cfg["use_dropout"]},

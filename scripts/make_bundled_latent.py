@@ -78,7 +78,7 @@ def make_dcgan(shared: Path) -> None:
                       "model.safetensors"), "params": sum(p.numel() for p in net.parameters())}, indent=2))
 
 
-def make_stylegan(run: Path, with_metrics: bool) -> None:
+def make_stylegan(run: Path, with_metrics: bool, shared: Path, hardware: str = "") -> None:
     src = run / "models" / "G_ema.safetensors"
     ck = load_checkpoint(src)
     net = build_model(ck.meta, ck.tensors)
@@ -96,7 +96,7 @@ def make_stylegan(run: Path, with_metrics: bool) -> None:
     save_model(out / "model.safetensors", net, meta, fp16=True)
     (out / "samples.png").unlink(missing_ok=True)  # save_image never overwrites: re-runs replace the picture
     save_image(out / "samples.png", sample_grid(net, 0.7))
-    facts = {"model": str(out / "model.safetensors"), "step": step, "train_seconds": status.get("train_seconds"),
+    facts = {"model": str(out / "model.safetensors"), "hardware": hardware, "step": step, "train_seconds": status.get("train_seconds"),
              "batch": cfg.get("batch_size"), "images_seen": step * int(cfg.get("batch_size", 1)),
              "params": sum(p.numel() for p in net.parameters()), "fp16_max_diff_uint8":
              fp16_parity(net, out / "model.safetensors"), "config": {k: cfg[k] for k in (
@@ -104,7 +104,9 @@ def make_stylegan(run: Path, with_metrics: bool) -> None:
                  "mixing_prob", "ema_kimg", "lr")}}
     if with_metrics:
         test = Path(cfg["data"]).parent / "testA"  # the split the run never saw
-        facts["metrics"] = _metrics(net, test if test.is_dir() else Path(cfg["data"]))
+        if not test.is_dir():  # a run trained elsewhere (a GPU session): the same split in ../shared
+            test = shared / "datasets" / "face2genshin" / "testA"
+        facts["metrics"] = _metrics(net, test)
     (out / "MODEL_CARD.md").write_text(card(facts), encoding="utf-8")
     print(json.dumps(facts, indent=2))
 
@@ -134,11 +136,12 @@ def main() -> None:
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--run", default="")
     ap.add_argument("--metrics", action="store_true")
+    ap.add_argument("--hardware", default="", help="what the run was trained on, for the card (default: this CPU)")
     a = ap.parse_args()
     if a.what == "dcgan":
         make_dcgan(Path(a.shared))
     else:
-        make_stylegan(Path(a.run), a.metrics)
+        make_stylegan(Path(a.run), a.metrics, Path(a.shared), a.hardware)
 
 
 if __name__ == "__main__":

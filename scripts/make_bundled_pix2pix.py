@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("id", choices=sorted(WHAT))
     ap.add_argument("--run", required=True)
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--hardware", default=HARDWARE, help="what the run was trained on, for the card")
     a = ap.parse_args()
     w, run = WHAT[a.id], Path(a.run)
     src = load_checkpoint(run / "models" / "G.safetensors")
@@ -78,7 +79,7 @@ def main() -> None:
             "train_hours": round(float(status.get("train_seconds", 0.0)) / 3600, 2), "image_size": size,
             "generator": meta["arch"], "ngf": meta["arch_kwargs"]["ngf"], "ndf": cfg["ndf"],
             "params": count_params(net), "batch": cfg["batch_size"], "lr": cfg["lr"], "gan_loss": cfg["gan_loss"],
-            "lambda_l1": cfg["lambda_l1"], "sketch_style": meta["sketch"]["style"], "hardware": HARDWARE}
+            "lambda_l1": cfg["lambda_l1"], "sketch_style": meta["sketch"]["style"], "hardware": a.hardware}
     out = ROOT / "resources" / "models" / a.id
     out.mkdir(parents=True, exist_ok=True)
     meta["model"] = dict(meta["model"], id=a.id, name=w["name"],
