@@ -13,7 +13,9 @@
 #               then copies the run's exported models, config, status, metrics and latest sample grid to
 #               $OUT/face2anime/, files over 15 MiB split into .partNN pieces
 #   here:    bash scripts/gpu_session.sh join /path/of/files_at/face2anime runs/face2anime-gpu
-#            -> a run folder (models/, config.json, ...) that the make_bundled_*.py scripts read
+#            -> a run folder (models/, config.json, ...) that the make_bundled_*.py scripts read, e.g.
+#   here:    python scripts/make_bundled_face2anime.py --run runs/face2anime-gpu --hardware "$(cat .../hardware.txt)"
+#            (their card texts still say "CPU preview": reword them for a GPU-trained model)
 #   device:  bash scripts/gpu_session.sh collect .gpu-runs/KIND   # bring back what a failed call left
 #
 # Kinds: face2anime (CycleGAN, resnet_9blocks, 256 px), sketch2face / sketch2anime (pix2pix, unet_256, 256 px),
@@ -147,5 +149,5 @@ case "${1:-}" in
     train) shift; cmd_train "$@" ;;
     collect) shift; collect "${1:?run folder}" "${2:-$OUT/$(basename "$1")}" ;;
     join) shift; cmd_join "$@" ;;
-    *) sed -n '2,21p' "$0"; exit 2 ;;
+    *) sed -n '2,23p' "$0"; exit 2 ;;
 esac
