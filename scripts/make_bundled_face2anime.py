@@ -31,6 +31,7 @@ from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
 from engine.library import build_model, model_meta, save_model  # noqa: E402
 from engine.models.networks import count_params  # noqa: E402
 from engine.registry import get_model  # noqa: E402
+from engine.training.runs import RunFolder  # noqa: E402
 
 OUT = ROOT / "resources" / "models" / "face2anime"
 HARDWARE = "2-core shared CPU (AMD EPYC, no GPU), 1 torch thread, nice 19, 128 px"
@@ -54,20 +55,18 @@ def load_run(run: Path):
         facts = {"step": int(meta["step"]), "total": int(meta["total"]),
                  "train_seconds": float(meta["train_seconds"]), "last_losses": dict(meta.get("last_losses") or {})}
         return cfg, build(cfg, ckpt, "G_A"), build(cfg, ckpt, "G_B"), facts
-    cfg = json.loads((run / "config.json").read_text(encoding="utf-8"))
-    status = json.loads((run / "status.json").read_text(encoding="utf-8"))
+    rf = RunFolder(run)
+    cfg = json.loads(rf.config_path.read_text(encoding="utf-8"))
+    status = rf.read_status()
     nets, metas = [], []
     for name in ("G_A2B", "G_B2A"):
-        ck = load_checkpoint(run / "models" / f"{name}.safetensors")
+        ck = load_checkpoint(rf.models / f"{name}.safetensors")
         nets.append(build_model(ck.meta, ck.state_dict(), what=f"{name} of the run").float())
         metas.append(ck.meta)
-    losses = {}
-    metrics = run / "metrics.jsonl"
-    if metrics.is_file():
-        lines = [ln for ln in metrics.read_text(encoding="utf-8").splitlines() if ln.strip()]
-        last = json.loads(lines[-1]) if lines else {}
-        skip = {"step", "time", "lr", "steps_per_s", "img_per_s", "gpu_mem_gib"}
-        losses = {k: float(v) for k, v in last.items() if k not in skip and isinstance(v, (int, float))}
+    loss_records = [r for r in rf.read_metrics() if "lr" in r]  # not evaluation records, not a line cut by a crash
+    skip = {"step", "time", "lr", "steps_per_s", "img_per_s", "gpu_mem_gib"}
+    losses = {k: float(v) for k, v in (loss_records[-1] if loss_records else {}).items()
+              if k not in skip and isinstance(v, (int, float))}
     step = int((metas[0].get("training") or {}).get("step") or status.get("checkpoint_step") or status.get("step", 0))
     facts = {"step": step, "total": int(status.get("total", step)),
              "train_seconds": float(status.get("train_seconds", 0.0)), "last_losses": losses}
