@@ -23,13 +23,7 @@ def digits():
     return load_digits_data()
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The Lab runs its tiny networks single-threaded (engine/lab/_threads.py); so do these tests."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/engine/conftest.py
 
 
 # --- remedies ---------------------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from app.cli import main as cli
 from engine.checkpoint import read_meta
@@ -19,12 +18,7 @@ from engine.training.runs import RunFolder
 from tests.engine.test_pix2pix_data import make_ab, photo
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/engine/conftest.py
 
 
 @pytest.fixture

@@ -16,12 +16,7 @@ from engine.training.runs import RunFolder, list_runs
 from tests.engine.training_helpers import make_folders, same_weights, tiny_config, weights
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/engine/conftest.py
 
 
 @pytest.fixture
