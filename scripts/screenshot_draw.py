@@ -7,13 +7,11 @@ under ``xvfb-run -a``. The strokes are real synthesized mouse events on the canv
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _screenshot_util import ROOT, open_page  # noqa: E402
 
 
 def strokes(page, qtest) -> None:
@@ -38,24 +36,11 @@ def main() -> int:
     ap.add_argument("--sample", default="astronaut")
     ap.add_argument("--size", default="1400x900")
     a = ap.parse_args()
-    home = tempfile.mkdtemp(prefix="ganstudio-shot-")
-    os.environ.setdefault("GANSTUDIO_HOME", home)
-    os.environ["GANSTUDIO_SETTINGS"] = str(Path(home) / "settings.ini")
-    import torch
-
-    torch.set_num_threads(2)
     from PySide6.QtCore import QTimer
     from PySide6.QtTest import QTest
 
-    from app.main import make_app
-    from app.main_window import MainWindow
-
-    app = make_app()
-    win = MainWindow()
     w, h = (int(v) for v in a.size.split("x"))
-    win.resize(w, h)
-    win.show()
-    page = win.show_page("draw")
+    app, win, page = open_page("draw", size=(w, h), threads=2, keep_home=True)
     if a.model:
         page.select_model(a.model)
     state = {"phase": 0}

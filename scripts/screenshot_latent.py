@@ -6,13 +6,11 @@ saves the window. Uses a throw-away GANSTUDIO_HOME; works offscreen (QT_QPA_PLAT
 """
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _screenshot_util import ROOT, open_page  # noqa: E402
 
 
 def main() -> int:
@@ -20,22 +18,9 @@ def main() -> int:
     model = sys.argv[2] if len(sys.argv) > 2 else "dcgan-faces"
     photo = sys.argv[3] if len(sys.argv) > 3 else str(ROOT / "resources" / "samples" / "astronaut.png")
     steps = int(sys.argv[4]) if len(sys.argv) > 4 else 80
-    home = tempfile.mkdtemp(prefix="ganstudio-shot-")
-    os.environ["GANSTUDIO_HOME"] = home
-    os.environ["GANSTUDIO_SETTINGS"] = str(Path(home) / "settings.ini")
-    import torch
-
-    torch.set_num_threads(1)
     from PySide6.QtCore import QTimer
 
-    from app.main import make_app
-    from app.main_window import MainWindow
-
-    app = make_app()
-    win = MainWindow()
-    win.resize(1400, 900)
-    win.show()
-    page = win.show_page("latent")
+    app, win, page = open_page("latent")
     page.reload_models(select=model)
     state = {"phase": 0}
 

@@ -4,33 +4,19 @@ Uses a throw-away GANSTUDIO_HOME so nothing of the user's is touched; works offs
 or under ``xvfb-run -a``."""
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _screenshot_util import open_page  # noqa: E402
 
 
 def main() -> int:
     a, b, out = sys.argv[1:4]
     steps = int(sys.argv[4]) if len(sys.argv) > 4 else 30
-    home = tempfile.mkdtemp(prefix="ganstudio-shot-")
-    os.environ["GANSTUDIO_HOME"] = home
-    os.environ["GANSTUDIO_SETTINGS"] = str(Path(home) / "settings.ini")
-    import torch
-
-    torch.set_num_threads(1)
     from PySide6.QtCore import QTimer
 
-    from app.main import make_app
-    from app.main_window import MainWindow
-
-    app = make_app()
-    win = MainWindow()
-    win.resize(1400, 900)
-    win.show()
-    page = win.show_page("train")
+    app, win, page = open_page("train")
     page.box_a.set_folder(a)
     page.box_b.set_folder(b)
     page.settings.select_preset("tiny")
