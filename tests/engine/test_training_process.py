@@ -29,20 +29,32 @@ def folders(tmp_path):
     return make_folders(tmp_path / "data", 4)
 
 
-@pytest.mark.slow
-def test_kill_9_mid_training_then_resume_loses_only_steps_since_last_checkpoint(folders, tmp_path):
+def start_training(folders, run, checkpoint_every: int, ready) -> subprocess.Popen:
+    """A 500-step tiny run in a child process, returned once ``ready(RunFolder)`` holds (or the process ended, or
+    180 s passed: the caller asserts it is still running)."""
     a, b = folders
-    run = tmp_path / "run"
     rf = RunFolder(run)
     proc = subprocess.Popen(train_cmd("--a", str(a), "--b", str(b), "--out", str(run), "--steps", "500",
-                                      "--checkpoint-every", "3", "--log-every", "1", "--sample-every", "0", "-q"),
+                                      "--checkpoint-every", str(checkpoint_every), "--log-every", "1",
+                                      "--sample-every", "0", "-q"),
                             cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 180
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None:
-            if rf.read_status().get("checkpoint_step", 0) >= 3 and len(rf.read_metrics()) >= 4:
-                break
+        while time.monotonic() < deadline and proc.poll() is None and not ready(rf):
             time.sleep(0.2)
+    except BaseException:
+        proc.kill()
+        raise
+    return proc
+
+
+@pytest.mark.slow
+def test_kill_9_mid_training_then_resume_loses_only_steps_since_last_checkpoint(folders, tmp_path):
+    run = tmp_path / "run"
+    rf = RunFolder(run)
+    proc = start_training(folders, run, 3,
+                          lambda f: f.read_status().get("checkpoint_step", 0) >= 3 and len(f.read_metrics()) >= 4)
+    try:
         assert proc.poll() is None, proc.stdout.read().decode()
         proc.send_signal(signal.SIGKILL)
         proc.wait(30)
@@ -67,16 +79,10 @@ def test_kill_9_mid_training_then_resume_loses_only_steps_since_last_checkpoint(
 
 
 def test_sigterm_stops_gracefully_with_a_checkpoint_at_the_current_step(folders, tmp_path):
-    a, b = folders
     run = tmp_path / "run"
     rf = RunFolder(run)
-    proc = subprocess.Popen(train_cmd("--a", str(a), "--b", str(b), "--out", str(run), "--steps", "500",
-                                      "--checkpoint-every", "1000", "--log-every", "1", "--sample-every", "0", "-q"),
-                            cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start_training(folders, run, 1000, lambda f: len(f.read_metrics()) >= 2)
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None and len(rf.read_metrics()) < 2:
-            time.sleep(0.2)
         assert proc.poll() is None, proc.stdout.read().decode()
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=120)[0].decode()
