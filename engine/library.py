@@ -57,6 +57,11 @@ class ModelInfo:
     def arch(self) -> str:
         return self.meta.get("arch", "")
 
+    @property
+    def input(self) -> str:
+        """``"face"`` for models trained on aligned face crops (translated in face mode), else ``"image"``."""
+        return str((self.meta.get("model") or {}).get("input") or "image")
+
 
 @dataclass
 class LoadedModel:
@@ -66,11 +71,17 @@ class LoadedModel:
 
 
 def model_meta(*, id: str, name: str, family: str, task: str, arch: str, arch_kwargs: Dict[str, Any],
-               direction: str = "", description: str = "", **extra: Any) -> Dict[str, Any]:
-    """The metadata block of a model file (use with :func:`save_model`)."""
-    return {"kind": "model", "arch": arch, "arch_kwargs": arch_kwargs,
-            "model": dict(id=id, name=name, family=family, task=task, direction=direction, description=description),
-            **extra}
+               direction: str = "", description: str = "", input: str = "", face_margin: Optional[float] = None,
+               **extra: Any) -> Dict[str, Any]:
+    """The metadata block of a model file (use with :func:`save_model`). ``input="face"`` marks a model trained on
+    aligned face crops (``face_margin``: the crop margin it was trained with); such models are translated in face
+    mode (:mod:`engine.faces.translator`)."""
+    model = dict(id=id, name=name, family=family, task=task, direction=direction, description=description)
+    if input:
+        model["input"] = input
+    if face_margin is not None:
+        model["face_margin"] = float(face_margin)
+    return {"kind": "model", "arch": arch, "arch_kwargs": arch_kwargs, "model": model, **extra}
 
 
 def save_model(path, module: torch.nn.Module, meta: Dict[str, Any], *, fp16: bool = False) -> Path:

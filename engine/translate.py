@@ -20,6 +20,7 @@ from .inference import TranslateOptions, Translator
 from .jobs import JobContext
 from .library import ModelLibrary
 from .multidomain import domain_label, for_domain
+from .faces.translator import FACE_MODES, FaceTranslator, use_faces
 
 
 @dataclass
@@ -33,11 +34,13 @@ class TranslateConfig(Config):
     domain: str = ""  # target domain of a multi-domain (StarGAN) model: a name; "" = its default
     device: str = "auto"
     keep_images: bool = False  # include the translated pixels in partial results (GUI)
+    faces: str = "auto"  # auto: crop, translate and blend back each face for models whose input is "face"; on; off
     options: TranslateOptions = field(default_factory=TranslateOptions)
 
     def validate(self) -> None:
         check_choice("direction", self.direction, ("AtoB", "BtoA"))
         check(not self.ext or self.ext.startswith("."), "ext must start with a dot, like .png")
+        check_choice("faces", self.faces, FACE_MODES)
 
 
 @dataclass
@@ -81,7 +84,7 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
     target = domain_label(info, cfg.domain)  # a wrong domain fails before the model is loaded
     device = devices.pick_device(None if cfg.device == "auto" else cfg.device)
     module = for_domain(library.load(info, device).module, info, cfg.domain)
-    translator = Translator(module, device, cfg.options)
+    translator = _translator(module, device, cfg.options, info.meta, cfg.faces)
     summary = TranslateSummary(model=f"{info.name} to {target!r}" if target else info.name,
                                device=devices.describe(device).status_text())
     for path, reason in scan.skipped:
@@ -125,6 +128,16 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
     return summary
 
 
+def _translator(module, device, options, meta, faces: str):
+    """The whole-image Translator, wrapped in a FaceTranslator when face mode applies to this model."""
+    translator = Translator(module, device, options)
+    if use_faces(faces, meta):
+        from .faces.detect import FaceDetector
+
+        return FaceTranslator.for_model(translator, meta, FaceDetector(device))
+    return translator
+
+
 def _load_batch(files: List[Path], idx: List[int]) -> List[Any]:
     out: List[Any] = []
     for i in idx:
@@ -142,7 +155,7 @@ def translate_images_task(cfg: Dict[str, Any], ctx: JobContext) -> List[ItemResu
     info = library.resolve(cfg.get("model") or None)
     device = devices.pick_device(cfg.get("device"))
     module = for_domain(library.load(info, device).module, info, cfg.get("domain") or "")
-    translator = Translator(module, device, cfg.get("options"))
+    translator = _translator(module, device, cfg.get("options"), info.meta, cfg.get("faces") or "auto")
     out = []
     images = cfg["images"]
     for i, img in enumerate(images):

@@ -19,7 +19,7 @@ def run(args) -> int:
     models = lib.list(task=args.task)
     if args.json:
         print(json.dumps([{"id": m.id, "name": m.name, "family": m.family, "task": m.task, "source": m.source,
-                           "direction": m.direction, "arch": m.arch, "path": str(m.path),
+                           "direction": m.direction, "arch": m.arch, "path": str(m.path), "input": m.input,
                            **({"domains": domain_names(m.meta)} if is_multi_domain(m) else {})}
                           for m in models], indent=2))
         return 0

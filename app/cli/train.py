@@ -66,6 +66,11 @@ def _common_args(p: argparse.ArgumentParser, preset_names) -> None:
                    help="torch.compile the networks")
     g.add_argument("--no-amp", dest="amp", action="store_const", const=False, default=None,
                    help="train in fp32 on GPUs (default: bf16 autocast)")
+    g.add_argument("--face-crop", dest="face_crop", action="store_const", const=True, default=None,
+                   help="detect, align (eyes level) and crop the faces of the first folder (the photos) before "
+                        "training; stops with the counts if most of its images have no face")
+    g.add_argument("--face-margin", dest="face_margin", type=float, default=None,
+                   help="face crop margin, a fraction of the face size added on each side (default 0.2)")
     g.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     g.add_argument("--json", action="store_true", help="print a JSON summary at the end")
     g.add_argument("--quiet", "-q", action="store_true")
@@ -73,7 +78,7 @@ def _common_args(p: argparse.ArgumentParser, preset_names) -> None:
 
 def _common_values(args) -> dict:
     out = {dest: getattr(args, dest) for _, dest, _, _ in COMMON}
-    out.update(compile=args.compile, amp=args.amp)
+    out.update(compile=args.compile, amp=args.amp, face_crop=args.face_crop, face_margin=args.face_margin)
     return {k: v for k, v in out.items() if v is not None}
 
 

@@ -1,6 +1,7 @@
 """``ganstudio translate``: translate files, folders or globs with a model."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -20,6 +21,10 @@ def add_parser(sub):
     p.add_argument("--domain", default="", metavar="NAME",
                    help="target domain of a multi-domain (StarGAN) model, by name (default: its second domain; "
                         "`ganstudio models` lists the names)")
+    p.add_argument("--faces", action=argparse.BooleanOptionalAction, default=None,
+                   help="--faces: detect the faces, translate each aligned crop at the model's size and blend it back "
+                        "into the photo; --no-faces: translate the whole image. Default: faces for models trained on "
+                        "face crops (model card: input face), whole images for the others")
     p.add_argument("--suffix", default="", help="text appended to output names")
     p.add_argument("--ext", default="", help="output format, e.g. .png (default: same as input)")
     p.add_argument("--max-side", type=int, default=0, help="downscale so the longest side is at most N px")
@@ -40,6 +45,7 @@ def run(args) -> int:
     ext = args.ext if not args.ext or args.ext.startswith(".") else "." + args.ext
     cfg = TranslateConfig(model=args.model, inputs=tuple(args.inputs), out_dir=args.out, suffix=args.suffix, ext=ext,
                           direction=args.direction, domain=args.domain, device=args.device,
+                          faces={None: "auto", True: "on", False: "off"}[args.faces],
                           options=TranslateOptions(max_side=args.max_side, tile=args.tile, batch_size=args.batch,
                                                    precision=args.precision))
     bar = TerminalProgress(quiet=args.quiet or args.json)
@@ -52,6 +58,8 @@ def run(args) -> int:
                           "seconds": round(summary.seconds, 3)}, indent=2))
     elif not args.quiet:
         print(summary.message())
+        for note in sorted({n for i in summary.translated for n in i.notes if n.startswith("No face found")}):
+            print(f"  {note}", file=sys.stderr)
         for p, r in summary.skipped:
             print(f"  skipped {p}: {r}", file=sys.stderr)
     if not summary.translated:

@@ -72,6 +72,8 @@ class TrainConfig(Config):
     checkpoint_every: int = 1000
     eval_every: int = 0  # 0 = off
     init_from: str = ""  # model to fine-tune from ("" = random init)
+    face_crop: bool = False  # detect, align and crop the faces of the first folder (the photos) before training
+    face_margin: float = 0.2  # face crop margin: the face box side grows by this fraction on each side
 
     def validate(self) -> None:
         check(self.steps >= 0, "steps must be 0 (the default length) or a positive number")
@@ -85,6 +87,7 @@ class TrainConfig(Config):
         check(self.sample_every >= 0 and self.checkpoint_every >= 0 and self.eval_every >= 0,
               "sample/checkpoint/eval intervals must be 0 (off) or positive")
         check(self.cache_mb >= 0, "cache_mb must be >= 0")
+        check(0.0 <= self.face_margin <= 1.0, "face margin must be between 0 and 1 (a fraction of the face size)")
 
 
 @dataclass
@@ -205,10 +208,15 @@ class Trainer:
     config_cls: Type[TrainConfig] = TrainConfig
     #: mean losses from which progress messages are made (first ones found)
     headline: Tuple[str, ...] = ("G", "D")
+    #: the family reads its folders through :meth:`data_paths`, so ``face_crop`` applies to it
+    face_crop_ok: bool = False
 
     def __init__(self, cfg: TrainConfig, ctx):
         if not isinstance(cfg, self.config_cls):
             raise ConfigError(f"{type(self).__name__} needs a {self.config_cls.__name__}, got {type(cfg).__name__}")
+        if getattr(cfg, "face_crop", False) and not self.face_crop_ok:
+            raise ConfigError(f"Face crop is not available for {self.family or type(self).__name__} training (its "
+                              "images are paired or not photos of faces); turn face crop off.")
         self.cfg = cfg
         self.ctx = ctx
         self.nets: Dict[str, torch.nn.Module] = {}
@@ -287,6 +295,31 @@ class Trainer:
         return {k: v for k, v in numeric_metrics(res).items() if k not in ("seconds",)}
 
     # --- helpers for families ----------------------------------------------------------------------------
+    def data_paths(self, folders: Dict[str, str]) -> Dict[str, Path]:
+        """:func:`~engine.training.data.check_folder_paths`, then with ``face_crop`` the first folder (the photos)
+        is replaced by its aligned face crops at the training size (cached; a DataError with the counts when most
+        of its images have no face)."""
+        from .data import check_folder_paths
+
+        paths = check_folder_paths(folders)
+        if self.cfg.face_crop and paths:
+            from ..faces.prep import prepared_for_training
+
+            name = next(iter(paths))
+            res = prepared_for_training(paths[name], f"folder {name}", self.cfg.image_size, self.cfg.face_margin,
+                                        self.ctx)
+            self.log(f"Face crop: {res.message()}")
+            paths[name] = res.out_dir
+        return paths
+
+    def model_meta_for_export(self, meta: Dict[str, Any]) -> Dict[str, Any]:
+        """A translate model trained on face crops says so (``input: face``): it is then translated in face mode."""
+        if self.cfg.face_crop:
+            from ..faces.prep import mark_face_model
+
+            return mark_face_model(meta, self.cfg.face_margin)
+        return meta
+
     def add_net(self, name: str, net: torch.nn.Module) -> torch.nn.Module:
         net = net.to(self.device)
         if self.use_channels_last:

@@ -32,7 +32,7 @@ from ..registry import get_model
 from . import _cyclegan_parts as P
 from .augment import DiffAugment, parse_policy
 from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, FolderStream, ImageFolder, check_folder_paths, check_usable, to_model_input
+from .data import PREPROCESS, FolderStream, ImageFolder, check_usable, to_model_input
 from .pool import ImagePool
 
 GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
@@ -94,6 +94,7 @@ class CycleGANConfig(TrainConfig):
 class CycleGANTrainer(Trainer):
     family = "cyclegan"
     config_cls = CycleGANConfig
+    face_crop_ok = True
     headline = ("G", "D", "cycle")
 
     @classmethod
@@ -112,7 +113,7 @@ class CycleGANTrainer(Trainer):
     # --- data --------------------------------------------------------------------------------------------
     def make_data(self) -> None:
         cfg = self.cfg
-        paths = check_folder_paths({"A": cfg.data_a, "B": cfg.data_b})
+        paths = self.data_paths({"A": cfg.data_a, "B": cfg.data_b})
         if cfg.init_from and not cfg.resume_from:
             self._init = P.resolve_init(cfg.init_from)
             for m in self._init:

@@ -284,7 +284,7 @@ class TrainLoop:
             save_checkpoint(rf.latest, tensors, meta)
             if better:
                 save_checkpoint(rf.best, tensors, dict(meta, best=True))
-            self.models = [save_model(rf.models / name, module, mmeta)
+            self.models = [save_model(rf.models / name, module, t.model_meta_for_export(mmeta))
                            for name, module, mmeta in t.export_models()]
         except OSError as e:
             raise disk_error(e, f"the checkpoint at step {t.step} to {rf.root}", kept) from None

@@ -32,7 +32,7 @@ from ..registry import get_model
 from ._cyclegan_parts import grid, to_uint8
 from .augment import DiffAugment, parse_policy
 from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, FolderStream, ImageFolder, check_folder_paths, check_usable, make_loader, to_model_input
+from .data import PREPROCESS, FolderStream, ImageFolder, check_usable, make_loader, to_model_input
 
 GAN_LOSSES = ("wgan_gp", "lsgan", "nonsaturating", "hinge", "bce", "wgan")
 
@@ -109,6 +109,7 @@ class StarGANConfig(TrainConfig):
 class StarGANTrainer(Trainer):
     family = "stargan"
     config_cls = StarGANConfig
+    face_crop_ok = True
     headline = ("G", "D", "rec")
 
     @classmethod
@@ -129,7 +130,7 @@ class StarGANTrainer(Trainer):
     def make_data(self) -> None:
         cfg = self.cfg
         names = cfg.names()
-        paths = check_folder_paths(dict(zip(names, cfg.domains)))
+        paths = self.data_paths(dict(zip(names, cfg.domains)))
         self.folders: Dict[str, ImageFolder] = {}
         for name, path in paths.items():
             f = ImageFolder.open(path, name, preprocess=cfg.preprocess, load_size=cfg.load, crop_size=cfg.image_size,

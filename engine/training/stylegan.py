@@ -30,7 +30,7 @@ from ..models.stylegan import ema_update, make_ema
 from ..registry import get_model
 from .augment import DiffAugment, parse_policy
 from .core import TrainConfig, Trainer, register_family
-from .data import FolderStream, ImageFolder, check_folder_paths, check_usable, to_model_input
+from .data import FolderStream, ImageFolder, check_usable, to_model_input
 
 LOSSES = ("nonsaturating", "bce", "lsgan", "wgan_gp", "hinge")
 
@@ -113,6 +113,7 @@ class _GenForward(torch.nn.Module):
 class StyleGANTrainer(Trainer):
     family = "stylegan"
     config_cls = StyleGANConfig
+    face_crop_ok = True
     headline = ("G", "D", "r1")
 
     @classmethod
@@ -136,7 +137,7 @@ class StyleGANTrainer(Trainer):
     # --- data --------------------------------------------------------------------------------------------
     def make_data(self) -> None:
         cfg = self.cfg
-        paths = check_folder_paths({"images": cfg.data})
+        paths = self.data_paths({"images": cfg.data})
         f = ImageFolder.open(paths["images"], "images", preprocess="scale_shortside_and_crop",
                              load_size=cfg.image_size, crop_size=cfg.image_size, cache_mb=cfg.cache_mb,
                              check_cancel=self.ctx.check_cancel, progress=lambda d, t, m: self.progress(d, t, m))

@@ -34,7 +34,7 @@ from ..models.networks import init_weights
 from ..registry import get_model
 from ._cyclegan_parts import grid, to_uint8
 from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, FolderStream, ImageFolder, check_folder_paths, check_usable, to_model_input
+from .data import PREPROCESS, FolderStream, ImageFolder, check_usable, to_model_input
 
 GAN_LOSSES = ("nonsaturating", "bce", "lsgan", "hinge", "wgan_gp", "wgan")
 
@@ -83,6 +83,7 @@ class VAEGANConfig(TrainConfig):
 class VAEGANTrainer(Trainer):
     family = "vaegan"
     config_cls = VAEGANConfig
+    face_crop_ok = True
     headline = ("rec_l1", "KL", "D")
 
     @classmethod
@@ -102,7 +103,7 @@ class VAEGANTrainer(Trainer):
     # --- data --------------------------------------------------------------------------------------------
     def make_data(self) -> None:
         cfg = self.cfg
-        path = check_folder_paths({"images": cfg.data})["images"]
+        path = self.data_paths({"images": cfg.data})["images"]
         f = ImageFolder.open(path, "images", preprocess=cfg.preprocess, load_size=cfg.load, crop_size=cfg.image_size,
                              cache_mb=cfg.cache_mb, check_cancel=self.ctx.check_cancel,
                              progress=lambda d, t, m: self.progress(d, t, m))
