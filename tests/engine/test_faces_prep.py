@@ -35,6 +35,12 @@ def _faces_folder(root, n_faces=2, n_plain=1, corrupt=True):
     return root, 1 + len(photos)
 
 
+def _plain_folder(root, n=3):
+    for i in range(n):
+        make_image(root / f"b{i}.png", seed=10 + i)
+    return root
+
+
 def _prep(src, out, **kw):
     from engine.faces.prep import FacePrepConfig, prepare_faces
 
@@ -93,10 +99,7 @@ def test_training_with_face_crop_on_a_folder_without_faces_stops_before_training
     from tests.engine.training_helpers import tiny_config
 
     a, _ = _faces_folder(tmp_path / "A", n_faces=1, n_plain=3, corrupt=False)
-    b = tmp_path / "B"
-    for i in range(3):
-        make_image(b / f"b{i}.png", seed=10 + i)
-    run = tmp_path / "run"
+    b, run = _plain_folder(tmp_path / "B"), tmp_path / "run"
     with pytest.raises(DataError, match=r"Faces were found in only 1 of 4 readable images of folder A"):
         run_inline(core.train_task, tiny_config(a, b, run, face_crop=True))
     assert not (run / "models").exists()
@@ -108,10 +111,7 @@ def test_face_crop_training_marks_the_model_as_a_face_model(tmp_path):
     from tests.engine.training_helpers import tiny_config
 
     a, n = _faces_folder(tmp_path / "A", n_faces=3, n_plain=0, corrupt=False)
-    b = tmp_path / "B"
-    for i in range(3):
-        make_image(b / f"b{i}.png", seed=10 + i)
-    run = tmp_path / "run"
+    b, run = _plain_folder(tmp_path / "B"), tmp_path / "run"
     res = run_inline(core.train_task, tiny_config(a, b, run, steps=2, checkpoint_every=2, sample_every=0,
                                                   face_crop=True, face_margin=0.1))
     assert res.state == "finished"
