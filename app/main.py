@@ -30,6 +30,8 @@ def run_gui(paths: Optional[List[str]] = None, screenshot: Optional[str] = None,
 
     win = MainWindow()
     win.show()
+    if not screenshot:
+        QTimer.singleShot(300, win.maybe_start_tour)  # the first run: a short, skippable tour
     if paths:
         QTimer.singleShot(0, lambda: win.open_paths(paths))
     if screenshot:

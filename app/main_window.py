@@ -1,4 +1,8 @@
-"""Main window: a sidebar of pages, menus, status bar with the device and the job queue, drops anywhere."""
+"""Main window: a sidebar of pages, menus (Help: a guide per page, the tour), status bar with the training run's
+state, the device and the job queue, drops anywhere.
+
+The window fits a 1366×768 screen: its default size and any restored geometry are clamped to the screen, and each
+page sits in a scroll area, so no page (a long status text, a wide form) can make the window grow."""
 from __future__ import annotations
 
 import importlib
@@ -8,8 +12,8 @@ from typing import Dict, List, Optional
 
 from PySide6.QtCore import QByteArray, QSize, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
-                               QMessageBox, QProgressBar, QStackedWidget, QStyle, QWidget)
+from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QProgressBar, QScrollArea, QStackedWidget, QStyle, QWidget)
 
 from app.bridge import EngineBridge
 from app.pages import PAGE_MODULES
@@ -21,6 +25,8 @@ STANDARD_ICONS = {"translate": QStyle.SP_DialogApplyButton, "train": QStyle.SP_M
                   "draw": QStyle.SP_DialogResetButton, "latent": QStyle.SP_BrowserReload,
                   "evaluate": QStyle.SP_FileDialogDetailedView, "export": QStyle.SP_DialogSaveButton,
                   "lab": QStyle.SP_ComputerIcon}
+DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 laptop with its taskbar and the title bar
+FRAME_MARGIN = (16, 48)  # window frame and title bar around the client area (a conservative guess)
 
 
 class MainWindow(QMainWindow):
@@ -32,6 +38,8 @@ class MainWindow(QMainWindow):
         self.library = library or ModelLibrary()
         self.bridge = bridge or EngineBridge(self)
         self.pages: Dict[str, QWidget] = {}
+        self.guide = None
+        self.tour = None
         self._build()
         self._menus()
         self._status()
@@ -61,14 +69,39 @@ class MainWindow(QMainWindow):
             mod = importlib.import_module(f"app.pages.{name}")
             page = mod.create(self)
             self.pages[name] = page
-            self.stack.addWidget(page)
+            self.stack.addWidget(page_frame(page))
             it = QListWidgetItem(self._page_icon(mod.ICON), mod.TITLE)
+            it.setToolTip(f"{mod.TITLE} (Ctrl+{len(self.pages)}): " + _page_summary(name))
             it.setTextAlignment(Qt.AlignHCenter)
             it.setSizeHint(QSize(96, 64))
             self.sidebar.addItem(it)
         self.sidebar.currentRowChanged.connect(self._page_changed)
         self.sidebar.setCurrentRow(0)
-        self.resize(1280, 820)
+        self.sidebar.setToolTip("The pages of GAN Studio; F1 shows a short guide to the page you are on")
+        self.resize(self.fit_size(QSize(*DEFAULT_SIZE)))
+
+    def fit_size(self, want: QSize) -> QSize:
+        """``want`` made small enough for the screen's available area (frame and title bar included)."""
+        scr = self.screen() or QApplication.primaryScreen()
+        if scr is None:
+            return want
+        avail = scr.availableGeometry()
+        return QSize(min(want.width(), avail.width() - FRAME_MARGIN[0]),
+                     min(want.height(), avail.height() - FRAME_MARGIN[1]))
+
+    def clamp_to_screen(self) -> None:
+        """Keep the whole window on its screen: shrink it to the available area, then move it inside."""
+        scr = self.screen() or QApplication.primaryScreen()
+        if scr is None:
+            return
+        avail = scr.availableGeometry()
+        size = self.fit_size(self.size())
+        if size != self.size():
+            self.resize(size)
+        x = min(max(self.x(), avail.left()), max(avail.left(), avail.right() - size.width() - FRAME_MARGIN[0]))
+        y = min(max(self.y(), avail.top()), max(avail.top(), avail.bottom() - size.height() - FRAME_MARGIN[1]))
+        if (x, y) != (self.x(), self.y()):
+            self.move(x, y)
 
     def _page_icon(self, icon: str) -> QIcon:
         from engine.library import resources_dir
@@ -80,10 +113,13 @@ class MainWindow(QMainWindow):
 
     def _page_changed(self, row: int) -> None:
         self.stack.setCurrentIndex(row)
-        page = self.stack.widget(row)
+        page = self.current_page()
         if hasattr(page, "on_shown"):
             page.on_shown()
-        settings().set("window/page", list(self.pages)[row] if 0 <= row < len(self.pages) else "")
+        name = list(self.pages)[row] if 0 <= row < len(self.pages) else ""
+        settings().set("window/page", name)
+        if self.guide is not None and self.guide.isVisible():
+            self.guide.show_page(name)
 
     def show_page(self, name: str) -> QWidget:
         idx = list(self.pages).index(name)
@@ -91,7 +127,12 @@ class MainWindow(QMainWindow):
         return self.pages[name]
 
     def current_page(self) -> QWidget:
-        return self.stack.currentWidget()
+        row = self.stack.currentIndex()
+        return list(self.pages.values())[row] if 0 <= row < len(self.pages) else None
+
+    def current_page_name(self) -> str:
+        row = self.stack.currentIndex()
+        return list(self.pages)[row] if 0 <= row < len(self.pages) else ""
 
     def _menus(self) -> None:
         mb = self.menuBar()
@@ -118,6 +159,9 @@ class MainWindow(QMainWindow):
             self._action(view, self.sidebar.item(i).text(), QKeySequence(f"Ctrl+{i + 1}"),
                          lambda n=name: self.show_page(n))
         help_menu = mb.addMenu("&Help")
+        self._action(help_menu, "&Guide to this page", QKeySequence(Qt.Key_F1), self.show_guide)
+        self._action(help_menu, "Take the &tour", None, self.start_tour)
+        help_menu.addSeparator()
         self._action(help_menu, "&About GAN Studio", None, self.about)
 
     def _action(self, menu, text, seq, slot) -> QAction:
@@ -138,9 +182,16 @@ class MainWindow(QMainWindow):
 
         sb = self.statusBar()
         self.job_label = QLabel("")
+        self.job_label.setToolTip("The long job that is running (translating, scanning, exporting…)")
         self.job_progress = QProgressBar()
         self.job_progress.setMaximumWidth(160)
         self.job_progress.setVisible(False)
+        self.job_progress.setToolTip("Progress of the running job")
+        self.run_state_label = QLabel("")
+        self.run_state_label.setObjectName("status_run_state")
+        self.run_state_label.setToolTip("The training run: Running, Paused, Cancelled, Finished or Failed (Train "
+                                        "page)")
+        self.run_state_label.setVisible(False)
         self.queue_label = QLabel("")
         try:
             dev_text = devices.describe().status_text()
@@ -148,6 +199,7 @@ class MainWindow(QMainWindow):
             dev_text = f"Device: unavailable ({e})"
         self.device_label = QLabel(dev_text)
         self.device_label.setToolTip("Where models run. Set GANSTUDIO_DEVICE=cpu to force the CPU.")
+        sb.addPermanentWidget(self.run_state_label)
         sb.addPermanentWidget(self.job_label)
         sb.addPermanentWidget(self.job_progress)
         sb.addPermanentWidget(self.queue_label)
@@ -157,8 +209,16 @@ class MainWindow(QMainWindow):
     def notify(self, text: str, ms: int = 6000) -> None:
         self.statusBar().showMessage(text, ms)
 
-    def show_job(self, handle, title: str) -> None:
-        """Mirror a long job's progress in the status bar."""
+    def show_run_state(self, text: str, state: str = "") -> None:
+        """The training run's state in the status bar (the Train page calls this on every change)."""
+        self.run_state_label.setText(text)
+        self.run_state_label.setVisible(bool(text))
+        colour = {"running": "#1f8a3b", "paused": "#b26b00", "failed": "#c0392b"}.get(state, "")
+        self.run_state_label.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
+
+    def show_job(self, handle, title: str, messages: bool = True) -> None:
+        """Mirror a long job's progress in the status bar (``messages``: also its progress text; the Train page
+        shows its own state instead, so that one speed figure is on screen)."""
         self.job_label.setText(title)
         self.job_progress.setVisible(True)
         self.job_progress.setRange(0, 0)
@@ -167,7 +227,7 @@ class MainWindow(QMainWindow):
             if p.total:
                 self.job_progress.setRange(0, 1000)
                 self.job_progress.setValue(int(1000 * p.done / p.total))
-            if p.message:
+            if p.message and messages:
                 self.job_label.setText(f"{title}: {p.message}")
 
         def on_end(_state):
@@ -236,6 +296,7 @@ class MainWindow(QMainWindow):
         geo = s.get("window/geometry")
         if isinstance(geo, (QByteArray, bytes)) and geo:
             self.restoreGeometry(geo)
+            self.clamp_to_screen()  # a geometry saved on a bigger screen (or by an old version) must still fit
         st = s.get("window/state")
         if isinstance(st, (QByteArray, bytes)) and st:
             self.restoreState(st)
@@ -254,11 +315,59 @@ class MainWindow(QMainWindow):
         self.bridge.shutdown()
         super().closeEvent(e)
 
+    # --- help ------------------------------------------------------------------------------------------------
+    def show_guide(self) -> None:
+        """Help ▸ Guide to this page (F1): the page's short guide in a small window beside this one."""
+        from app.help import GuideDialog
+
+        if self.guide is None:
+            self.guide = GuideDialog(self)
+        self.guide.show_page(self.current_page_name())
+        self.guide.show()
+        self.guide.raise_()
+
+    def start_tour(self):
+        """Help ▸ Take the tour (and the first start): a step per page; Skip ends it."""
+        from app.tour import Tour
+
+        back_to = self.current_page_name()
+        if self.tour is None:
+            self.tour = Tour(self)
+            self.tour.ended.connect(lambda _how: self.show_page(self._tour_back_to) if self._tour_back_to else None)
+        self._tour_back_to = back_to
+        self.tour.go(0)
+        self.tour.show()
+        self.tour.raise_()
+        return self.tour
+
+    def maybe_start_tour(self):
+        """Start the tour on a first run (nothing remembered yet); None when it was finished or skipped before."""
+        from app.tour import tour_wanted
+
+        return self.start_tour() if tour_wanted() else None
+
     def about(self) -> None:
         QMessageBox.about(self, "About GAN Studio",
                           f"<h3>GAN Studio {__version__}</h3><p>GAN image translation, training, latent editing, "
                           "evaluation and export in one program.</p><p>Models are listed with their model cards "
                           "(source, licence, training data).</p>")
+
+
+def page_frame(page: QWidget) -> QScrollArea:
+    """The page inside a frameless scroll area: however large a page's minimum size grows (a long status text, a
+    wide table), the window keeps its size and the page scrolls instead."""
+    area = QScrollArea()
+    area.setFrameShape(QFrame.NoFrame)
+    area.setWidgetResizable(True)
+    area.setWidget(page)
+    return area
+
+
+def _page_summary(name: str) -> str:
+    from app.help import GUIDES
+
+    g = GUIDES.get(name)
+    return g.what.split(". ")[0].rstrip(".") + "." if g else ""
 
 
 def app_icon() -> QIcon:

@@ -4,8 +4,9 @@
 """
 from __future__ import annotations
 
+import json
 import os
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from PySide6.QtCore import QSettings
 
@@ -52,6 +53,19 @@ class Settings:
         d = path if os.path.isdir(path) else os.path.dirname(path)
         if d:
             self.push_recent(f"dir_{key}", d)
+
+    def save_form(self, key: str, values: Dict[str, Any]) -> None:
+        """Remember every field of a page's form as ONE record, so a restart restores all of them or none."""
+        self.q.setValue(f"forms/{key}", json.dumps(values, sort_keys=True))
+
+    def load_form(self, key: str) -> Optional[Dict[str, Any]]:
+        """The record ``save_form`` wrote, or None (never saved, or unreadable)."""
+        raw = self.q.value(f"forms/{key}", "")
+        try:
+            data = json.loads(raw) if isinstance(raw, str) and raw else None
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
 
     def sync(self) -> None:
         self.q.sync()

@@ -28,6 +28,35 @@ from .registry import get_model
 DEFAULT_MODEL_ID = "vintagify"
 
 
+def training_progress(meta: Dict[str, Any]) -> Optional[Tuple[int, int]]:
+    """(step, total) of a model file written by a training run (its ``training`` block), or None."""
+    tr = meta.get("training")
+    if not isinstance(tr, dict):
+        return None
+    try:
+        step, total = int(tr.get("step", 0)), int(tr.get("total", 0))
+    except (TypeError, ValueError):
+        return None
+    return (step, total) if total > 0 else None
+
+
+def partial_text(meta: Dict[str, Any]) -> str:
+    """"partial, step 114 of 2000" for a model from an unfinished run, "" otherwise."""
+    p = training_progress(meta)
+    return f"partial, step {p[0]} of {p[1]}" if p and p[0] < p[1] else ""
+
+
+def pick_default(models: List["ModelInfo"], remembered: str = "", preferred: str = DEFAULT_MODEL_ID) -> int:
+    """Index of the model a page shows first: the one the user picked last time, else ``preferred``, else the first
+    finished model; a partial model (a cancelled or running training) only when the user picked it or nothing else
+    exists. -1 for an empty list."""
+    for want in (remembered, preferred):
+        idx = next((i for i, m in enumerate(models) if want and m.id == want), -1)
+        if idx >= 0 and (want == remembered or not models[idx].partial):
+            return idx
+    return next((i for i, m in enumerate(models) if not m.partial), 0 if models else -1)
+
+
 def resources_dir() -> Path:
     env = os.environ.get("GANSTUDIO_RESOURCES")
     if env:
@@ -49,9 +78,14 @@ class ModelInfo:
     meta: Dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
+    def partial(self) -> str:
+        """"partial, step 114 of 2000" for a model from a run that has not reached its length, else ""."""
+        return partial_text(self.meta)
+
+    @property
     def label(self) -> str:
         tag = {"bundled": "bundled", "user": "imported", "run": "trained", "file": "file"}.get(self.source, self.source)
-        return f"{self.name} ({tag})"
+        return f"{self.name} ({self.partial or tag})"
 
     @property
     def arch(self) -> str:
@@ -157,11 +191,9 @@ class ModelLibrary:
 
     def default(self) -> ModelInfo:
         models = self.list(task="translate")
-        for m in models:
-            if m.id == DEFAULT_MODEL_ID:
-                return m
-        if models:
-            return models[0]
+        idx = pick_default(models)
+        if idx >= 0:
+            return models[idx]
         raise ModelNotFound(f"No models found. The bundled models should be in {self.bundled_dir}.")
 
     # --- resolving ---------------------------------------------------------------------------------------

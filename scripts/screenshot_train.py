@@ -31,7 +31,7 @@ def main() -> int:
         sample = page.sample_label.pixmap()
         if state["started"] and page.steps_done >= steps and sample is not None and not sample.isNull():
             win.grab().save(out)
-            page.cancel()
+            page.cancel(confirm=False)
             QTimer.singleShot(3000, app.quit)
             return
         QTimer.singleShot(500, tick)

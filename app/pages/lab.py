@@ -9,8 +9,8 @@ import json
 from typing import Any, Dict, List, Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from app.settings import settings
 from app.widgets.lab_panel import SidePanel
@@ -73,9 +73,10 @@ class LabPage(QWidget):
             cb.toggled.connect(self._layers_changed)
             self.layers[key] = cb
             bar.addWidget(cb)
-        bar.addStretch(1)
-        self.status = QLabel("")
-        bar.addWidget(self.status)
+        self.status = QLabel("")  # changes many times a second: Ignored width, so it can never widen the window
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.status.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        bar.addWidget(self.status, 1)
         self.start_btn = QPushButton("Start")
         self.start_btn.setToolTip("Train from scratch with the settings shown")
         self.start_btn.clicked.connect(self.start)

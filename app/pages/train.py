@@ -1,32 +1,38 @@
-"""Train page: choose folder A and folder B, pick a preset (or advanced settings), Start / Pause / Resume / Cancel,
-watch the losses, the latest sample grid, steps/s, ETA and GPU memory. Every checkpoint writes the generators to the
-run folder and the Translate page's model list is reloaded; unfinished runs are listed and can be resumed after the
-app restarts. The training itself is ``engine.training.core.train_task`` on the GPU lane."""
+"""Train page: choose folder A and folder B (button or drop), pick a preset (or advanced settings), Start / Pause /
+Resume / Cancel (Cancel asks first), watch the run's state (Running, Paused, Cancelled, Finished, Failed) in the header
+and the status bar, one speed figure, an ETA while it runs, the losses, the latest sample grid and a log of
+milestones. Every checkpoint writes the generators (and their cards) to the run folder and the Translate page's model
+list is reloaded; unfinished runs are listed and can be resumed after the app restarts. Every field of the form is
+remembered as one record and restored whole (or not at all). The training is ``engine.training.core.train_task`` on
+the GPU lane; what is shown comes from ``engine.training.run_status.RunStatus``."""
 from __future__ import annotations
 
 import re
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPlainTextEdit,
+                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from app.settings import settings
 from app.widgets.folder_box import FolderBox
 from app.widgets.images import to_pixmap
 from app.widgets.loss_chart import LossChart
 from app.widgets.problems import ProblemsPanel
+from app.widgets.run_header import RunHeader
 from app.widgets.train_settings import TrainSettings
 from engine.fsutil import unique_path
 from engine.training import core
+from engine.training.run_status import RunStatus
 from engine.training.runs import RunFolder, list_runs, runs_root
 
 TITLE = "Train"
 ICON = "train"
 CHART_KEYS = [("G", "G (total)"), ("D", "D"), ("cycle", "cycle"), ("idt", "identity")]
+FORM_KEY = "train"
 
 
 def create(window) -> "TrainPage":
@@ -40,12 +46,13 @@ class TrainPage(QWidget):
         self.bridge = window.bridge
         self.handle = None  # JobHandle of the running training
         self.run_dir: Optional[Path] = None
+        self.run_name = ""
+        self.run = RunStatus()
         self.steps_done = 0
+        self._restoring = True
         self._build()
-        for box, key in ((self.box_a, "folder_a"), (self.box_b, "folder_b")):
-            last = settings().get(f"train/{key}", "") or ""
-            if last and Path(last).is_dir():
-                box.set_folder(last)
+        self.restore_form()
+        self._restoring = False
         self.refresh_runs()
         self._update_buttons()
 
@@ -66,61 +73,71 @@ class TrainPage(QWidget):
         lv = QVBoxLayout(left)
         self.box_a = FolderBox(self.bridge, "Folder A (e.g. photos)", "A")
         self.box_b = FolderBox(self.bridge, "Folder B (e.g. paintings)", "B")
-        for box in (self.box_a, self.box_b):
+        for box, what in ((self.box_a, "the images to translate from (domain A, e.g. photos)"),
+                          (self.box_b, "the images to translate to (domain B, e.g. paintings)")):
+            box.setToolTip(f"Folder A or B: {what}. Choose… or drop a folder here; at least 2 images, a few hundred "
+                           "are better")
             box.changed.connect(self._folders_changed)
             box.scanned.connect(lambda _n: self._update_buttons())
             lv.addWidget(box)
         models = [(m.id, m.label) for m in self.window_.library.list(task="translate")]
         self.settings = TrainSettings(core.presets("cyclegan"), models)
+        self.settings.changed.connect(self.save_form)
         lv.addWidget(self.settings)
         row = QHBoxLayout()
         self.start_btn = QPushButton("Start training")
+        self.start_btn.setToolTip("Start a new run with these folders and settings (its models appear in the "
+                                  "Translate page's list at the first checkpoint)")
         self.start_btn.clicked.connect(self.start)
         self.pause_btn = QPushButton("Pause")
+        self.pause_btn.setToolTip("Pause the run (a checkpoint is written first); press again to resume")
         self.pause_btn.clicked.connect(self.toggle_pause)
         self.cancel_btn = QPushButton("Cancel")
-        self.cancel_btn.setToolTip("Stop after saving a checkpoint; the run can be resumed later")
-        self.cancel_btn.clicked.connect(self.cancel)
+        self.cancel_btn.setToolTip("Stop the run after saving a checkpoint (asks first); it can be resumed later")
+        self.cancel_btn.clicked.connect(lambda: self.cancel())
         for b in (self.start_btn, self.pause_btn, self.cancel_btn):
             row.addWidget(b)
         lv.addLayout(row)
         lv.addWidget(QLabel("<b>Unfinished runs</b>"))
         self.runs = QListWidget()
+        self.runs.setToolTip("Runs that were paused, cancelled, interrupted or failed: pick one and resume it")
         self.runs.setMaximumHeight(110)
         self.runs.itemSelectionChanged.connect(self._update_buttons)
         lv.addWidget(self.runs)
         self.resume_btn = QPushButton("Resume selected run")
+        self.resume_btn.setToolTip("Continue the selected run from its last checkpoint, with its own settings")
         self.resume_btn.clicked.connect(self.resume_selected)
         lv.addWidget(self.resume_btn)
         lv.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the form wraps instead of scrolling sideways
         scroll.setMinimumWidth(380)
         return scroll
 
     def _build_right(self) -> QWidget:
         right = QWidget()
         rv = QVBoxLayout(right)
-        stats = QGridLayout()
-        self.progress = QProgressBar()
-        self.progress.setFormat("step %v / %m")
-        self.status_label = QLabel("Choose two folders of images, then Start.")
-        self.speed_label, self.eta_label, self.mem_label = QLabel("– steps/s"), QLabel("ETA –"), QLabel("")
-        stats.addWidget(self.status_label, 0, 0, 1, 3)
-        stats.addWidget(self.progress, 1, 0, 1, 3)
-        for i, w in enumerate((self.speed_label, self.eta_label, self.mem_label)):
-            stats.addWidget(w, 2, i)
-        rv.addLayout(stats)
+        self.header = RunHeader()
+        self.state_label, self.status_label, self.progress = (self.header.state_label, self.header.status_label,
+                                                              self.header.progress)
+        self.speed_label, self.eta_label, self.mem_label = (self.header.speed_label, self.header.eta_label,
+                                                            self.header.mem_label)
+        rv.addWidget(self.header)
         split = QSplitter(Qt.Vertical)
         self.chart = LossChart(CHART_KEYS)
+        self.chart.setToolTip("Mean losses per log interval: G (generators), D (discriminators), cycle, identity")
         split.addWidget(self.chart)
         self.sample_label = QLabel("The latest sample grid appears here:\nA → B → A   |   B → A → B")
         self.sample_label.setAlignment(Qt.AlignCenter)
         self.sample_label.setMinimumHeight(180)
         self.sample_label.setStyleSheet("color: palette(mid);")
+        self.sample_label.setToolTip("Rows: an image of A, its translation to B and back; then the same from B")
         split.addWidget(self.sample_label)
         self.log = QPlainTextEdit(readOnly=True)
+        self.log.setToolTip("Milestones of the run (start, first models, 25/50/75 %, pauses, the end); every "
+                            "checkpoint and loss is in the run folder's train.log")
         self.log.setMaximumBlockCount(500)
         split.addWidget(self.log)
         split.setSizes([280, 320, 90])
@@ -129,12 +146,21 @@ class TrainPage(QWidget):
         rv.addWidget(self.problems)
         return right
 
-    # --- folders -----------------------------------------------------------------------------------------
+    def controls(self):
+        """Every control of the page (the tooltip check walks these)."""
+        return [self.box_a, self.box_b, self.box_a.pick_btn, self.box_b.pick_btn, *self.settings.controls(),
+                self.start_btn, self.pause_btn, self.cancel_btn, self.runs, self.resume_btn, self.state_label,
+                self.progress, self.chart, self.sample_label, self.log]
+
+    # --- folders and the remembered form -----------------------------------------------------------------
     def accept_paths(self, paths) -> bool:
         """Dropped on the page: folders fill A, then B (two folders at once fill both)."""
         dirs = [Path(p) if Path(p).is_dir() else Path(p).parent for p in paths]
         if not dirs:
             return False
+        if self.handle is not None:
+            self.window_.notify("A run is training: its folders cannot change until it stops.")
+            return True
         if len(dirs) >= 2:
             self.box_a.set_folder(str(dirs[0]))
             self.box_b.set_folder(str(dirs[1]))
@@ -145,9 +171,35 @@ class TrainPage(QWidget):
         return True
 
     def _folders_changed(self) -> None:
-        settings().set("train/folder_a", self.box_a.path)
-        settings().set("train/folder_b", self.box_b.path)
+        self.save_form()
         self._update_buttons()
+
+    def form_values(self) -> Dict[str, Any]:
+        return dict(self.settings.form_values(), folder_a=self.box_a.path, folder_b=self.box_b.path)
+
+    def save_form(self) -> None:
+        if not self._restoring:
+            settings().save_form(FORM_KEY, self.form_values())
+
+    def restore_form(self) -> str:
+        """Show last session's form, every field or none; returns why not ("" when restored or nothing saved)."""
+        v = settings().load_form(FORM_KEY)
+        if v is None:
+            return ""
+        why = self.settings.check_form(v)
+        for key, label in (("folder_a", "Folder A"), ("folder_b", "Folder B")):
+            path = str(v.get(key) or "")
+            if not why and path and not Path(path).is_dir():
+                why = f"{label} ({path}) no longer exists"
+        if why:
+            self.status_label.setText(f"Last session's settings were not restored: {why}. Choose two folders of "
+                                      "images, then Start.")
+            return why
+        self.settings.set_values(v)
+        for box, key in ((self.box_a, "folder_a"), (self.box_b, "folder_b")):
+            if v.get(key):
+                box.set_folder(str(v[key]))
+        return ""
 
     # --- starting ----------------------------------------------------------------------------------------
     def new_run_dir(self, name: str) -> Path:
@@ -176,7 +228,7 @@ class TrainPage(QWidget):
 
             self.problems.add("Settings", describe_exception(e).message)
             return None
-        self.settings.remember()
+        self.save_form()
         return self._submit(cfg, f"Training {cfg.name}")
 
     def resume_selected(self):
@@ -199,40 +251,53 @@ class TrainPage(QWidget):
 
     def _submit(self, cfg, title: str):
         self.run_dir = Path(cfg.out_dir)
+        self.run_name = cfg.name or self.run_dir.name
+        self._first_models = True
         if not cfg.resume_from:
             self.chart.clear()
         self.log.clear()
         self.problems.clear()
         self.progress.setRange(0, max(1, cfg.steps))
         self.progress.setValue(0)
-        self.status_label.setText(f"{title}: reading the folders…")
+        self.run.start(cfg.steps)
         h = self.bridge.submit(core.train_task, cfg, name=title, kind="train", lane="gpu")
         h.progress.connect(self._on_progress)
         h.partial.connect(self._on_partial)
         h.log.connect(self.log.appendPlainText)
-        h.failed.connect(lambda err: (self.problems.add("Training", err.message), self.status_label.setText(
-            "Stopped: " + err.message)))
-        h.finished.connect(lambda res: self.status_label.setText(
-            f"Finished {res.step} steps. The models are in the Translate page's list."))
-        h.cancelled.connect(lambda: self.status_label.setText("Cancelled; the run is saved and can be resumed."))
-        h.paused.connect(self._update_buttons)
-        h.resumed.connect(self._update_buttons)
+        h.failed.connect(lambda err: (self.problems.add("Training", err.message),
+                                      self._set_state("failed", err.message)))
+        h.finished.connect(lambda res: self._set_state("finished", step=res.step))
+        h.cancelled.connect(self._on_cancelled)
+        h.paused.connect(lambda: self._set_state("paused", log=f"Paused at step {self.run.step}."))
+        h.resumed.connect(lambda: self._set_state("running", log=f"Resumed at step {self.run.step}."))
         h.ended.connect(self._ended)
         self.handle = h
-        self.window_.show_job(h, "Training")
+        self.window_.show_job(h, title, messages=False)
+        self._render()
         self._update_buttons()
         return h
 
     # --- live updates ------------------------------------------------------------------------------------
+    def _render(self) -> None:
+        self.header.render(self.run)
+        self.window_.show_run_state(self.run.status_bar_text(self.run_name), self.run.state)
+
+    def _set_state(self, state: str, message: str = "", step: Optional[int] = None, log: str = "") -> None:
+        self.run.set_state(state, message, step)
+        if log:
+            self.log.appendPlainText(log)
+        self._render()
+        self._update_buttons()
+
     def _on_progress(self, p) -> None:
         training = p.message.startswith("step ")
         self.progress.setFormat("step %v / %m" if training else "%v / %m")
-        if p.total:
+        if p.total and not training:
             self.progress.setMaximum(int(p.total))
             self.progress.setValue(int(p.done))
-        if p.message:
-            self.status_label.setText(p.message)
-        self.steps_done = int(p.done) if training else 0
+        self.run.on_progress(p.done, p.total, training, p.message)
+        self.steps_done = self.run.step if training else 0
+        self._render()
 
     def _on_partial(self, d) -> None:
         if not isinstance(d, dict):
@@ -240,16 +305,22 @@ class TrainPage(QWidget):
         ev = d.get("event")
         if ev == "log":
             self.chart.add(d["step"], d["losses"])
-            self.speed_label.setText(f"{d['steps_per_s']:.2f} steps/s ({d['img_per_s']:.1f} img/s)")
-            self.eta_label.setText(f"ETA {_fmt(d['eta_s'])}")
-            self.mem_label.setText(f"GPU memory {d['gpu_mem']:.1f} GiB" if d.get("gpu_mem") else "GPU memory –")
+            self.run.on_log(d)
+            self._render()
         elif ev == "sample" and d.get("sample") is not None:
             self._show_sample(to_pixmap(d["sample"]))
         elif ev == "checkpoint":
             tr = self.window_.pages.get("translate")
             if tr is not None and hasattr(tr, "reload_models"):
                 tr.reload_models()
-            self.window_.notify(f"Checkpoint at step {d['step']}: the models are in the Translate page's list.")
+            if self._first_models and d.get("models"):
+                self._first_models = False
+                self.window_.notify(f"The first models of {self.run_name} are in the Translate page's list "
+                                    "(marked partial until the run finishes).")
+
+    def _on_cancelled(self) -> None:
+        self._set_state("cancelled", log=f"Cancelled at step {self.run.step} of {self.run.total}; resume it from "
+                                         "Unfinished runs.")
 
     def _show_sample(self, pm: QPixmap) -> None:
         self.sample_pixmap = pm
@@ -258,6 +329,8 @@ class TrainPage(QWidget):
 
     def _ended(self, state: str) -> None:
         self.handle = None
+        if self.run.active:  # an ending without its own signal (dropped): say what is known
+            self._set_state("cancelled" if state == "cancelled" else "failed", "the job ended")
         self.refresh_runs()
         self._update_buttons()
 
@@ -267,16 +340,27 @@ class TrainPage(QWidget):
             return
         if self.handle.job.state.value == "paused":
             self.handle.resume()
-            self.status_label.setText("Resumed.")
         else:
             self.handle.pause()
-            self.status_label.setText("Paused: a checkpoint is written; Resume continues, Cancel stops.")
         self._update_buttons()
 
-    def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-            self.status_label.setText("Cancelling: saving a checkpoint…")
+    def confirm_cancel(self) -> bool:
+        box = QMessageBox(QMessageBox.Question, "Cancel training?",
+                          f"Stop training {self.run_name} at step {self.run.step} of {self.run.total}?",
+                          parent=self)
+        box.setInformativeText("A checkpoint is saved first: the run stays in Unfinished runs and can be resumed. "
+                               "Its models are marked partial until it finishes.")
+        stop = box.addButton("Cancel training", QMessageBox.DestructiveRole)
+        box.addButton("Keep training", QMessageBox.RejectRole)
+        box.setObjectName("confirm_cancel")
+        box.exec()
+        return box.clickedButton() is stop
+
+    def cancel(self, confirm: bool = True) -> None:
+        if self.handle is None or (confirm and not self.confirm_cancel()) or self.handle is None:
+            return
+        self.handle.cancel()
+        self._set_state("cancelling")
 
     def refresh_runs(self) -> None:
         self.runs.clear()
@@ -293,14 +377,15 @@ class TrainPage(QWidget):
         busy = self.handle is not None
         ready = bool(self.box_a.path and self.box_b.path) and self.box_a.count >= 2 and self.box_b.count >= 2
         self.start_btn.setEnabled(ready and not busy)
-        self.pause_btn.setEnabled(busy)
         paused = busy and self.handle.job.state.value == "paused"
+        self.pause_btn.setEnabled(busy and self.run.state in ("running", "paused", "starting"))
         self.pause_btn.setText("Resume" if paused else "Pause")
-        self.cancel_btn.setEnabled(busy)
+        self.cancel_btn.setEnabled(busy and self.run.state != "cancelling")
         self.resume_btn.setEnabled(not busy and self.runs.currentItem() is not None)
         self.settings.set_enabled(not busy)
         for box in (self.box_a, self.box_b):
             box.pick_btn.setEnabled(not busy)
+            box.setAcceptDrops(not busy)
 
     def on_shown(self) -> None:
         if self.handle is None:
@@ -309,9 +394,3 @@ class TrainPage(QWidget):
     def shutdown(self) -> None:
         if self.handle is not None:
             self.handle.cancel()
-
-
-def _fmt(s: float) -> str:
-    s = int(max(0, s))
-    h, m = s // 3600, s // 60 % 60
-    return f"{h} h {m:02d} min" if h else f"{m} min {s % 60:02d} s"

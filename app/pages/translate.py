@@ -17,7 +17,7 @@ from app.widgets.images import to_pixmap
 from app.widgets.problems import ProblemsPanel
 from app.widgets.thumb_list import Entry, ThumbList
 from engine import translate as T
-from engine.library import ModelInfo, resources_dir
+from engine.library import ModelInfo, pick_default, resources_dir
 from engine.multidomain import TRANSLATE_TASKS
 
 TITLE = "Translate"
@@ -74,6 +74,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         self.model_combo = QComboBox()
         self.model_combo.setMinimumWidth(180)
         self.model_combo.currentIndexChanged.connect(self._model_changed)
+        self.model_combo.activated.connect(lambda _i: self._remember_model())  # only a user's pick is remembered
         row.addWidget(self.model_combo, 1)
         self.import_btn = QToolButton(text="Import…", toolTip="Import a .pth or .safetensors generator")
         self.import_btn.clicked.connect(self.import_model)
@@ -186,12 +187,11 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         self.model_combo.clear()
         for m in self.models:
             self.model_combo.addItem(m.label, m.id)
-        idx = next((i for i, m in enumerate(self.models) if m.id == want), -1)
-        if idx < 0:
-            idx = next((i for i, m in enumerate(self.models) if m.id == "vintagify"), 0)
-        self.model_combo.setCurrentIndex(idx)
+        self.model_combo.setCurrentIndex(pick_default(self.models, want))  # never a partial run unless picked
         self.model_combo.blockSignals(False)
         self._model_changed()
+        if select:
+            self._remember_model()
         for path, why in self.library.problems:
             self.problems.add(str(path), why)
 
@@ -203,10 +203,13 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         m = self.current_model()
         self.model_info.setText(m.description or m.arch if m else "No models: use Import… to add one.")
         self.card_btn.setEnabled(bool(m and m.card))
-        if m:
-            settings().set("translate/model", m.id)
         self.domain_picker.set_model(m)
         self._results_stale()
+
+    def _remember_model(self) -> None:
+        m = self.current_model()
+        if m:
+            settings().set("translate/model", m.id)
 
     def _results_stale(self) -> None:
         """Results of another model (or another target domain) are stale; show the current image again."""

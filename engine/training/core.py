@@ -39,6 +39,7 @@ from .. import devices
 from ..config import Config, check, check_choice
 from ..errors import ConfigError, DataError
 from . import distributed as D
+from ._intervals import scale_intervals
 from .loop import TrainLoop
 from .runs import RunFolder, list_runs, runs_root  # noqa: F401  (re-exported)
 from .schedule import POLICIES, LRSchedule, make_factor
@@ -154,6 +155,7 @@ def build_config(family: str, preset: str = "", **overrides: Any) -> TrainConfig
         if preset not in table:
             raise ConfigError(f"Unknown preset {preset!r} for {family}; use one of {', '.join(table)}.")
         values.update(table[preset])
+        values.update(scale_intervals(table[preset], overrides))  # the smoke test over 2000 steps: not every 6
     values.update({k: v for k, v in overrides.items() if v is not None})
     values.update(family=family, preset=preset)
     return cls.config_cls.from_dict(values)

@@ -21,6 +21,8 @@ from ..errors import (Cancelled, CheckpointError, ConfigError, DataError, DiskEr
 from ..library import save_model
 from . import distributed as D
 from . import state as S
+from .run_card import write_run_card
+from .run_status import fmt_duration, milestone
 from .runs import _alive, disk_error
 
 
@@ -214,6 +216,7 @@ class TrainLoop:
         self._t_log = now
         eta = (t.total - t.step) / sps if sps > 0 else 0.0
         self._speed = (sps, eta)
+        pct = milestone(t.step - self._n_acc, t.step, t.total)  # a quarter-way point passed since the last log
         self._acc, self._n_acc = {}, 0
         losses = {k: float(v) for k, v in zip(keys, vals)}
         self.last_losses = losses
@@ -226,6 +229,10 @@ class TrainLoop:
             rec["gpu_mem_gib"] = round(gpu, 3)
         if self.main:
             self.rf.append_metrics(rec)
+            if pct:
+                heads = "".join(f", {k} {losses[k]:.3f}" for k in t.headline if k in losses)
+                t.log(f"{pct}% done: step {t.step} of {t.total}{heads}; {fmt_duration(self.train_seconds)} of "
+                      f"training, about {fmt_duration(eta)} to go.")
             self.rf.log(f"step {t.step}/{t.total} " + " ".join(f"{k} {v:.4f}" for k, v in losses.items())
                         + f" | {sps:.3f} steps/s, lr {lr:.2e}")
             t.ctx.partial({"event": "log", "step": t.step, "total": t.total, "losses": losses, "lr": lr,
@@ -284,11 +291,21 @@ class TrainLoop:
             save_checkpoint(rf.latest, tensors, meta)
             if better:
                 save_checkpoint(rf.best, tensors, dict(meta, best=True))
-            self.models = [save_model(rf.models / name, module, t.model_meta_for_export(mmeta))
-                           for name, module, mmeta in t.export_models()]
+            self.models = []
+            for name, module, mmeta in t.export_models():
+                mmeta = t.model_meta_for_export(mmeta)
+                path = save_model(rf.models / name, module, mmeta)
+                write_run_card(path, mmeta, train_seconds=self.train_seconds, losses=self.last_losses,
+                               config=meta["config"])
+                self.models.append(path)
         except OSError as e:
             raise disk_error(e, f"the checkpoint at step {t.step} to {rf.root}", kept) from None
-        t.log(f"Checkpoint at step {t.step}" + (f" (best so far, score {score:.4f})" if better else ""))
+        line = f"Checkpoint at step {t.step}" + (f" (best so far, score {score:.4f})" if better else "")
+        if self.last_ckpt_step <= 0 and t.step < t.total and self.models:  # a milestone: the first usable models
+            t.log(f"{line}: the first models are saved and listed with the other models (partial until the run "
+                  "finishes).")
+        else:
+            rf.log(line)  # routine saves go to train.log only; the job log reports milestones
 
     # --- endings -----------------------------------------------------------------------------------------
     def _status(self, state: str, **fields: Any) -> None:

@@ -32,12 +32,27 @@ def choose(qtbot, page, a, b):
                     timeout=20000)
 
 
+def answer_dialog(button_text: str) -> None:
+    """Click ``button_text`` in the next modal dialog (as the user would), once it is on screen."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def click():
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(20, click)
+            return
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(0, click)
+
+
 def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
     a, b = make_folders(tmp_path / "data", 5)
     (b / "readme.txt").write_text("not an image")
     page = win.show_page("train")
     assert list(win.pages)[0] == "translate" and "train" in win.pages
-    assert not page.start_btn.isEnabled()
+    assert not page.start_btn.isEnabled() and page.state_label.text() == "Ready"
     choose(qtbot, page, a, b)
     assert page.box_a.count_label.text() == "5 images"
     assert page.box_b.count_label.text() == "5 images, 1 other file skipped"
@@ -54,18 +69,39 @@ def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
     qtbot.waitUntil(lambda: page.chart.count("G") >= 2, timeout=60000)
     qtbot.waitUntil(lambda: page.sample_label.pixmap() is not None and not page.sample_label.pixmap().isNull(),
                     timeout=60000)
+    # Running: the state in the header and the status bar, ONE speed figure, an ETA
+    assert page.state_label.text() == "Running" and page.status_label.text().startswith("Running · step ")
+    assert win.run_state_label.isVisibleTo(win) and "faces2art: Running, step " in win.run_state_label.text()
     assert page.steps_done >= 2 and page.progress.maximum() == 60 and page.progress.format() == "step %v / %m"
     assert "steps/s" in page.speed_label.text() and page.eta_label.text().startswith("ETA ")
+    shown = [page.status_label.text(), win.job_label.text(), win.run_state_label.text(), page.mem_label.text()]
+    assert not any("steps/s" in t for t in shown)
     tr = win.pages["translate"]
     qtbot.waitUntil(lambda: any("faces2art" in tr.model_combo.itemText(i) for i in range(tr.model_combo.count())),
                     timeout=60000)
+    # Paused: no speed, no ETA, the state says so (header and status bar)
     page.toggle_pause()
     qtbot.waitUntil(lambda: page.pause_btn.text() == "Resume", timeout=20000)
+    assert page.state_label.text() == "Paused" and page.status_label.text().startswith("Paused at step ")
+    assert page.speed_label.text() == "" and page.eta_label.text() == ""
+    assert "Running" not in win.run_state_label.text() and "Paused" in win.run_state_label.text()
     page.toggle_pause()
+    qtbot.waitUntil(lambda: page.state_label.text() == "Running", timeout=20000)
+    # Cancel asks first: "Keep training" keeps it running
+    answer_dialog("Keep training")
+    page.cancel()
+    assert page.state_label.text() == "Running" and handle.job.state.value == "running"
     with qtbot.waitSignal(handle.ended, timeout=60000) as ended:
+        answer_dialog("Cancel training")
         page.cancel()
     assert ended.args == ["cancelled"]
-    assert "Cancelled" in page.status_label.text()
+    assert page.state_label.text() == "Cancelled" and page.status_label.text().startswith("Cancelled at step ")
+    assert page.eta_label.text() == "" and page.speed_label.text() == ""
+    assert "Cancelled" in win.run_state_label.text()
+    # the log holds milestones, not a line per save
+    log = page.log.toPlainText()
+    assert "Starting cyclegan at step 0 of 60" in log and "Cancelled at step" in log and "Paused at step" in log
+    assert log.count("Checkpoint at step") <= 1
     assert page.runs.count() == 1 and "faces2art" in page.runs.item(0).text()
     assert page.start_btn.isEnabled()
 
