@@ -106,14 +106,22 @@ class FolderBox(QFrame):
         self.thumbs[i].setPixmap(to_pixmap(d["thumb"]))
         self.thumbs[i].setToolTip(Path(d["path"]).name)
 
-    # drops on this box
+    # drops on this box (highlighted while a folder is dragged over it)
     def dragEnterEvent(self, e) -> None:
-        if e.mimeData().hasUrls():
+        if any(u.isLocalFile() for u in e.mimeData().urls()):
             e.acceptProposedAction()
+            self._highlight(True)
+
+    def dragLeaveEvent(self, e) -> None:
+        self._highlight(False)
 
     def dropEvent(self, e) -> None:
+        self._highlight(False)
         paths = [u.toLocalFile() for u in e.mimeData().urls() if u.isLocalFile()]
         if paths:
             p = Path(paths[0])
             self.set_folder(str(p if p.is_dir() else p.parent))
             e.acceptProposedAction()
+
+    def _highlight(self, on: bool) -> None:
+        self.setStyleSheet(f"#{self.objectName()} {{ border: 2px dashed palette(highlight); }}" if on else "")

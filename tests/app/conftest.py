@@ -28,3 +28,18 @@ def window(qtbot, _isolated_home):
     qtbot.waitExposed(win)
     yield win
     win.close()
+
+
+@pytest.fixture
+def open_window(qtbot, _isolated_home):
+    """A factory for main windows on the same profile: close one and open another to test what a restart keeps."""
+    from app.main_window import MainWindow
+
+    def _open():
+        win = MainWindow(library=ModelLibrary())
+        qtbot.addWidget(win)
+        win.show()
+        qtbot.waitExposed(win)
+        return win
+
+    return _open

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.library import ModelLibrary
-from tests.engine.training_helpers import make_folders
+from tests.engine.training_helpers import cancelled_tiny_run, make_folders
 
 
 @pytest.fixture
@@ -107,21 +107,10 @@ def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
 
 
 def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path, _isolated_home):
-    from engine.errors import Cancelled
-    from engine.jobs import run_inline
-    from engine.training import core
     from engine.training.runs import runs_root
 
     a, b = make_folders(tmp_path / "data", 5)
-    cfg = core.build_config("cyclegan", "tiny", data_a=str(a), data_b=str(b), out_dir=str(runs_root() / "old"),
-                            steps=8, device="cpu")
-
-    def stop_at_3(event, job, p):
-        if event == "progress" and p.total == 8 and p.done >= 3 and "step" in p.message:
-            raise Cancelled()
-
-    with pytest.raises(Cancelled):
-        run_inline(core.train_task, cfg, on_event=stop_at_3)
+    cancelled_tiny_run(a, b, runs_root() / "old")
     page = win.pages["train"]
     page.on_shown()  # a new window lists the runs when the page is shown
     assert page.runs.count() == 1 and "old: cancelled, step 3 of 8" in page.runs.item(0).text()

@@ -53,3 +53,25 @@ def weights(path) -> dict:
 
 def same_weights(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def cancelled_tiny_run(a, b, out, *, stop_at: int = 3, steps: int = 8, on_event=None, **kw):
+    """A tiny CycleGAN run on folders ``a``/``b`` cancelled (as by the user) when step ``stop_at`` of ``steps`` is
+    done; ``on_event(event, job, payload)`` sees every event first. Returns nothing (the run folder is ``out``)."""
+    import pytest
+
+    from engine.errors import Cancelled
+    from engine.jobs import run_inline
+    from engine.training import core
+
+    cfg = core.build_config("cyclegan", "tiny", data_a=str(a), data_b=str(b), out_dir=str(out), steps=steps,
+                            device="cpu", **kw)
+
+    def stop(event, job, p):
+        if on_event:
+            on_event(event, job, p)
+        if event == "progress" and p.total == steps and p.done >= stop_at and "step" in p.message:
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        run_inline(core.train_task, cfg, on_event=stop)
