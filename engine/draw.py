@@ -173,7 +173,7 @@ def describe_spec(spec: DrawSpec) -> str:
     return f"{spec.size}x{spec.size} canvas; {how}."
 
 
-def model_choices(library: ModelLibrary) -> List[ModelInfo]:
-    """Models the Draw page offers: every translation model, pix2pix first, then the rest (CycleGAN ...)."""
-    models = library.list(task="translate")
-    return sorted(models, key=lambda m: (m.family != "pix2pix", m.source != "bundled", m.name.lower()))
+def model_order(m: ModelInfo):
+    """Sort key of the models the Draw page offers: pix2pix first, then the rest (CycleGAN ...); bundled first."""
+    return (m.family != "pix2pix", m.source != "bundled", m.name.lower())
+

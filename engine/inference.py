@@ -24,6 +24,7 @@ MIN_SIDE = 16
 @dataclass
 class TranslateOptions(Config):
     max_side: int = 0  # longest side processed; 0 = full resolution
+    fit_side: bool = False  # with max_side: smaller images are enlarged, so the long side is exactly max_side
     tile: int = 0  # tile size in px; 0 = automatic (whole image unless it is too big for memory)
     tile_overlap: int = 32
     precision: str = "auto"  # auto | fp32 | fp16 | bf16
@@ -159,7 +160,7 @@ class Translator:
         rgb = img.float_rgb()
         h, w = rgb.shape[:2]
         ms = self.options.max_side
-        if ms and max(h, w) > ms:
+        if ms and (max(h, w) > ms or (self.options.fit_side and max(h, w) < ms)):
             s = ms / max(h, w)
             rgb = resize_to(rgb, (max(1, round(w * s)), max(1, round(h * s))))
         t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None] * 2 - 1

@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import devices
 from .config import Config, check, check_choice
@@ -18,7 +18,7 @@ from .errors import ImageLoadError
 from .imageio import LoadedImage, load_image, output_name, save_image, scan_inputs
 from .inference import TranslateOptions, Translator
 from .jobs import JobContext
-from .library import ModelLibrary
+from .library import ModelInfo, ModelLibrary
 from .multidomain import domain_label, for_domain
 from .faces.translator import FACE_MODES, FaceTranslator, use_faces
 
@@ -74,13 +74,17 @@ class TranslateSummary:
         return msg
 
 
-def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[ModelLibrary] = None) -> TranslateSummary:
+def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[ModelLibrary] = None, *,
+                   info: Optional[ModelInfo] = None,
+                   loaded: Optional[Mapping[str, LoadedImage]] = None) -> TranslateSummary:
+    """``info``: the model, already resolved (the GUI passes it: no re-reading of the library per preview);
+    ``loaded``: images already decoded, by path (the GUI's shown image is not decoded again)."""
     t0 = time.perf_counter()
     library = library or ModelLibrary()
     ctx.progress(0, 0, "Finding images")
     scan = scan_inputs(cfg.inputs)
     ctx.progress(0, 0, "Loading model")
-    info = library.resolve(cfg.model or None, direction=cfg.direction)
+    info = info or library.resolve(cfg.model or None, direction=cfg.direction)
     target = domain_label(info, cfg.domain)  # a wrong domain fails before the model is loaded
     device = devices.pick_device(None if cfg.device == "auto" else cfg.device)
     module = for_domain(library.load(info, device).module, info, cfg.domain)
@@ -100,11 +104,11 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
     bs = max(1, cfg.options.batch_size if device.type != "cpu" else 1)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ganstudio-decode") as pool:
         batches = [list(range(i, min(i + bs, total))) for i in range(0, total, bs)]
-        pending = pool.submit(_load_batch, files, batches[0]) if batches else None
+        pending = pool.submit(_load_batch, files, batches[0], loaded) if batches else None
         for b, idx in enumerate(batches):
             ctx.check_cancel()
             loaded_imgs = pending.result()
-            pending = pool.submit(_load_batch, files, batches[b + 1]) if b + 1 < len(batches) else None
+            pending = pool.submit(_load_batch, files, batches[b + 1], loaded) if b + 1 < len(batches) else None
             good = [(i, im) for i, im in zip(idx, loaded_imgs) if isinstance(im, LoadedImage)]
             for i, im in zip(idx, loaded_imgs):
                 if not isinstance(im, LoadedImage):
@@ -138,9 +142,12 @@ def _translator(module, device, options, meta, faces: str):
     return translator
 
 
-def _load_batch(files: List[Path], idx: List[int]) -> List[Any]:
+def _load_batch(files: List[Path], idx: List[int], loaded: Optional[Mapping[str, LoadedImage]] = None) -> List[Any]:
     out: List[Any] = []
     for i in idx:
+        if loaded and str(files[i]) in loaded:
+            out.append(loaded[str(files[i])])
+            continue
         try:
             out.append(load_image(files[i]))
         except ImageLoadError as e:

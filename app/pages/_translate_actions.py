@@ -16,10 +16,12 @@ from engine.imageio import output_name
 
 class TranslateActions:
     def result_key(self) -> str:
-        """What a shown result was made with: the model id, plus the target domain of a multi-domain model."""
+        """What a shown result was made with: the model id, plus the target domain of a multi-domain model and the
+        output size."""
         m = self.current_model()
         domain = self.domain_picker.domain()
-        return (m.id if m else "") + (f"#{domain}" if domain else "")
+        size = self.size_picker.key_text()
+        return (m.id if m else "") + (f"#{domain}" if domain else "") + (f"@{size}" if size else "")
 
     def result_suffix(self) -> str:
         """Appended to saved file names: ``_<model id>`` (``_<model id>_<domain>`` for multi-domain models)."""
@@ -39,7 +41,7 @@ class TranslateActions:
 
     def import_path(self, path: str):
         h = self.bridge.submit(lambda p, ctx: self.library.import_model(p), path, name="Import model", lane="io")
-        h.finished.connect(lambda info: (self.reload_models(select=info.id),
+        h.finished.connect(lambda info: (self.picker.catalog.refresh(), self.picker.select(info.id),
                                          self.window_.notify(f"Imported {info.name} ({info.arch})")))
         h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))
         return h

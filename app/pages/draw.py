@@ -7,7 +7,7 @@ CycleGAN models used as one-way translators. The canvas has the model's training
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 import cv2
 import numpy as np
@@ -21,6 +21,7 @@ from app.settings import settings
 from app.widgets.draw_tools import DrawTools
 from app.widgets.image_panel import ImagePanel
 from app.widgets.images import to_pixmap
+from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.problems import ProblemsPanel
 from app.widgets.sketch_canvas import SketchCanvas
 from engine import draw as DR
@@ -46,7 +47,6 @@ class DrawPage(QWidget):
         self.bridge = window.bridge
         self.library = window.library
         self.live = DR.LiveTranslator(self.library)
-        self.models: List[ModelInfo] = []
         self.spec = DR.DrawSpec()
         self.result: Optional[np.ndarray] = None
         self.active = False
@@ -59,15 +59,16 @@ class DrawPage(QWidget):
         self.renderer.strokeRendered.connect(self._stroke_latency)
         self.renderer.failed.connect(lambda msg: self.problems.add("Translation", msg))
         self._shortcuts()
-        self.reload_models()
+        self._model_changed()
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
         top = QHBoxLayout()
-        top.addWidget(QLabel("Model:"))
-        self.model_combo = QComboBox(minimumWidth=220)
-        self.model_combo.currentIndexChanged.connect(self._model_changed)
-        top.addWidget(self.model_combo, 1)
+        self.picker = ModelPicker(catalog_of(self.window_), ("translate",), key="draw/model",
+                                  text=lambda m: f"{m.label} · {m.family or 'model'}", order=DR.model_order)
+        self.model_combo = self.picker.combo
+        self.picker.modelChanged.connect(lambda *_: self._model_changed())
+        top.addWidget(self.picker, 1)
         self.norm_combo = QComboBox(toolTip="pix2pix models with batch norm: use the statistics learnt in training "
                                             "(eval) or those of the drawing itself (train, as junyanz's test.py)")
         for key, text in NORM_MODES:
@@ -139,28 +140,11 @@ class DrawPage(QWidget):
             self.actions_.append(a)
 
     # --- models ------------------------------------------------------------------------------------------
-    def reload_models(self, select: Optional[str] = None) -> None:
-        self.models = DR.model_choices(self.library)
-        want = select or settings().get("draw/model", "") or ""
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        for m in self.models:
-            self.model_combo.addItem(f"{m.label} · {m.family or 'model'}", m.id)
-        idx = next((i for i, m in enumerate(self.models) if m.id == want), 0)
-        self.model_combo.setCurrentIndex(idx if self.models else -1)
-        self.model_combo.blockSignals(False)
-        self._model_changed()
-
     def current_model(self) -> Optional[ModelInfo]:
-        i = self.model_combo.currentIndex()
-        return self.models[i] if 0 <= i < len(self.models) else None
+        return self.picker.current()
 
     def select_model(self, model_id: str) -> None:
-        idx = next((i for i, m in enumerate(self.models) if m.id == model_id), -1)
-        if idx < 0:
-            self.reload_models(select=model_id)
-        else:
-            self.model_combo.setCurrentIndex(idx)
+        self.picker.select(model_id)
 
     def _model_changed(self) -> None:
         m = self.current_model()
@@ -168,7 +152,6 @@ class DrawPage(QWidget):
             self.model_info.setText("No translation models: train one or import one on the Translate page.")
             self._update_buttons()
             return
-        settings().set("draw/model", m.id)
         old, self.spec = self.spec, DR.draw_spec(m)
         self._adapt_canvas(old)
         uses_bn = (m.meta.get("arch_kwargs") or {}).get("norm") == "batch"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QApplication, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
                                QTabWidget, QVBoxLayout, QWidget)
 
@@ -17,6 +17,7 @@ from app.widgets.classifier_dialog import ClassifierDialog
 from app.widgets.hype_view import HypeView
 from app.widgets.metric_chart import RunCharts
 from app.widgets.metric_options import MetricOptionsBox
+from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.problems import ProblemsPanel
 from engine.metrics import EvalConfig, ExtractorCache, MetricOptions, eval_task
 from engine.metrics.classifier import ClassifierConfig, train_classifier_task
@@ -57,7 +58,6 @@ class EvaluatePage(QWidget):
         self.handles: list = []
         self.queue: List[Candidate] = []
         self._build()
-        self.reload_models()
         self._update_buttons()
 
     # --- layout ------------------------------------------------------------------------------------------
@@ -138,8 +138,12 @@ class EvaluatePage(QWidget):
         v.addLayout(row)
         grid = QGridLayout()
         grid.addWidget(QLabel("Model:"), 0, 0)
-        self.model_combo = QComboBox()
-        grid.addWidget(self.model_combo, 0, 1, 1, 2)
+        self.picker = ModelPicker(catalog_of(self.window_), ("translate",), key="evaluate/model", label="")
+        self.picker.setToolTip("A translation model to evaluate: it translates the input folder, and its results "
+                               "are compared with the real images")
+        self.picker.modelChanged.connect(lambda *_: self._update_buttons())
+        self.model_combo = self.picker.combo
+        grid.addWidget(self.picker, 0, 1, 1, 2)
         grid.addWidget(QLabel("On:"), 1, 0)
         self.input_edit = QLineEdit(settings().get("evaluate/input", "") or "")
         self.input_edit.setPlaceholderText("test inputs, e.g. testA")
@@ -157,12 +161,6 @@ class EvaluatePage(QWidget):
         return box
 
     # --- choices -----------------------------------------------------------------------------------------
-    def reload_models(self) -> None:
-        self.models = self.library.list(task="translate")
-        self.model_combo.clear()
-        for m in self.models:
-            self.model_combo.addItem(m.label, m.id)
-
     def selected_metrics(self) -> List[str]:
         return self.metrics_box.selected()
 
@@ -194,7 +192,7 @@ class EvaluatePage(QWidget):
         if not mid or not folder:
             self.window_.notify("Choose a model and the folder it should translate.")
             return None
-        name = next((m.name for m in self.models if m.id == mid), mid)
+        name = next((m.name for m in self.picker.models if m.id == mid), mid)
         return self.add_candidate(Candidate("model", folder, mid, name))
 
     def remove_selected(self) -> None:
@@ -331,7 +329,7 @@ class EvaluatePage(QWidget):
         ready = bool(self.candidates and self.real_edit.text().strip() and self.selected_metrics())
         self.run_btn.setEnabled(ready and not self.busy)
         self.cancel_btn.setEnabled(self.busy)
-        self.add_model_btn.setEnabled(self.model_combo.count() > 0)
+        self.add_model_btn.setEnabled(self.picker.current() is not None)
         if not self.busy and not ready:
             self.status.setText("Choose the real images, add something to compare and pick metrics.")
         elif not self.busy and self.status.text().startswith("Choose the real images"):

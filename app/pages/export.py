@@ -9,14 +9,14 @@ from typing import List, Optional
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton,
+                               QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
                                QRadioButton, QToolButton, QVBoxLayout, QWidget)
 
 from app.settings import settings
+from app.widgets.model_picker import ModelPicker, catalog_of
 from engine.config import ConfigError
 from engine.export.app_builder import NAME_RE, BuildAppConfig, build_app_task, default_icon
 from engine.export.tasks import ExportBatchConfig, export_batch_task
-from engine.library import ModelInfo
 
 TITLE = "Export"
 ICON = "export"
@@ -36,22 +36,24 @@ class ExportPage(QWidget):
         self.window_ = window
         self.bridge = window.bridge
         self.library = window.library
-        self.models: List[ModelInfo] = []
         self.job = None
         self.result_dir: Optional[Path] = None
         self._build()
         self._restore()
-        self.reload_models()
+        self._describe()
         self._kind_changed()
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Models</b> (tick one or more)"))
-        self.model_list = QListWidget()
-        self.model_list.itemChanged.connect(lambda *_: self._update())
-        self.model_list.currentItemChanged.connect(lambda *_: self._describe())
-        left.addWidget(self.model_list, 1)
+        self.picker = ModelPicker(catalog_of(self.window_), ("translate", "generate"), key="export/models",
+                                  multi=True, label="", text=lambda m: f"{m.label}  ·  {m.task}"
+                                                                       f"{', ' + m.direction if m.direction else ''}")
+        self.picker.setToolTip("Tick the models to export; the description below is of the ticked models")
+        self.model_list = self.picker.list
+        self.picker.checkedChanged.connect(lambda *_: (self._describe(), self._update()))
+        left.addWidget(self.picker, 1)
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
         self.model_info.setStyleSheet("color: palette(mid);")
@@ -158,42 +160,25 @@ class ExportPage(QWidget):
         s = settings()
         for key, value in (("kind", self.kind()), ("name", self.name_edit.text()), ("title", self.title_edit.text()),
                            ("icon", self.icon_edit.text()), ("out", self.out_edit.text()),
-                           ("archive", self.archive_check.isChecked()), ("models", self.checked_ids())):
+                           ("archive", self.archive_check.isChecked())):
             s.set(f"export/{key}", value)
 
-    def reload_models(self) -> None:
-        saved = settings().get("export/models", [])
-        saved = [saved] if isinstance(saved, str) and saved else list(saved or [])
-        ticked = set(self.checked_ids()) or set(saved)
-        self.model_list.blockSignals(True)
-        self.model_list.clear()
-        self.models = [m for m in self.library.list() if m.task in ("translate", "generate")]
-        for m in self.models:
-            it = QListWidgetItem(f"{m.label}  ·  {m.task}{', ' + m.direction if m.direction else ''}")
-            it.setData(Qt.UserRole, m.id)
-            it.setToolTip(m.description or m.arch)
-            it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
-            it.setCheckState(Qt.Checked if m.id in ticked else Qt.Unchecked)
-            self.model_list.addItem(it)
-        self.model_list.blockSignals(False)
-        if self.model_list.count():
-            self.model_list.setCurrentRow(0)
-        self._update()
-
     def _describe(self) -> None:
-        it = self.model_list.currentItem()
-        m = next((m for m in self.models if it is not None and m.id == it.data(Qt.UserRole)), None)
-        self.model_info.setText("" if m is None else f"<b>{m.name}</b> ({m.family or 'model'}, {m.arch}, {m.task})"
-                                f"<br>{m.description}<br>{m.path}")
+        """Describe the ticked models (not the highlighted row: that is not what gets exported)."""
+        ticked = self.picker.checked()
+        if not ticked:
+            self.model_info.setText("Tick a model to export it." if self.picker.models else
+                                    "No models yet: train one or import one on the Translate page.")
+            return
+        self.model_info.setText("<br><br>".join(
+            f"<b>{m.name}</b> ({m.family or 'model'}, {m.arch}, {m.task})<br>{m.description}" for m in ticked[:3])
+            + (f"<br><br>… and {len(ticked) - 3} more" if len(ticked) > 3 else ""))
 
     def checked_ids(self) -> List[str]:
-        return [self.model_list.item(i).data(Qt.UserRole) for i in range(self.model_list.count())
-                if self.model_list.item(i).checkState() == Qt.Checked]
+        return self.picker.checked_ids()
 
     def set_checked(self, ids: List[str]) -> None:
-        for i in range(self.model_list.count()):
-            it = self.model_list.item(i)
-            it.setCheckState(Qt.Checked if it.data(Qt.UserRole) in ids else Qt.Unchecked)
+        self.picker.set_checked(ids)
 
     def _kind_changed(self) -> None:
         app = self.kind() == "app"
@@ -247,7 +232,7 @@ class ExportPage(QWidget):
 
     def on_shown(self) -> None:
         if self.job is None:
-            self.reload_models()
+            self.picker.catalog.refresh()  # models written meanwhile by the CLI appear
 
     # --- running -----------------------------------------------------------------------------------------
     def build_config(self):

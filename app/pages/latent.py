@@ -2,7 +2,7 @@
 directions (GANSpace, SeFa, your own) with live rendering, and project your own photos to edit them."""
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QLis
                                QSpinBox, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
 
 from app.pages._latent_actions import LatentActions
-from app.settings import settings
 from app.widgets.images import to_pixmap
 from app.widgets.latent_panels import EditPanel, InterpPanel, MixPanel, PhotoPanel
+from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.problems import ProblemsPanel
 from engine.editing.session import LatentSession, ViewState
 from engine.library import ModelInfo
@@ -55,7 +55,6 @@ class LatentPage(QWidget, LatentActions):
         self.window_ = window
         self.bridge = window.bridge
         self.library = window.library
-        self.models: List[ModelInfo] = []
         self.session: Optional[LatentSession] = None
         self.current = None  # engine.editing.latent.Latent shown
         self.last_render = None  # numpy picture on screen (tests, saving)
@@ -96,11 +95,11 @@ class LatentPage(QWidget, LatentActions):
 
     def _build_top(self) -> QHBoxLayout:
         top = QHBoxLayout()
-        top.addWidget(QLabel("Model:"))
-        self.model_combo = QComboBox()
-        self.model_combo.setMinimumWidth(220)
-        self.model_combo.currentIndexChanged.connect(self._model_changed)
-        top.addWidget(self.model_combo, 1)
+        self.picker = ModelPicker(catalog_of(self.window_), ("generate",), key="latent/model")
+        self.picker.setToolTip("The generator whose latent space you explore")
+        self.model_combo = self.picker.combo
+        self.picker.modelChanged.connect(lambda *_: self._loaded and self._model_changed())
+        top.addWidget(self.picker, 1)
         self.card_btn = QToolButton(text="Card", toolTip="Show the model card")
         self.card_btn.clicked.connect(self.show_card)
         top.addWidget(self.card_btn)
@@ -202,33 +201,23 @@ class LatentPage(QWidget, LatentActions):
             self._loaded = True
             self.reload_models()
 
-    def reload_models(self, select: Optional[str] = None) -> None:
-        self.models = self.library.list(task="generate")
-        want = select or settings().get("latent/model", "") or ""
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        for m in self.models:
-            self.model_combo.addItem(m.label, m.id)
-        idx = next((i for i, m in enumerate(self.models) if m.id == want), 0 if self.models else -1)
-        self.model_combo.setCurrentIndex(idx)
-        self.model_combo.blockSignals(False)
-        for path, why in self.library.problems:
+    def reload_models(self) -> None:
+        """First showing: load the chosen generator (or say how to get one)."""
+        for path, why in self.picker.catalog.problems:
             self.problems.add(str(path), why)
-        if not self.models:
+        if not self.picker.models:
             self.view.setText("No generator models found. Train one (ganstudio train stylegan) or import a "
                               "DCGAN generator.")
         self._model_changed()
 
     def current_model(self) -> Optional[ModelInfo]:
-        i = self.model_combo.currentIndex()
-        return self.models[i] if 0 <= i < len(self.models) else None
+        return self.picker.current()
 
     def _model_changed(self) -> None:
         m = self.current_model()
         self.card_btn.setEnabled(bool(m and m.card))
         if m is None:
             return
-        settings().set("latent/model", m.id)
         self.session = None
         self.current = None
         self.grid.clear()

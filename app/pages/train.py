@@ -21,6 +21,7 @@ from app.settings import settings
 from app.widgets.folder_box import FolderBox
 from app.widgets.images import to_pixmap
 from app.widgets.loss_chart import LossChart
+from app.widgets.model_picker import catalog_of
 from app.widgets.problems import ProblemsPanel
 from app.widgets.run_header import RunHeader
 from app.widgets.train_settings import TrainSettings
@@ -310,9 +311,7 @@ class TrainPage(QWidget):
         elif ev == "sample" and d.get("sample") is not None:
             self._show_sample(to_pixmap(d["sample"]))
         elif ev == "checkpoint":
-            tr = self.window_.pages.get("translate")
-            if tr is not None and hasattr(tr, "reload_models"):
-                tr.reload_models()
+            catalog_of(self.window_).refresh()  # every page's model list shows the new models
             if self._first_models and d.get("models"):
                 self._first_models = False
                 self.window_.notify(f"The first models of {self.run_name} are in the Translate page's list "

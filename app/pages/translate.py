@@ -5,7 +5,7 @@ from typing import List, Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter,
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from app.pages._translate_actions import TranslateActions
@@ -14,10 +14,13 @@ from app.pages._translate_inputs import TranslateInputs
 from app.settings import settings
 from app.widgets.compare_view import CompareView
 from app.widgets.images import to_pixmap
+from app.widgets.model_picker import ModelPicker, catalog_of
+from app.widgets.output_size import OutputSizePicker
 from app.widgets.problems import ProblemsPanel
 from app.widgets.thumb_list import Entry, ThumbList
 from engine import translate as T
-from engine.library import ModelInfo, pick_default, resources_dir
+from engine.inference import TranslateOptions
+from engine.library import DEFAULT_MODEL_ID, ModelInfo, resources_dir
 from engine.multidomain import TRANSLATE_TASKS
 
 TITLE = "Translate"
@@ -34,11 +37,13 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         self.window_ = window
         self.bridge = window.bridge
         self.library = window.library
-        self.models: List[ModelInfo] = []
         self.batch = None  # JobHandle of the running batch
         self.preview = None
+        self._shown = None  # (Entry, LoadedImage) on screen: its preview reuses the decoded image
         self._build()
-        self.reload_models()
+        self._model_changed()
+        for path, why in self.picker.catalog.problems:
+            self.problems.add(str(path), why)
         self._update_buttons()
 
     # --- layout ------------------------------------------------------------------------------------------
@@ -65,44 +70,52 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         lay.addLayout(self._build_bottom())
 
     def _build_left(self) -> QWidget:
-        """Model picker (+ domain picker, card), the thumbnail list and the add/remove buttons."""
+        """Model picker (+ domain picker, card, output size), the thumbnail list and the add/remove buttons."""
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Model:"))
-        self.model_combo = QComboBox()
-        self.model_combo.setMinimumWidth(180)
-        self.model_combo.currentIndexChanged.connect(self._model_changed)
-        self.model_combo.activated.connect(lambda _i: self._remember_model())  # only a user's pick is remembered
-        row.addWidget(self.model_combo, 1)
-        self.import_btn = QToolButton(text="Import…", toolTip="Import a .pth or .safetensors generator")
+        head = QHBoxLayout()
+        head.addWidget(QLabel("Model:"))
+        head.addStretch(1)
+        self.import_btn = QToolButton(text="Import…", toolTip="Import a .pth or .safetensors generator (Ctrl+I)")
         self.import_btn.clicked.connect(self.import_model)
-        row.addWidget(self.import_btn)
-        lv.addLayout(row)
+        head.addWidget(self.import_btn)
+        self.card_btn = QToolButton(text="Card", toolTip="Show the model card: source, licence, training data")
+        self.card_btn.clicked.connect(self.show_card)
+        head.addWidget(self.card_btn)
+        lv.addLayout(head)
+        self.picker = ModelPicker(catalog_of(self.window_), TRANSLATE_TASKS, key="translate/model",
+                                  fallback=DEFAULT_MODEL_ID, label="")
+        self.model_combo = self.picker.combo
+        self.picker.modelChanged.connect(lambda *_: self._model_changed())
+        lv.addWidget(self.picker)
         self.domain_picker = DomainPicker()  # multi-domain (StarGAN) models only
         self.domain_combo = self.domain_picker.combo
         self.domain_picker.changed.connect(lambda *_: self._results_stale())
         lv.addWidget(self.domain_picker)
-        info_row = QHBoxLayout()
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
         self.model_info.setStyleSheet("color: palette(mid);")
-        info_row.addWidget(self.model_info, 1)
-        self.card_btn = QToolButton(text="Card", toolTip="Show the model card")
-        self.card_btn.clicked.connect(self.show_card)
-        info_row.addWidget(self.card_btn, 0, Qt.AlignTop)
-        lv.addLayout(info_row)
+        lv.addWidget(self.model_info)
+        self.size_picker = OutputSizePicker()
+        self.size_picker.changed.connect(self._results_stale)
+        lv.addWidget(self.size_picker)
         self.thumbs = ThumbList()
+        self.thumbs.setToolTip("Your pictures: click one to see it before and after; Ctrl/Shift-click to pick "
+                               "several for \"Translate selected\"")
         self.thumbs.currentItemChanged.connect(lambda *_: self._show_current())
         self.thumbs.itemSelectionChanged.connect(self._update_buttons)
         lv.addWidget(self.thumbs, 1)
         self.count_label = QLabel("No images")
         lv.addWidget(self.count_label)
         add_row = QHBoxLayout()
-        for text, slot in (("Add images…", self.open_files), ("Add folder…", self.open_folder),
-                           ("Remove", self.remove_selected), ("Clear", self.clear_all)):
-            b = QPushButton(text)
+        for text, slot, tip in (("Add images…", self.open_files, "Add picture files to the list (Ctrl+O)"),
+                                ("Add folder…", self.open_folder,
+                                 "Add every picture in a folder and its subfolders (Ctrl+Shift+O)"),
+                                ("Remove", self.remove_selected, "Take the selected pictures off the list "
+                                                                 "(the files stay on disk)"),
+                                ("Clear", self.clear_all, "Empty the list (the files stay on disk)")):
+            b = QPushButton(text, toolTip=tip)
             b.clicked.connect(slot)
             add_row.addWidget(b)
             setattr(self, f"btn_{text.split()[0].lower()}", b)
@@ -180,36 +193,17 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
                 ("Cancel", QKeySequence(Qt.Key_Escape), self.cancel)]
 
     # --- models ------------------------------------------------------------------------------------------
-    def reload_models(self, select: Optional[str] = None) -> None:
-        self.models = [m for m in self.library.list() if m.task in TRANSLATE_TASKS]
-        want = select or settings().get("translate/model", "") or ""
-        self.model_combo.blockSignals(True)
-        self.model_combo.clear()
-        for m in self.models:
-            self.model_combo.addItem(m.label, m.id)
-        self.model_combo.setCurrentIndex(pick_default(self.models, want))  # never a partial run unless picked
-        self.model_combo.blockSignals(False)
-        self._model_changed()
-        if select:
-            self._remember_model()
-        for path, why in self.library.problems:
-            self.problems.add(str(path), why)
-
     def current_model(self) -> Optional[ModelInfo]:
-        i = self.model_combo.currentIndex()
-        return self.models[i] if 0 <= i < len(self.models) else None
+        return self.picker.current()
 
     def _model_changed(self) -> None:
         m = self.current_model()
         self.model_info.setText(m.description or m.arch if m else "No models: use Import… to add one.")
+        self.model_info.setToolTip(m.label if m else "")
         self.card_btn.setEnabled(bool(m and m.card))
         self.domain_picker.set_model(m)
+        self.size_picker.set_model(m)
         self._results_stale()
-
-    def _remember_model(self) -> None:
-        m = self.current_model()
-        if m:
-            settings().set("translate/model", m.id)
 
     def _results_stale(self) -> None:
         """Results of another model (or another target domain) are stale; show the current image again."""
@@ -242,6 +236,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         after = to_pixmap(e.result.rgb, e.result.alpha) if e.result is not None else None
         self.view.after_hint = "" if after else "Translating…"
         self.view.set_images(to_pixmap(img.rgb, img.alpha), after, keep_view=True)
+        self._shown = (e, img)
         if e.result is None and self.batch is None and self.current_model():
             self._translate([e], kind="preview")
 
@@ -273,10 +268,14 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
                 return None
             if self.preview is not None:
                 self.preview.cancel()
+        side, fit = self.size_picker.max_side()
         cfg = T.TranslateConfig(model=m.id, inputs=tuple(str(e.path) for e in entries), keep_images=True,
                                 out_dir=out_dir, suffix=self.result_suffix() if out_dir else "",
-                                domain=self.domain_picker.domain())
-        task = lambda c, ctx: T.translate_task(c, ctx, self.library)  # noqa: E731
+                                domain=self.domain_picker.domain(),
+                                options=TranslateOptions(max_side=side, fit_side=fit))
+        shown, shown_img = self._shown or (None, None)
+        loaded = {str(shown.path): shown_img} if any(e is shown for e in entries) else {}
+        task = lambda c, ctx: T.translate_task(c, ctx, self.library, info=m, loaded=loaded)  # noqa: E731
         target = f" to {cfg.domain}" if cfg.domain else ""
         h = self.bridge.submit(task, cfg, name=f"Translate with {m.name}{target}", kind=f"translate-{kind}",
                                replace=(kind == "preview"))

@@ -29,11 +29,7 @@ def tiny_stylegan(_isolated_home):
 
 def open_page(window, qtbot, model_id):
     page = window.show_page("latent")
-    idx = page.model_combo.findData(model_id)
-    if idx < 0:
-        page.reload_models(select=model_id)
-        idx = page.model_combo.findData(model_id)
-    page.model_combo.setCurrentIndex(idx)
+    assert page.picker.select(model_id)
     qtbot.waitUntil(lambda: page.session is not None and page.session.model_id == model_id, timeout=30000)
     qtbot.waitUntil(lambda: page.last_render is not None, timeout=30000)
     return page

@@ -23,11 +23,9 @@ def drop(win, paths):
 
 
 def select_model(page, model_id):
-    if page.model_combo.findData(model_id) < 0:
-        page.reload_models()  # the model was written after the window opened
-    idx = page.model_combo.findData(model_id)
-    assert idx >= 0, [page.model_combo.itemData(i) for i in range(page.model_combo.count())]
-    page.model_combo.setCurrentIndex(idx)
+    """Pick a model in the page's model picker (re-reading the library when it was written after the window)."""
+    assert page.picker.select(model_id), [m.id for m in page.picker.models]
+    assert page.current_model().id == model_id
 
 
 def test_first_launch_shows_empty_state_and_default_model(window):

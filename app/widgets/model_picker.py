@@ -1,0 +1,209 @@
+"""Choosing library models on a page: :class:`ModelCatalog` (the library, listed once, announcing changes) and
+:class:`ModelPicker` (a combo box, or a list with check boxes, of the models a page can use).
+
+Pages never list the library themselves and never call one another to say that a model appeared: whoever changes the
+library (Import, a training checkpoint) calls ``window.catalog.refresh()`` and every picker reloads, keeping its
+selection.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, List, Optional, Sequence
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QWidget
+
+from app.settings import settings
+from engine.library import ModelInfo, ModelLibrary, pick_default
+
+
+class ModelCatalog(QObject):
+    """The models of a :class:`ModelLibrary`, read once and re-read on :meth:`refresh`, which emits ``changed``."""
+
+    changed = Signal()
+
+    def __init__(self, library: ModelLibrary, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.library = library
+        self._models: Optional[List[ModelInfo]] = None
+        self.problems: list = []
+
+    def models(self, tasks: Optional[Iterable[str]] = None) -> List[ModelInfo]:
+        if self._models is None:
+            self._read()
+        wanted = None if tasks is None else set(tasks)
+        return [m for m in self._models if wanted is None or m.task in wanted]
+
+    def find(self, model_id: str) -> Optional[ModelInfo]:
+        return next((m for m in self.models() if m.id == model_id), None)
+
+    def refresh(self) -> None:
+        """Read the library again (a model was imported, trained or deleted) and tell every page."""
+        self._read()
+        self.changed.emit()
+
+    def _read(self) -> None:
+        self._models = self.library.list()
+        self.problems = list(self.library.problems)
+
+
+def catalog_of(window) -> ModelCatalog:
+    """The window's catalog (made on first use, so pages work with any window that has a ``library``)."""
+    cat = getattr(window, "catalog", None)
+    if cat is None:
+        cat = window.catalog = ModelCatalog(window.library, window)
+    return cat
+
+
+class ModelPicker(QWidget):
+    """The models of some tasks, as a combo box (``multi=False``) or a list of check boxes (``multi=True``).
+
+    ``key`` remembers the user's choice in the settings (``<key>`` for the combo: only a model the user picked, never
+    one shown by default; a list of ids for the check list); ``fallback`` is the id shown when nothing is remembered
+    (a partial model from an unfinished training is shown first only when the user picked it, see
+    :func:`engine.library.pick_default`); ``text`` makes an item's label; ``order`` sorts.
+    ``modelChanged(info or None)`` fires when the current model changes (not when a reload keeps it);
+    ``checkedChanged(ids)`` when ticks change.
+    """
+
+    modelChanged = Signal(object)
+    checkedChanged = Signal(list)
+
+    def __init__(self, catalog: ModelCatalog, tasks: Sequence[str], *, key: str = "", fallback: str = "",
+                 text: Optional[Callable[[ModelInfo], str]] = None, order: Optional[Callable] = None,
+                 multi: bool = False, label: str = "Model:", parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.catalog, self.tasks, self.key, self.fallback, self.multi = catalog, tuple(tasks), key, fallback, multi
+        self.text = text or (lambda m: m.label)
+        self.order = order
+        self.models: List[ModelInfo] = []
+        self._current_id = ""
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel(label)
+        if label:
+            lay.addWidget(self.label)
+        if multi:
+            self.list = QListWidget()
+            self.list.itemChanged.connect(self._ticks_changed)
+            lay.addWidget(self.list, 1)
+        else:
+            self.combo = QComboBox()
+            self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            self.combo.setMinimumContentsLength(16)
+            self.combo.currentIndexChanged.connect(self._index_changed)
+            self.combo.activated.connect(lambda _i: self._remember())  # only a user's pick is remembered
+            lay.addWidget(self.combo, 1)
+        catalog.changed.connect(self.reload)
+        self.reload()
+
+    # --- listing -----------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        """List the catalog's models again, keeping the current model (or ticks) when it is still there."""
+        models = self.catalog.models(self.tasks)
+        self.models = sorted(models, key=self.order) if self.order else models
+        if self.multi:
+            self._fill_list()
+        else:
+            self._fill_combo()
+
+    def _fill_combo(self) -> None:
+        if self._current_id in [m.id for m in self.models]:
+            idx = [m.id for m in self.models].index(self._current_id)
+        else:
+            remembered = (settings().get(self.key, "") if self.key else "") or ""
+            idx = pick_default(self.models, remembered, self.fallback)
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for m in self.models:
+            self.combo.addItem(self.text(m), m.id)
+            self.combo.setItemData(self.combo.count() - 1, self._tip(m), Qt.ToolTipRole)
+        self.combo.setCurrentIndex(idx)
+        self.combo.blockSignals(False)
+        self._fit_popup()
+        self._index_changed()
+
+    def _fit_popup(self) -> None:
+        """The drop-down is as wide as the longest name, so no name is cut off even where the combo is narrow."""
+        fm = self.combo.fontMetrics()
+        widest = max((fm.horizontalAdvance(self.combo.itemText(i)) for i in range(self.combo.count())), default=0)
+        self.combo.view().setMinimumWidth(widest + 48)
+        cur = self.current()
+        self.combo.setToolTip(self._tip(cur) if cur else "No models of this kind in the library yet")
+
+    @staticmethod
+    def _tip(m: ModelInfo) -> str:
+        parts = [m.label, m.description or m.arch]
+        return "\n".join(p for p in parts if p)
+
+    def _fill_list(self) -> None:
+        ticked = set(self.checked_ids()) if self.list.count() else set(self._saved_ticks())
+        self.list.blockSignals(True)
+        self.list.clear()
+        for m in self.models:
+            it = QListWidgetItem(self.text(m))
+            it.setData(Qt.UserRole, m.id)
+            it.setToolTip(self._tip(m))
+            it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
+            it.setCheckState(Qt.Checked if m.id in ticked else Qt.Unchecked)
+            self.list.addItem(it)
+        self.list.blockSignals(False)
+        self.checkedChanged.emit(self.checked_ids())
+
+    def _saved_ticks(self) -> List[str]:
+        saved = settings().get(self.key, []) if self.key else []
+        return [saved] if isinstance(saved, str) and saved else list(saved or [])
+
+    # --- the combo ---------------------------------------------------------------------------------------
+    def current(self) -> Optional[ModelInfo]:
+        if self.multi:
+            return None
+        i = self.combo.currentIndex()
+        return self.models[i] if 0 <= i < len(self.models) else None
+
+    def select(self, model_id: str) -> bool:
+        """Make ``model_id`` current (re-reading the library once when it is not listed); False if unknown."""
+        if model_id not in [m.id for m in self.models]:
+            self.catalog.refresh()
+        ids = [m.id for m in self.models]
+        if model_id not in ids:
+            return False
+        self.combo.setCurrentIndex(ids.index(model_id))
+        self._remember()
+        return True
+
+    def _remember(self) -> None:
+        m = self.current()
+        if m is not None and self.key:
+            settings().set(self.key, m.id)
+
+    def _index_changed(self, *_) -> None:
+        m = self.current()
+        mid = m.id if m else ""
+        self._fit_popup()
+        if mid != self._current_id or not mid:
+            self._current_id = mid
+            self.modelChanged.emit(m)
+
+    # --- the check list ----------------------------------------------------------------------------------
+    def checked_ids(self) -> List[str]:
+        return [self.list.item(i).data(Qt.UserRole) for i in range(self.list.count())
+                if self.list.item(i).checkState() == Qt.Checked]
+
+    def checked(self) -> List[ModelInfo]:
+        ids = set(self.checked_ids())
+        return [m for m in self.models if m.id in ids]
+
+    def set_checked(self, ids: Iterable[str]) -> None:
+        ids = set(ids)
+        self.list.blockSignals(True)
+        for i in range(self.list.count()):
+            it = self.list.item(i)
+            it.setCheckState(Qt.Checked if it.data(Qt.UserRole) in ids else Qt.Unchecked)
+        self.list.blockSignals(False)
+        self._ticks_changed()
+
+    def _ticks_changed(self, *_) -> None:
+        ids = self.checked_ids()
+        if self.key:
+            settings().set(self.key, ids)
+        self.checkedChanged.emit(ids)
