@@ -7,50 +7,69 @@ from PySide6.QtWidgets import QFileDialog
 from app.settings import settings
 from app.widgets.images import to_pixmap
 from engine import translate as T
+from engine.imagescan import is_image_name
 
 
 class TranslateInputs:
     def accept_paths(self, paths) -> bool:
-        self.add_paths(paths, translate_first=True)
+        self.add_paths(paths)
         return True
 
-    def add_paths(self, paths, translate_first: bool = False):
+    def add_paths(self, paths):
         paths = [str(p) for p in paths]
         if not paths:
             return None
         settings().set_last_dir(paths[0], "open")
         h = self.bridge.submit(T.scan_task, paths, name="Scan", kind="scan", lane="io")
-        h.finished.connect(lambda res: self._scanned(res, translate_first))
+        h.finished.connect(lambda res: self._scanned(res))
         h.failed.connect(lambda err: self.problems.add("", err.message))
         return h
 
-    def _scanned(self, res, translate_first: bool) -> None:
+    def _scanned(self, res) -> None:
+        """One rule for bad input: a picture file (by its name) is listed, and one that cannot be read gets the ⚠
+        mark and one problem entry, whatever is wrong with it (empty, truncated, not a picture, too large); what is
+        not a picture file (or not there) gets a problem entry only."""
+        unreadable = [(p, why) for p, why in res.skipped if is_image_name(p) and p.is_file()]
         for p, why in res.skipped:
-            self.problems.add(str(p), why)
-        added = self.thumbs.add_paths(res.files)
-        if not added and not res.files:
-            self.window_.notify("No images found in what was dropped.")
-        if added:
+            if (p, why) not in unreadable:
+                self.problems.add(str(p), why)
+        added = self.thumbs.add_paths(list(res.files) + [p for p, _ in unreadable])
+        for p, why in unreadable:
+            e = self.thumbs.entry(p)
+            if e is not None and e in added:
+                self._entry_failed(e, why)
+        if not added:
+            self.window_.notify(self._nothing_added(res))
+        else:
             self.stack.setCurrentIndex(1)
-            h = self.bridge.submit(T.thumbnails_task, [e.path for e in added], name="Thumbnails", lane="io")
-            h.partial.connect(self._thumb_ready)
-            if translate_first or self.thumbs.current_entry() is None:
-                self.thumbs.select_entry(added[0])
+            fresh = [e.path for e in added if e.status != "error"]
+            if fresh:
+                h = self.bridge.submit(T.thumbnails_task, fresh, name="Thumbnails", lane="io")
+                h.partial.connect(self._thumb_ready)
+            self.thumbs.select_entry(added[0])  # the new picture is the only selection, shown and translated
         self._update_buttons()
+
+    @staticmethod
+    def _nothing_added(res) -> str:
+        if res.files:
+            return "Those pictures are already in the list."
+        if res.skipped:
+            names = ", ".join(p.name for p, _ in res.skipped[:3]) + (" …" if len(res.skipped) > 3 else "")
+            return f"No picture added: {names} — see the problems list for why."
+        return "No pictures found there."
 
     def _thumb_ready(self, d) -> None:
         e = self.thumbs.entry(d["path"])
         if e is None:
             return
         if d["error"]:
-            e.status, e.error = "error", d["error"]
-            self.problems.add(str(e.path), d["error"])
-        else:
-            e.thumb = to_pixmap(d["thumb"])
-            w, h = d["size"]
-            e.info = f"{w}x{h}, {d['mode']}"
-            if e.status in ("new", "reading"):
-                e.status = "ready"
+            self._entry_failed(e, d["error"])
+            return
+        e.thumb = to_pixmap(d["thumb"])
+        w, h = d["size"]
+        e.info = f"{w}x{h}, {d['mode']}"
+        if e.status in ("new", "reading"):
+            e.status = "ready"
         self.thumbs.refresh(e)
         if e is self.thumbs.current_entry():
             self._show_current()
@@ -60,12 +79,12 @@ class TranslateInputs:
                                                 "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif);;"
                                                 "All files (*)")
         if files:
-            self.add_paths(files, translate_first=True)
+            self.add_paths(files)
 
     def open_folder(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Open a folder of images", settings().last_dir("open"))
         if d:
-            self.add_paths([d], translate_first=True)
+            self.add_paths([d])
 
     def remove_selected(self) -> None:
         self.thumbs.remove_entries(self.thumbs.selected_entries())
@@ -77,6 +96,8 @@ class TranslateInputs:
         self._after_list_change()
 
     def _after_list_change(self) -> None:
+        if self._shown is not None and self.thumbs.entry(self._shown[0].path) is not self._shown[0]:
+            self._shown = None  # its picture left the list: do not hold it
         if not self.thumbs.count():
             self.stack.setCurrentIndex(0)
             self.view.set_images(None)

@@ -40,6 +40,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         self.batch = None  # JobHandle of the running batch
         self.preview = None
         self._shown = None  # (Entry, LoadedImage) on screen: its preview reuses the decoded image
+        self._loading = None  # (Entry, JobHandle) of the picture being read for showing
         self._build()
         self._model_changed()
         for path, why in self.picker.catalog.problems:
@@ -178,7 +179,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
             b.setText(p.stem)
             b.setToolButtonStyle(Qt.ToolButtonTextUnderIcon)
             b.setToolTip(f"Open the sample {p.name}")
-            b.clicked.connect(lambda _=False, path=p: self.add_paths([path], translate_first=True))
+            b.clicked.connect(lambda _=False, path=p: self.add_paths([path]))
             row.addWidget(b)
         row.addStretch(1)
         v.addLayout(row)
@@ -225,10 +226,21 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
             self.view.placeholder = f"Cannot open {e.path.name}:\n{e.error}"
             self.view.update()
             return
+        if self._shown is not None and self._shown[0] is e:  # decoded already: show it, do not read it again
+            self._show_loaded(e, self._shown[1])
+            return
+        if self._loading is not None and self._loading[0] is e:
+            return  # being read already
         self.view.placeholder = "Loading…"
         h = self.bridge.submit(T.load_task, e.path, name="Open image", kind="show", lane="io", replace=True)
+        self._loading = (e, h)
+        h.ended.connect(lambda *_, h=h: self._load_ended(h))
         h.finished.connect(lambda img, e=e: self._show_loaded(e, img))
         h.failed.connect(lambda err, e=e: self._entry_failed(e, err.message))
+
+    def _load_ended(self, h) -> None:
+        if self._loading is not None and self._loading[1] is h:
+            self._loading = None
 
     def _show_loaded(self, e: Entry, img) -> None:
         if e is not self.thumbs.current_entry() or self.bridge.manager.closed:  # late delivery while closing
@@ -241,13 +253,17 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
             self._translate([e], kind="preview")
 
     def _entry_failed(self, e: Entry, message: str) -> None:
+        """Mark a picture unreadable: the ⚠ mark, one problem entry (never two, whoever finds it first)."""
+        reason = message.split(f"{e.path}: ", 1)[-1]  # an ImageLoadError's message starts with the path
         if e.status != "error":
-            e.status, e.error = "error", message
-            self.problems.add(str(e.path), message)
+            e.status, e.error = "error", reason
+            self.problems.add(str(e.path), reason)
             self.thumbs.refresh(e)
+            self._update_buttons()
         if e is self.thumbs.current_entry():
             self.view.set_images(None)
-            self.view.placeholder = f"Cannot open {e.path.name}:\n{message}"
+            self.view.placeholder = f"Cannot open {e.path.name}:\n{e.error}"
+            self.view.update()
 
     # --- translating -------------------------------------------------------------------------------------
     def translate_selected(self) -> None:

@@ -2,10 +2,10 @@
 around the cursor, drag to pan, double-click (or 0) to fit, 1 for 100 %."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -138,11 +138,38 @@ class CompareView(QWidget):
     def _paint_placeholder(self, p: QPainter) -> None:
         p.setPen(QPen(QColor(150, 150, 150), 2, Qt.DashLine))
         p.drawRoundedRect(QRectF(self.rect()).adjusted(20, 20, -20, -20), 16, 16)
+        p.setFont(self.placeholder_font())
+        p.setPen(QColor(170, 170, 170))
+        lines = self.placeholder_lines()
+        step = QFontMetrics(self.placeholder_font()).lineSpacing()
+        y = (self.height() - step * len(lines)) / 2
+        for i, line in enumerate(lines):
+            p.drawText(QRectF(0, y + i * step, self.width(), step), Qt.AlignHCenter | Qt.AlignVCenter, line)
+
+    def placeholder_font(self) -> QFont:
         f = QFont(self.font())
         f.setPointSizeF(f.pointSizeF() * 1.5)
-        p.setFont(f)
-        p.setPen(QColor(170, 170, 170))
-        p.drawText(self.rect(), Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
+        return f
+
+    def placeholder_lines(self) -> List[str]:
+        """The placeholder wrapped to the view's width inside its frame; a word too long for a line (a file name)
+        is shortened in the middle, so nothing is cut off at the edges."""
+        fm = QFontMetrics(self.placeholder_font())
+        width = max(40, self.width() - 60)
+        lines: List[str] = []
+        for para in self.placeholder.split("\n"):
+            line = ""
+            for word in para.split(" "):
+                if fm.horizontalAdvance(word) > width:
+                    word = fm.elidedText(word, Qt.ElideMiddle, width)
+                cand = f"{line} {word}" if line else word
+                if line and fm.horizontalAdvance(cand) > width:
+                    lines.append(line)
+                    line = word
+                else:
+                    line = cand
+            lines.append(line)
+        return lines
 
     def _paint_checker(self, p: QPainter, r: QRectF) -> None:
         s = 12

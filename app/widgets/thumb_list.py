@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
@@ -110,9 +110,11 @@ class ThumbList(QListWidget):
         return self.entries.get(it.data(Qt.UserRole)) if it else None
 
     def select_entry(self, e: Entry) -> None:
+        """Make ``e`` current and the only selection (so "Translate selected" acts on what is shown)."""
         it = self._items.get(str(e.path))
         if it is not None:
-            self.setCurrentItem(it)
+            self.setCurrentItem(it, QItemSelectionModel.ClearAndSelect)
+            self.scrollToItem(it)
 
     def remove_entries(self, entries) -> None:
         for e in entries:
