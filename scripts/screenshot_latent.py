@@ -21,7 +21,7 @@ def main() -> int:
     from PySide6.QtCore import QTimer
 
     app, win, page = open_page("latent")
-    page.reload_models(select=model)
+    page.picker.select(model)
     state = {"phase": 0}
 
     def tick() -> None:
