@@ -33,6 +33,10 @@ COMMON = [  # (flag, config field, type, help)
     ("--sample-every", "sample_every", int, "write a sample grid every N steps (0 = off)"),
     ("--checkpoint-every", "checkpoint_every", int, "write a checkpoint every N steps"),
     ("--lr-policy", "lr_policy", str, "linear (constant then linear decay), constant, cosine, step"),
+    ("--diffaug", "diffaug", str, "DiffAugment policy on D's inputs, e.g. color,translation,cutout ('' = off)"),
+    ("--ema", "ema_decay", float, "EMA of the generator weights, e.g. 0.999; the EMA copy is saved (0 = off)"),
+    ("--r1-gamma", "r1_gamma", float, "lazy R1 penalty weight on D's real inputs (0 = off)"),
+    ("--r1-every", "r1_every", int, "apply R1 every N steps (16)"),
 ]
 
 

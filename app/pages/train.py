@@ -32,7 +32,7 @@ from engine.training.runs import RunFolder, list_runs, runs_root
 
 TITLE = "Train"
 ICON = "train"
-CHART_KEYS = [("G", "G (total)"), ("D", "D"), ("cycle", "cycle"), ("idt", "identity")]
+CHART_KEYS = [("G", "G (total)"), ("D", "D"), ("cycle", "cycle"), ("idt", "identity"), ("NCE", "PatchNCE")]
 FORM_KEY = "train"
 
 
@@ -82,7 +82,7 @@ class TrainPage(QWidget):
             box.scanned.connect(lambda _n: self._update_buttons())
             lv.addWidget(box)
         models = [(m.id, m.label) for m in self.window_.library.list(task="translate")]
-        self.settings = TrainSettings(core.presets("cyclegan"), models)
+        self.settings = TrainSettings({fam: core.presets(fam) for fam in ("cut", "cyclegan")}, models)
         self.settings.changed.connect(self.save_form)
         lv.addWidget(self.settings)
         row = QHBoxLayout()
@@ -211,9 +211,9 @@ class TrainPage(QWidget):
         v = self.settings.values()
         name = v.pop("name") or f"{Path(self.box_a.path).name}2{Path(self.box_b.path).name}"
         preset = v.pop("preset")
-        cfg = core.build_config("cyclegan", preset, data_a=self.box_a.path, data_b=self.box_b.path,
+        cfg = core.build_config(self.settings.family(), preset, data_a=self.box_a.path, data_b=self.box_b.path,
                                 out_dir=str(self.new_run_dir(name)), name=name, **v)
-        if cfg.init_from:
+        if cfg.init_from and cfg.family == "cyclegan":
             from engine.training.cyclegan import adopt_init_architecture
 
             cfg = adopt_init_architecture(cfg, self.window_.library)

@@ -1,5 +1,6 @@
-"""Training settings: a preset (quick preview 128 px, standard 256 px, high quality) and an advanced panel with
-every CycleGAN choice. ``values()`` returns the overrides for ``engine.training.core.build_config``; the page
+"""Training settings: the method (FastCUT, CUT or CycleGAN), a preset (quick preview 128 px, standard 256 px, high
+quality) and an advanced panel with every choice, including the data-efficiency switches (DiffAugment, EMA, R1).
+``family()`` and ``values()`` give ``engine.training.core.build_config`` its family and overrides; the page
 remembers ``form_values()`` (every field) and shows it again with ``set_values()``. Every control has a tooltip."""
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
+#: (key, family, mode, label): the unpaired two-folder methods, the fast one first
+METHODS = [("fastcut", "cut", "fastcut", "FastCUT: fast, one direction A → B (recommended)"),
+           ("cut", "cut", "cut", "CUT: one direction A → B, keeps more of the input"),
+           ("cyclegan", "cyclegan", "", "CycleGAN: both directions (about 2x slower)")]
 PRESETS = [("quick", "Quick preview (128 px)"), ("standard", "Standard (256 px)"),
            ("high", "High quality (256 px, full recipe)"), ("tiny", "Smoke test (64 px, seconds)")]
 GENERATORS = ["resnet_9blocks", "resnet_6blocks", "unet_256", "unet_128"]
@@ -16,6 +21,12 @@ DISCRIMINATORS = ["basic", "n_layers", "pixel"]
 LOSSES = ["lsgan", "bce", "nonsaturating", "hinge", "wgan", "wgan_gp"]
 AUGS = ["color", "translation", "cutout"]
 TIPS = {
+    "method": "FastCUT and CUT learn one direction (A → B) with one generator and train about twice as fast per "
+              "step as CycleGAN, which learns both directions (A → B and B → A)",
+    "ema": "Keep an exponential moving average of the generator's weights and save it as the model: smoother, "
+           "steadier results for the same training time",
+    "r1": "R1 gradient penalty on real images, applied every 16 steps (off = 0); helps when the discriminator wins "
+          "too easily",
     "preset": "A starting recipe: Smoke test checks that everything works in seconds; Quick preview shows whether "
               "the idea works (128 px); Standard and High quality make models worth keeping (256 px, hours on a GPU)",
     "steps": "How many training steps the run makes in total. Checkpoints, samples and log lines are spread over "
@@ -42,17 +53,25 @@ TIPS = {
 class TrainSettings(QWidget):
     changed = Signal()  # any field changed by the user (not while set_values fills them)
 
-    def __init__(self, presets: Dict[str, Dict[str, Any]], init_models: List[tuple], parent=None):
+    def __init__(self, presets: Dict[str, Dict[str, Dict[str, Any]]], init_models: List[tuple], parent=None):
+        """``presets``: the preset table of each family (``{family: core.presets(family)}``)."""
         super().__init__(parent)
-        self.table = presets
+        self.tables = presets
+        self.table = presets.get("cut") or next(iter(presets.values()))
         self._quiet = True
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.WrapLongRows)
+        self.method = QComboBox(toolTip=TIPS["method"])
+        for key, fam, _mode, label in METHODS:
+            if fam in presets:
+                self.method.addItem(label, key)
+        self.method.currentIndexChanged.connect(self._method_changed)
+        form.addRow("Method:", self.method)
         self.preset = QComboBox(toolTip=TIPS["preset"])
         for key, label in PRESETS:
-            if key in presets:
+            if any(key in table for table in presets.values()):
                 self.preset.addItem(label, key)
         self.preset.currentIndexChanged.connect(self._apply_preset)
         form.addRow("Preset:", self.preset)
@@ -70,7 +89,7 @@ class TrainSettings(QWidget):
         self._advanced(init_models)
         self.adv.setVisible(False)
         lay.addWidget(self.adv)
-        self._apply_preset()
+        self._method_changed()
         self._quiet = False
         self._connect_changes()
 
@@ -88,6 +107,9 @@ class TrainSettings(QWidget):
         self.lambda_cyc = QDoubleSpinBox(minimum=0, maximum=100, singleStep=1)
         self.lambda_idt = QDoubleSpinBox(minimum=0, maximum=10, singleStep=0.1)
         self.pool = QSpinBox(minimum=0, maximum=1000)
+        self.ema = QCheckBox("average of the generator's weights (decay 0.999)", toolTip=TIPS["ema"])
+        self.r1 = QDoubleSpinBox(decimals=2, minimum=0, maximum=100, singleStep=0.1, toolTip=TIPS["r1"])
+        self.r1.setSpecialValueText("off")
         augs = QWidget()
         ah = QHBoxLayout(augs)
         ah.setContentsMargins(0, 0, 0, 0)
@@ -112,28 +134,57 @@ class TrainSettings(QWidget):
                          ("Generator width:", self.ngf), ("Discriminator:", self.discriminator),
                          ("GAN loss:", self.gan_loss), ("Learning rate:", self.lr), ("Cycle weight:", self.lambda_cyc),
                          ("Identity weight:", self.lambda_idt), ("Image pool:", self.pool), ("DiffAugment:", augs),
-                         ("Start from:", self.init), ("Device:", self.device)):
+                         ("EMA:", self.ema), ("R1 penalty:", self.r1), ("Start from:", self.init),
+                         ("Device:", self.device)):
             f.addRow(label, w)
+        self.adv_form = f
+        self.cyclegan_only = (self.discriminator, self.lambda_cyc, self.lambda_idt, self.pool)
 
     def _connect_changes(self) -> None:
-        for w in (self.preset, self.generator, self.discriminator, self.gan_loss, self.init, self.device):
+        for w in (self.method, self.preset, self.generator, self.discriminator, self.gan_loss, self.init,
+                  self.device):
             w.currentIndexChanged.connect(self._emit_changed)
-        for w in (self.steps, self.size, self.batch, self.ngf, self.lr, self.lambda_cyc, self.lambda_idt, self.pool):
+        for w in (self.steps, self.size, self.batch, self.ngf, self.lr, self.lambda_cyc, self.lambda_idt, self.pool,
+                  self.r1):
             w.valueChanged.connect(self._emit_changed)
-        for box in self.aug_boxes.values():
+        for box in (*self.aug_boxes.values(), self.ema):
             box.toggled.connect(self._emit_changed)
         self.name.textChanged.connect(self._emit_changed)
         self.adv_btn.toggled.connect(self._emit_changed)
 
     def controls(self) -> List[QWidget]:
         """Every control of the panel (for checks that each has a tooltip)."""
-        return [self.preset, self.steps, self.name, self.adv_btn, self.size, self.batch, self.generator, self.ngf,
-                self.discriminator, self.gan_loss, self.lr, self.lambda_cyc, self.lambda_idt, self.pool,
-                *self.aug_boxes.values(), self.init, self.device]
+        return [self.method, self.preset, self.steps, self.name, self.adv_btn, self.size, self.batch, self.generator,
+                self.ngf, self.discriminator, self.gan_loss, self.lr, self.lambda_cyc, self.lambda_idt, self.pool,
+                *self.aug_boxes.values(), self.ema, self.r1, self.init, self.device]
 
     def _toggle(self, on: bool) -> None:
         self.adv.setVisible(on)
         self.adv_btn.setText("Advanced settings ▾" if on else "Advanced settings ▸")
+
+    def family(self) -> str:
+        key = self.method.currentData()
+        return next((fam for k, fam, _m, _l in METHODS if k == key), "cyclegan")
+
+    def _mode(self) -> str:
+        key = self.method.currentData()
+        return next((mode for k, _f, mode, _l in METHODS if k == key), "")
+
+    def _method_changed(self) -> None:
+        """Show the chosen method's settings only (CUT has no cycle, identity or pool) and its preset values."""
+        fam = self.family()
+        self.table = self.tables.get(fam, {})
+        cut = fam == "cut"
+        for w in self.cyclegan_only:
+            self.adv_form.setRowVisible(w, not cut)
+        gens = GENERATORS[:2] if cut else GENERATORS
+        current = self.generator.currentText()
+        self.generator.blockSignals(True)
+        self.generator.clear()
+        self.generator.addItems(gens)
+        self.generator.blockSignals(False)
+        self.generator.setCurrentText(current if current in gens else gens[0])
+        self._apply_preset()
 
     def _apply_preset(self) -> None:
         if getattr(self, "_filling", False):
@@ -153,8 +204,11 @@ class TrainSettings(QWidget):
             self.lambda_cyc.setValue(10.0)
             self.lambda_idt.setValue(0.5)
             self.pool.setValue(int(p.get("pool_size", 50)))
-            for box in self.aug_boxes.values():
-                box.setChecked(False)
+            on = set((p.get("diffaug") or "").split(","))
+            for a, box in self.aug_boxes.items():
+                box.setChecked(a in on)
+            self.ema.setChecked(float(p.get("ema_decay", 0.0)) > 0)
+            self.r1.setValue(float(p.get("r1_gamma", 0.0)))
         finally:
             self._quiet = quiet
 
@@ -164,27 +218,42 @@ class TrainSettings(QWidget):
             self.preset.setCurrentIndex(i)
             self._apply_preset()
 
-    def values(self) -> Dict[str, Any]:
-        """``{"preset": ..., overrides...}`` for build_config."""
+    def _all_values(self) -> Dict[str, Any]:
         aug = ",".join(a for a, b in self.aug_boxes.items() if b.isChecked())
         return {"preset": self.preset.currentData(), "steps": self.steps.value(), "image_size": self.size.value(),
                 "batch_size": self.batch.value(), "generator": self.generator.currentText(), "ngf": self.ngf.value(),
                 "discriminator": self.discriminator.currentText(), "gan_loss": self.gan_loss.currentText(),
                 "lr": self.lr.value(), "lambda_a": self.lambda_cyc.value(), "lambda_b": self.lambda_cyc.value(),
                 "lambda_identity": self.lambda_idt.value(), "pool_size": self.pool.value(), "diffaug": aug,
+                "ema_decay": 0.999 if self.ema.isChecked() else 0.0, "r1_gamma": self.r1.value(),
                 "init_from": self.init.currentData() or "", "device": self.device.currentText(),
                 "name": self.name.text().strip()}
 
+    def values(self) -> Dict[str, Any]:
+        """``{"preset": ..., overrides...}`` for build_config with :meth:`family`."""
+        out = self._all_values()
+        if self.family() == "cut":
+            for key in ("discriminator", "lambda_a", "lambda_b", "lambda_identity", "pool_size"):
+                out.pop(key)
+            out["mode"] = self._mode()
+        return out
+
     def form_values(self) -> Dict[str, Any]:
-        """Everything on screen, for the remembered form (``values()`` plus whether Advanced is open)."""
-        return dict(self.values(), advanced_open=self.adv_btn.isChecked())
+        """Everything on screen, for the remembered form (every field, the method, whether Advanced is open)."""
+        return dict(self._all_values(), method=self.method.currentData(), advanced_open=self.adv_btn.isChecked())
 
     def check_form(self, v: Dict[str, Any]) -> str:
         """Why ``v`` cannot be shown exactly ("" if it can): a preset, choice or model that no longer exists."""
+        method = v.get("method", "cyclegan")
+        if self.method.findData(method) < 0:
+            return f"the method {method!r} is not offered any more"
         if self.preset.findData(v.get("preset")) < 0:
             return f"the preset {v.get('preset')!r} no longer exists"
-        for combo, key in ((self.generator, "generator"), (self.discriminator, "discriminator"),
-                           (self.gan_loss, "gan_loss"), (self.device, "device")):
+        gens = GENERATORS[:2] if method in ("fastcut", "cut") else GENERATORS
+        if str(v.get("generator", "")) not in gens:
+            return f"generator {v.get('generator')!r} is not offered any more"
+        for combo, key in ((self.discriminator, "discriminator"), (self.gan_loss, "gan_loss"),
+                           (self.device, "device")):
             if combo.findText(str(v.get(key, ""))) < 0:
                 return f"{key.replace('_', ' ')} {v.get(key)!r} is not offered any more"
         if v.get("init_from") and self.init.findData(v["init_from"]) < 0:
@@ -195,6 +264,8 @@ class TrainSettings(QWidget):
         """Show ``v`` (a ``form_values()`` record, checked with ``check_form``) in every field."""
         self._quiet = self._filling = True
         try:
+            self.method.setCurrentIndex(self.method.findData(v.get("method", "cyclegan")))
+            self._method_changed()
             self.preset.setCurrentIndex(self.preset.findData(v["preset"]))
             self.steps.setValue(int(v["steps"]))
             self.size.setValue(int(v["image_size"]))
@@ -210,6 +281,8 @@ class TrainSettings(QWidget):
             augs = str(v.get("diffaug", "")).split(",")
             for a, box in self.aug_boxes.items():
                 box.setChecked(a in augs)
+            self.ema.setChecked(float(v.get("ema_decay", 0.0)) > 0)
+            self.r1.setValue(float(v.get("r1_gamma", 0.0)))
             self.init.setCurrentIndex(max(0, self.init.findData(v.get("init_from", ""))))
             self.device.setCurrentText(v["device"])
             self.name.setText(str(v.get("name", "")))
@@ -223,5 +296,5 @@ class TrainSettings(QWidget):
             self.changed.emit()
 
     def set_enabled(self, on: bool) -> None:
-        for w in (self.preset, self.steps, self.name, self.adv):
+        for w in (self.method, self.preset, self.steps, self.name, self.adv):
             w.setEnabled(on)

@@ -13,6 +13,7 @@ from typing import Callable
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from ..errors import ConfigError
 from ..registry import register_model
@@ -88,35 +89,100 @@ class ResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
+class Downsample(nn.Module):
+    """Anti-aliased stride-2 downsampling (Zhang 2019, as in CUT's ``networks.Downsample``): reflect pad, then a
+    fixed [1 2 1] x [1 2 1] / 16 blur per channel with stride 2. No parameters."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        f = torch.tensor([1.0, 2.0, 1.0])
+        f = f[:, None] * f[None, :]
+        self.register_buffer("filt", (f / f.sum())[None, None].repeat(channels, 1, 1, 1), persistent=False)
+        self.pad = nn.ReflectionPad2d(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(self.pad(x), self.filt.to(x.dtype), stride=2, groups=x.shape[1])
+
+
+class Upsample(nn.Module):
+    """Anti-aliased x2 upsampling (CUT's ``networks.Upsample``): replicate pad, transposed conv with a fixed
+    [1 3 3 1] blur, crop. Resize-then-convolve instead of a learned transposed conv avoids checkerboards."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        f = torch.tensor([1.0, 3.0, 3.0, 1.0])
+        f = f[:, None] * f[None, :]
+        self.register_buffer("filt", (f / f.sum() * 4)[None, None].repeat(channels, 1, 1, 1), persistent=False)
+        self.pad = nn.ReplicationPad2d(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.conv_transpose2d(self.pad(x), self.filt.to(x.dtype), stride=2, padding=2, groups=x.shape[1])
+        return y[:, :, 1:-1, 1:-1]
+
+
 class ResnetGenerator(nn.Module):
-    """c7s1-64, d128, d256, n x R256, u128, u64, c7s1-3 with Tanh (Johnson et al., as used by CycleGAN)."""
+    """c7s1-64, d128, d256, n x R256, u128, u64, c7s1-3 with Tanh (Johnson et al., as used by CycleGAN).
+
+    ``antialias=True`` is CUT's variant (Park et al. 2020): stride-1 convolutions followed by a blur-pool on the way
+    down, blur upsampling followed by a 3x3 convolution on the way up (no transposed convolutions, so no
+    checkerboard artefacts). ``encode(x, layers)`` returns the outputs of the chosen layers of ``self.model`` and
+    stops after the last one (PatchNCE's feature taps); ``nce_layers()`` names CUT's default taps."""
 
     size_multiple = 4
 
     def __init__(self, input_nc: int = 3, output_nc: int = 3, ngf: int = 64, norm: str = "instance",
-                 use_dropout: bool = False, n_blocks: int = 9, padding_type: str = "reflect"):
+                 use_dropout: bool = False, n_blocks: int = 9, padding_type: str = "reflect",
+                 antialias: bool = False):
         super().__init__()
         if n_blocks < 0:
             raise ConfigError("n_blocks must be >= 0")
         norm_layer, use_bias = get_norm_layer(norm), _use_bias(norm)
         model = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, kernel_size=7, padding=0, bias=use_bias),
                  norm_layer(ngf), nn.ReLU(True)]
+        self._taps = [0]
         for i in range(2):
-            mult = 2 ** i
-            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=use_bias),
-                      norm_layer(ngf * mult * 2), nn.ReLU(True)]
+            c_in, c_out = ngf * 2 ** i, ngf * 2 ** (i + 1)
+            self._taps.append(len(model))
+            if antialias:
+                model += [nn.Conv2d(c_in, c_out, kernel_size=3, stride=1, padding=1, bias=use_bias),
+                          norm_layer(c_out), nn.ReLU(True), Downsample(c_out)]
+            else:
+                model += [nn.Conv2d(c_in, c_out, kernel_size=3, stride=2, padding=1, bias=use_bias),
+                          norm_layer(c_out), nn.ReLU(True)]
         mult = 4
+        if n_blocks:
+            self._taps += sorted({len(model), len(model) + min(4, n_blocks - 1)})
         model += [ResnetBlock(ngf * mult, padding_type, norm_layer, use_dropout, use_bias) for _ in range(n_blocks)]
         for i in range(2):
-            mult = 2 ** (2 - i)
-            model += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, kernel_size=3, stride=2, padding=1,
-                                         output_padding=1, bias=use_bias),
-                      norm_layer(ngf * mult // 2), nn.ReLU(True)]
+            c_in, c_out = ngf * 2 ** (2 - i), ngf * 2 ** (1 - i)
+            if antialias:
+                model += [Upsample(c_in), nn.Conv2d(c_in, c_out, kernel_size=3, stride=1, padding=1, bias=use_bias),
+                          norm_layer(c_out), nn.ReLU(True)]
+            else:
+                model += [nn.ConvTranspose2d(c_in, c_out, kernel_size=3, stride=2, padding=1, output_padding=1,
+                                             bias=use_bias),
+                          norm_layer(c_out), nn.ReLU(True)]
         model += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, output_nc, kernel_size=7, padding=0), nn.Tanh()]
         self.model = nn.Sequential(*model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
+
+    def nce_layers(self) -> list:
+        """CUT's feature taps: the padded input, both downsampling convolutions, the first and the fifth residual
+        block (indices into ``self.model``; ``0,4,8,12,16`` for the anti-aliased 9-block network, as in CUT)."""
+        return list(self._taps)
+
+    def encode(self, x: torch.Tensor, layers) -> list:
+        want, feats = set(layers), []
+        last = max(want)
+        for i, layer in enumerate(self.model):
+            x = layer(x)
+            if i in want:
+                feats.append(x)
+            if i == last:
+                break
+        return feats
 
 
 class UnetSkipConnectionBlock(nn.Module):
@@ -216,15 +282,17 @@ class PixelDiscriminator(nn.Module):
 # registry entries (keyword arguments are the architecture's config, stored in every checkpoint)
 
 @register_model("resnet_9blocks", role="generator", task="translate")
-def resnet_9blocks(input_nc=3, output_nc=3, ngf=64, norm="instance", use_dropout=False, padding_type="reflect"):
+def resnet_9blocks(input_nc=3, output_nc=3, ngf=64, norm="instance", use_dropout=False, padding_type="reflect",
+                   antialias=False):
     """ResNet generator with 9 residual blocks (CycleGAN at 256 px)."""
-    return ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, 9, padding_type)
+    return ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, 9, padding_type, antialias)
 
 
 @register_model("resnet_6blocks", role="generator", task="translate")
-def resnet_6blocks(input_nc=3, output_nc=3, ngf=64, norm="instance", use_dropout=False, padding_type="reflect"):
+def resnet_6blocks(input_nc=3, output_nc=3, ngf=64, norm="instance", use_dropout=False, padding_type="reflect",
+                   antialias=False):
     """ResNet generator with 6 residual blocks (CycleGAN at 128 px)."""
-    return ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, 6, padding_type)
+    return ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, 6, padding_type, antialias)
 
 
 @register_model("unet_256", role="generator", task="translate")

@@ -12,7 +12,6 @@ and the noise controls are for the editing engine.
 """
 from __future__ import annotations
 
-import copy
 import math
 from typing import List, Optional, Sequence
 
@@ -239,21 +238,6 @@ class StyleGenerator(nn.Module):
 
 
 @torch.no_grad()
-def ema_update(ema: nn.Module, model: nn.Module, beta: float) -> None:
-    """ema <- beta * ema + (1 - beta) * model for parameters; buffers (w_avg, noise maps) are copied."""
-    for pe, pm in zip(ema.parameters(), model.parameters()):
-        pe.lerp_(pm.detach().to(pe.dtype), 1.0 - beta)
-    for be, bm in zip(ema.buffers(), model.buffers()):
-        be.copy_(bm)
-
-
-def make_ema(model: nn.Module) -> nn.Module:
-    ema = copy.deepcopy(model).eval()
-    for p in ema.parameters():
-        p.requires_grad_(False)
-    return ema
-
-
 @register_model("stylegan_g", role="generator", task="generate")
 def stylegan_g(**kw) -> StyleGenerator:
     """StyleGAN-style generator (mapping + modulated-conv synthesis), 64 to 256 px."""

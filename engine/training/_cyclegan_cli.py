@@ -24,7 +24,6 @@ OPTIONS = [
     ("--pool-size", "pool_size", int, "image pool size (50; 0 = off)"),
     ("--load-size", "load_size", int, "resize to this before the random crop (0 = size*286/256)"),
     ("--preprocess", "preprocess", str, "resize_and_crop (default), scale_shortside_and_crop, crop, resize"),
-    ("--diffaug", "diffaug", str, "DiffAugment policy, e.g. color,translation,cutout (off)"),
     ("--init-type", "init_type", str, "weight init: normal (default), xavier, kaiming, orthogonal"),
 ]
 

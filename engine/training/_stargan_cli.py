@@ -20,7 +20,6 @@ OPTIONS = [
     ("--n-critic", "n_critic", int, "discriminator updates per generator update (5)"),
     ("--load-size", "load_size", int, "resize to this before the random crop (0 = size*143/128)"),
     ("--preprocess", "preprocess", str, "resize_and_crop (default), scale_shortside_and_crop, crop, resize"),
-    ("--diffaug", "diffaug", str, "DiffAugment policy, e.g. color,translation,cutout (off)"),
 ]
 
 

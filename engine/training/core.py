@@ -40,6 +40,8 @@ from ..config import Config, check, check_choice
 from ..errors import ConfigError, DataError
 from . import distributed as D
 from ._intervals import scale_intervals
+from .augment import DiffAugment, parse_policy
+from .ema import EMASet, make_ema
 from .loop import TrainLoop
 from .runs import RunFolder, list_runs, runs_root  # noqa: F401  (re-exported)
 from .schedule import POLICIES, LRSchedule, make_factor
@@ -75,6 +77,11 @@ class TrainConfig(Config):
     init_from: str = ""  # model to fine-tune from ("" = random init)
     face_crop: bool = False  # detect, align and crop the faces of the first folder (the photos) before training
     face_margin: float = 0.2  # face crop margin: the face box side grows by this fraction on each side
+    # data-efficiency switches, shared by every family (recorded in the run's config and in the model card)
+    diffaug: str = ""  # DiffAugment policy on everything D sees, real and fake: "color,translation,cutout" ("" = off)
+    ema_decay: float = 0.0  # EMA of the generator weights (e.g. 0.999); the EMA copy is what gets saved (0 = off)
+    r1_gamma: float = 0.0  # R1 penalty on D's real inputs (0 = off)
+    r1_every: int = 16  # lazy R1: every N steps, scaled by N
 
     def validate(self) -> None:
         check(self.steps >= 0, "steps must be 0 (the default length) or a positive number")
@@ -89,6 +96,9 @@ class TrainConfig(Config):
               "sample/checkpoint/eval intervals must be 0 (off) or positive")
         check(self.cache_mb >= 0, "cache_mb must be >= 0")
         check(0.0 <= self.face_margin <= 1.0, "face margin must be between 0 and 1 (a fraction of the face size)")
+        check(0.0 <= self.ema_decay < 1.0, f"EMA decay must be in [0, 1) (0 = off); got {self.ema_decay}")
+        check(self.r1_every >= 1, "r1_every must be at least 1")
+        parse_policy(self.diffaug)
 
 
 @dataclass
@@ -110,7 +120,7 @@ class TrainResult:
 # family registry
 
 FAMILIES: Dict[str, Type["Trainer"]] = {}
-_INFRA = {"core", "data", "augment", "pool", "schedule", "distributed", "runs", "state", "loop"}
+_INFRA = {"core", "data", "augment", "pool", "schedule", "distributed", "runs", "state", "loop", "ema", "resume_state"}
 _discovered = False
 
 
@@ -212,6 +222,8 @@ class Trainer:
     headline: Tuple[str, ...] = ("G", "D")
     #: the family reads its folders through :meth:`data_paths`, so ``face_crop`` applies to it
     face_crop_ok: bool = False
+    #: networks that get an EMA copy when ``cfg.ema_decay`` > 0 (see :meth:`out_net`)
+    generators: Tuple[str, ...] = ()
 
     def __init__(self, cfg: TrainConfig, ctx):
         if not isinstance(cfg, self.config_cls):
@@ -231,6 +243,8 @@ class Trainer:
         self.device = torch.device("cpu")
         self.amp_dtype: Optional[torch.dtype] = None
         self.run_folder = RunFolder(cfg.resume_from or cfg.out_dir)
+        self.ema = EMASet(cfg.ema_decay)
+        self.aug = DiffAugment(cfg.diffaug)
 
     # --- hooks -------------------------------------------------------------------------------------------
     @classmethod
@@ -339,6 +353,42 @@ class Trainer:
         self.scheds[name] = LRSchedule(opt, make_factor(self.cfg.lr_policy, self.total, self.cfg.decay_start,
                                                         self.cfg.warmup_steps))
         return opt
+
+    def setup_ema(self) -> None:
+        """Called by the loop after :meth:`build`: an EMA copy of each of ``generators`` (before a resume restores
+        the state, so the copies are restored too)."""
+        if self.cfg.ema_decay <= 0:
+            return
+        for name in self.generators:
+            net = self.nets[name]
+            self.ema.add(name, net, self.add_net(f"{name}_ema", make_ema(net)))
+
+    def update_ema(self) -> None:
+        if self.ema.pairs:
+            self.ema.update(self.step)
+
+    def out_net(self, name: str) -> torch.nn.Module:
+        """The network to sample, evaluate and save for ``name``: its EMA copy when EMA is on."""
+        return self.ema.lookup().get(name) or self.nets[name]
+
+    def run_record(self) -> Dict[str, Any]:
+        """What a model file says about the run that made it (``meta["training"]``): run folder, step, total and the
+        data-efficiency recipe."""
+        c = self.cfg
+        return {"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+                "recipe": {"diffaug": c.diffaug, "ema_decay": c.ema_decay, "r1_gamma": c.r1_gamma,
+                           "r1_every": c.r1_every}}
+
+    def r1_term(self, D: torch.nn.Module, real: torch.Tensor) -> torch.Tensor:
+        """Lazy R1 (Mescheder et al. 2018): ``gamma/2 * E|grad D(real)|^2 * r1_every`` on every ``r1_every``-th step,
+        zero otherwise. Add it to the discriminator's loss."""
+        c = self.cfg
+        if c.r1_gamma <= 0 or self.step % c.r1_every:
+            return torch.zeros((), device=real.device)
+        from ..losses import r1_penalty
+
+        x = real.detach().requires_grad_(True)
+        return r1_penalty(D(self.aug(x)), x, c.r1_gamma) * c.r1_every
 
     def wrap(self, module: torch.nn.Module) -> torch.nn.Module:
         """DDP-wrap a module that is trained through its forward (identity in a single process)."""

@@ -30,9 +30,8 @@ from ..library import ModelLibrary, model_meta
 from ..models.networks import init_weights
 from ..registry import get_model
 from . import _cyclegan_parts as P
-from .augment import DiffAugment, parse_policy
 from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, FolderStream, ImageFolder, check_usable, to_model_input
+from .data import PREPROCESS, open_unpaired, to_model_input
 from .pool import ImagePool
 
 GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
@@ -64,7 +63,6 @@ class CycleGANConfig(TrainConfig):
     load_size: int = 0  # 0 = image_size * 286 / 256
     preprocess: str = "resize_and_crop"
     flip: bool = True
-    diffaug: str = ""
     sample_rows: int = 4
 
     def validate(self) -> None:
@@ -83,7 +81,6 @@ class CycleGANConfig(TrainConfig):
         check(min(self.lambda_a, self.lambda_b, self.lambda_identity) >= 0, "loss weights must be >= 0")
         check(self.pool_size >= 0, "pool size must be >= 0")
         check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
-        parse_policy(self.diffaug)
 
     @property
     def load(self) -> int:
@@ -96,6 +93,7 @@ class CycleGANTrainer(Trainer):
     config_cls = CycleGANConfig
     face_crop_ok = True
     headline = ("G", "D", "cycle")
+    generators = ("G_A", "G_B")
 
     @classmethod
     def presets(cls) -> Dict[str, Dict[str, Any]]:
@@ -113,27 +111,12 @@ class CycleGANTrainer(Trainer):
     # --- data --------------------------------------------------------------------------------------------
     def make_data(self) -> None:
         cfg = self.cfg
-        paths = self.data_paths({"A": cfg.data_a, "B": cfg.data_b})
         if cfg.init_from and not cfg.resume_from:
             self._init = P.resolve_init(cfg.init_from)
             for m in self._init:
                 if m is not None:
                     P.check_init_arch(m, cfg)
-        folders = {}
-        for name, path in paths.items():
-            f = ImageFolder.open(path, name, preprocess=cfg.preprocess, load_size=cfg.load, crop_size=cfg.image_size,
-                                 cache_mb=cfg.cache_mb // 2, check_cancel=self.ctx.check_cancel,
-                                 progress=lambda d, t, m: self.progress(d, t, m))
-            check_usable(f, 2)
-            folders[name] = f
-            self.log(f"Data: {f.summary()}; {f.cached} cached in memory.")
-            for p, why in f.skipped[:20]:
-                self.log(f"  skipped {p}: {why}")
-            if len(f.skipped) > 20:
-                self.log(f"  ... and {len(f.skipped) - 20} more skipped files")
-        self.folders = folders
-        self.stream = FolderStream(folders, cfg.image_size, seed=cfg.seed, flip=cfg.flip, paired=False,
-                                   rank=self.dist.rank, world=self.dist.world)
+        self.folders, self.stream = open_unpaired(self)
 
     def default_steps(self) -> int:
         epoch = max(len(f) for f in self.folders.values())
@@ -167,7 +150,6 @@ class CycleGANTrainer(Trainer):
         self.adam("G", list(self.G_A.parameters()) + list(self.G_B.parameters()))
         self.adam("D", list(self.D_A.parameters()) + list(self.D_B.parameters()))
         self.gan = L.get_loss(c.gan_loss)
-        self.aug = DiffAugment(c.diffaug)
         self.pool_A, self.pool_B = ImagePool(c.pool_size), ImagePool(c.pool_size)
         fixed = self.stream.fixed(c.sample_rows)
         self.fixed = {k: to_model_input(v.to(self.device), self.use_channels_last) for k, v in fixed.items()}
@@ -211,7 +193,7 @@ class CycleGANTrainer(Trainer):
             if gan.needs == "gp":
                 d_A = d_A + L.gradient_penalty(self.D_A, B, q_B, c.gp_weight)
                 d_B = d_B + L.gradient_penalty(self.D_B, A, q_A, c.gp_weight)
-            loss_D = d_A + d_B
+            loss_D = d_A + d_B + self.r1_term(self.D_A, B) + self.r1_term(self.D_B, A)
         self.optimize(loss_D, "D")
         if gan.needs == "clip":
             L.clip_weights(self.D_A, c.clip_value)
@@ -221,7 +203,7 @@ class CycleGANTrainer(Trainer):
 
     # --- outputs -----------------------------------------------------------------------------------------
     def sample_grid(self) -> np.ndarray:
-        return P.cycle_grid(self.G_A, self.G_B, self.fixed["A"], self.fixed["B"], self.autocast)
+        return P.cycle_grid(self.out_net("G_A"), self.out_net("G_B"), self.fixed["A"], self.fixed["B"], self.autocast)
 
     def score(self, losses: Dict[str, float]) -> Optional[float]:
         """Best checkpoint: lowest cycle + identity reconstruction loss of the last log window (GAN losses say
@@ -239,8 +221,8 @@ class CycleGANTrainer(Trainer):
                 pool.load_state_dict(state[name], self.device)
 
     def export_models(self):
-        return [("G_A2B.safetensors", self.G_A, self.model_meta("AtoB")),
-                ("G_B2A.safetensors", self.G_B, self.model_meta("BtoA"))]
+        return [("G_A2B.safetensors", self.out_net("G_A"), self.model_meta("AtoB")),
+                ("G_B2A.safetensors", self.out_net("G_B"), self.model_meta("BtoA"))]
 
     def model_meta(self, direction: str) -> Dict[str, Any]:
         c = self.cfg
@@ -253,7 +235,7 @@ class CycleGANTrainer(Trainer):
                           direction=direction,
                           description=f"CycleGAN {src} → {dst}, {self.step} steps at {c.image_size} px "
                                       f"(run {self.run_folder.root}).",
-                          training={"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+                          training={**self.run_record(),
                                     "image_size": c.image_size, "data_a": c.data_a, "data_b": c.data_b})
 
 

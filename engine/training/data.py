@@ -207,6 +207,28 @@ def check_usable(folder: ImageFolder, min_images: int = 2) -> None:
 # ------------------------------------------------------------------------------------------------------------
 # deterministic stream of examples
 
+def open_unpaired(trainer, min_images: int = 2) -> Tuple[Dict[str, "ImageFolder"], "FolderStream"]:
+    """The two unpaired folders ``cfg.data_a`` / ``cfg.data_b`` of a trainer (CycleGAN, CUT), checked, decoded into
+    the cache, with what was skipped in the run's log, and their :class:`FolderStream`."""
+    cfg = trainer.cfg
+    paths = trainer.data_paths({"A": cfg.data_a, "B": cfg.data_b})  # face crops of A with cfg.face_crop
+    folders = {}
+    for name, path in paths.items():
+        f = ImageFolder.open(path, name, preprocess=cfg.preprocess, load_size=cfg.load, crop_size=cfg.image_size,
+                             cache_mb=cfg.cache_mb // 2, check_cancel=trainer.ctx.check_cancel,
+                             progress=lambda d, t, m: trainer.progress(d, t, m))
+        check_usable(f, min_images)
+        folders[name] = f
+        trainer.log(f"Data: {f.summary()}; {f.cached} cached in memory.")
+        for p, why in f.skipped[:20]:
+            trainer.log(f"  skipped {p}: {why}")
+        if len(f.skipped) > 20:
+            trainer.log(f"  ... and {len(f.skipped) - 20} more skipped files")
+    stream = FolderStream(folders, cfg.image_size, seed=cfg.seed, flip=cfg.flip, paired=False,
+                          rank=trainer.dist.rank, world=trainer.dist.world)
+    return folders, stream
+
+
 class FolderStream:
     """Position -> example. Deterministic in (seed, position); see the module docstring."""
 

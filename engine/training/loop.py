@@ -56,6 +56,7 @@ class TrainLoop:
             t.make_data()
             t.total = cfg.steps or t.default_steps()
             t.build()
+            t.setup_ema()
         except BaseException:
             if created and self.main:
                 shutil.rmtree(self.rf.root, ignore_errors=True)
@@ -151,6 +152,7 @@ class TrainLoop:
                 losses = t.train_step(batch)
                 if t.scaler is not None:
                     t.scaler.update()
+                t.update_ema()
                 t.step += 1
                 self._accumulate(losses)
                 t.progress(t.step, t.total, self._message())

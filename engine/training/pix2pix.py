@@ -107,12 +107,13 @@ class CondDisc(nn.Module):
     """The conditional discriminator step as one forward (one DDP forward/backward per optimizer): scores
     (input, real target) and (input, fake); one batch when the norm is per-sample, two calls with batch norm."""
 
-    def __init__(self, D: nn.Module, concat: bool):
+    def __init__(self, D: nn.Module, concat: bool, aug=None):
         super().__init__()
         self.D, self.concat = D, concat
+        self.aug = aug or (lambda t: t)
 
     def forward(self, x: torch.Tensor, real: torch.Tensor, fake: torch.Tensor):
-        pr, pf = torch.cat([x, real], 1), torch.cat([x, fake], 1)
+        pr, pf = self.aug(torch.cat([x, real], 1)), self.aug(torch.cat([x, fake], 1))
         if self.concat:
             return self.D(torch.cat([pr, pf])).chunk(2)
         return self.D(pr), self.D(pf)
@@ -147,6 +148,7 @@ class Pix2PixTrainer(Trainer):
     family = "pix2pix"
     config_cls = Pix2PixConfig
     headline = ("G", "D", "L1")
+    generators = ("G",)
 
     @classmethod
     def presets(cls) -> Dict[str, Dict[str, Any]]:
@@ -203,7 +205,7 @@ class Pix2PixTrainer(Trainer):
         self.G = self.maybe_compile(self.add_net("G", gen))
         self.D = self.maybe_compile(self.add_net("D", disc))
         self.g = self.wrap(self.G)
-        self.d = self.wrap(CondDisc(self.D, concat=c.norm != "batch"))
+        self.d = self.wrap(CondDisc(self.D, concat=c.norm != "batch", aug=self.aug))
         self.adam("G", self.G.parameters())
         self.adam("D", self.D.parameters())
         self.gan = L.get_loss(c.gan_loss)
@@ -227,12 +229,13 @@ class Pix2PixTrainer(Trainer):
             loss_D = gan.d_loss(real_out, fake_out) * 0.5
             if gan.needs == "gp":
                 loss_D = loss_D + L.gradient_penalty(self.D, y, fake, c.gp_weight, cond=x)
+            loss_D = loss_D + self.r1_term(self.D, torch.cat([x, y], 1))
         self.optimize(loss_D, "D")
         if gan.needs == "clip":
             L.clip_weights(self.D, c.clip_value)
         L.set_requires_grad([self.D], False)
         with self.autocast():
-            g_gan = gan.g_loss(self.D(torch.cat([x, fake], 1)))
+            g_gan = gan.g_loss(self.D(self.aug(torch.cat([x, fake], 1))))
             l1 = L.l1(fake, y)
             loss_G = g_gan + l1 * c.lambda_l1
         self.optimize(loss_G, "G")
@@ -245,8 +248,9 @@ class Pix2PixTrainer(Trainer):
     def sample_grid(self) -> np.ndarray:
         """Each row: input, output, target."""
         x, y = self.fixed["A"], self.fixed["B"]
-        with batchnorm_mode(self.G, self.cfg.inference_norm), self.autocast():
-            out = torch.cat([self.G(x[i:i + 1]) for i in range(x.shape[0])])
+        G = self.out_net("G")
+        with batchnorm_mode(G, self.cfg.inference_norm), self.autocast():
+            out = torch.cat([G(x[i:i + 1]) for i in range(x.shape[0])])
         cols = [to_uint8(t) for t in (x, out, y)]
         return grid([[col[i] for col in cols] for i in range(x.shape[0])])
 
@@ -255,10 +259,11 @@ class Pix2PixTrainer(Trainer):
         """(real targets, generated) uint8 NHWC for the first ``n`` pairs, centre-cropped."""
         fixed = self.stream.fixed(n)
         reals, fakes = [], []
-        with batchnorm_mode(self.G, self.cfg.inference_norm), self.autocast():
+        G = self.out_net("G")
+        with batchnorm_mode(G, self.cfg.inference_norm), self.autocast():
             for i in range(fixed["A"].shape[0]):
                 x = to_model_input(fixed["A"][i:i + 1].to(self.device))
-                fakes.append(to_uint8(self.G(x))[0])
+                fakes.append(to_uint8(G(x))[0])
                 reals.append(fixed["B"][i].permute(1, 2, 0).numpy())
         return np.stack(reals), np.stack(fakes)
 
@@ -267,7 +272,7 @@ class Pix2PixTrainer(Trainer):
         return float(losses["L1"]) if "L1" in losses else None
 
     def export_models(self):
-        return [("G.safetensors", self.G, self.model_meta())]
+        return [("G.safetensors", self.out_net("G"), self.model_meta())]
 
     def model_meta(self) -> Dict[str, Any]:
         c = self.cfg
@@ -285,7 +290,7 @@ class Pix2PixTrainer(Trainer):
             id=slug, name=f"{run}: {src} → {dst}", family="pix2pix", task="translate", arch=c.generator,
             arch_kwargs=self.gen_kwargs(), direction="AtoB",
             description=f"pix2pix {src} → {dst}, {self.step} steps at {c.image_size} px (run {self.run_folder.root}).",
-            training={"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+            training={**self.run_record(),
                       "image_size": c.image_size, "batch_size": c.batch_size, "data": c.data, "data_b": c.data_b,
                       "paired_format": c.paired_format, "direction": c.direction, "pairs": len(self.pairs)},
             **extra)

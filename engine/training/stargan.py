@@ -30,7 +30,6 @@ from ..library import model_meta
 from ..models.networks import init_weights
 from ..registry import get_model
 from ._cyclegan_parts import grid, to_uint8
-from .augment import DiffAugment, parse_policy
 from .core import TrainConfig, Trainer, register_family
 from .data import PREPROCESS, FolderStream, ImageFolder, check_usable, make_loader, to_model_input
 
@@ -59,7 +58,6 @@ class StarGANConfig(TrainConfig):
     load_size: int = 0  # 0 = image_size * 143 / 128 (the official 178 -> 128 crop is data-specific)
     preprocess: str = "resize_and_crop"
     flip: bool = True
-    diffaug: str = ""
     sample_rows: int = 2  # fixed images per domain in the sample grid
 
     def validate(self) -> None:
@@ -79,7 +77,6 @@ class StarGANConfig(TrainConfig):
         check(1 <= self.g_conv_dim <= 1024 and 1 <= self.d_conv_dim <= 1024 and 0 <= self.g_repeat <= 16,
               "widths must be between 1 and 1024 and g_repeat between 0 and 16")
         check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
-        parse_policy(self.diffaug)
 
     @property
     def d_layers(self) -> int:
@@ -162,7 +159,6 @@ class StarGANTrainer(Trainer):
         self.adam("G", self.G.parameters())
         self.adam("D", self.D.parameters())
         self.gan = L.get_loss(c.gan_loss)
-        self.aug = DiffAugment(c.diffaug)
         fixed = self.stream.fixed(c.sample_rows)
         self.fixed = [to_model_input(v.to(self.device), self.use_channels_last) for v in fixed.values()]
         self.gen = torch.Generator().manual_seed(c.seed + 17)
@@ -262,7 +258,7 @@ class StarGANTrainer(Trainer):
                           description=f"StarGAN between {len(names)} domains ({', '.join(names)}), {self.step} steps "
                                       f"at {c.image_size} px (run {self.run_folder.root}).",
                           domains=list(names),
-                          training={"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+                          training={**self.run_record(),
                                     "image_size": c.image_size, "domains": list(c.domains)})
 
 

@@ -26,9 +26,8 @@ import torch.nn.functional as F
 from .. import losses as L
 from ..config import check, check_choice
 from ..library import model_meta
-from ..models.stylegan import ema_update, make_ema
 from ..registry import get_model
-from .augment import DiffAugment, parse_policy
+from .ema import ema_update, make_ema
 from .core import TrainConfig, Trainer, register_family
 from .data import FolderStream, ImageFolder, check_usable, to_model_input
 
@@ -80,10 +79,11 @@ class StyleGANConfig(TrainConfig):
         check(self.r1_every >= 1, "r1_every must be at least 1")
         check(0.0 <= self.mixing_prob <= 1.0, "mixing_prob must be between 0 and 1")
         check(self.ema_kimg >= 0, "ema_kimg must be >= 0")
+        check(self.ema_decay == 0, "StyleGAN always keeps an EMA generator; set its half-life with ema_kimg "
+                                   "instead of ema_decay")
         check(self.start_res in (4, 8, 16, 32, 64, 128) and self.start_res < self.image_size,
               "start_res must be a power of two below the image size")
         check(self.phase_steps >= 1, "phase_steps must be at least 1")
-        parse_policy(self.diffaug)
 
     @property
     def gamma(self) -> float:
@@ -170,7 +170,6 @@ class StyleGANTrainer(Trainer):
         self.adam("G", self.G.parameters())
         self.adam("D", self.D.parameters(), lr=c.lr * r1_ratio, betas=(c.beta1 ** r1_ratio, c.beta2 ** r1_ratio))
         self.loss = L.get_loss(c.gan_loss)
-        self.aug = DiffAugment(c.diffaug)
         g = torch.Generator().manual_seed(c.seed + 12345)
         self.fixed_z = torch.randn(c.sample_rows * 8, c.z_dim, generator=g).to(self.device)
         self._set_stage()
@@ -269,7 +268,7 @@ class StyleGANTrainer(Trainer):
                           arch="stylegan_g", arch_kwargs=self.gen_kwargs(),
                           description=f"StyleGAN-style generator (EMA), {self.step} steps at {c.image_size} px "
                                       f"on {c.data} (run {self.run_folder.root}).",
-                          training={"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+                          training={**self.run_record(),
                                     "image_size": c.image_size, "data": c.data, "stage": [res, alpha]})
         return [("G_ema.safetensors", self.G_ema, meta)]
 

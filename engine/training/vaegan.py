@@ -229,7 +229,7 @@ class VAEGANTrainer(Trainer):
                           description=f"VAE-GAN {what}, z {c.z_dim}, {c.image_size} px, {self.step} steps "
                                       f"(run {self.run_folder.root}).",
                           partner={"role": other, "id": ids[other], "file": f"{other}.safetensors"},
-                          training={"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+                          training={**self.run_record(),
                                     "image_size": c.image_size, "data": c.data})
 
 

@@ -1,0 +1,280 @@
+"""Quality per CPU-minute: FID and KID on the face2genshin test split (photos -> anime) after equal training minutes.
+
+Recipes (all at ``--size`` px, batch 1, constant learning rate so that every mark is a point on one run):
+  reference      the junyanz CycleGAN recipe, run by ``../shared/bench/reference_cyclegan.py``'s own networks and
+                 step (ResNet-9, PatchGAN, LSGAN, pool 50, identity 0.5), on the same data
+  cyclegan       our CycleGAN trainer with the same recipe
+  cut, fastcut   our CUT / FastCUT trainer (paper defaults per mode)
+  X+da           the same with DiffAugment (color,translation,cutout) on D's inputs and an EMA generator (0.999)
+
+"Minutes" are measured minutes on a quiet machine: each recipe's speed (img/s) is measured first in this process,
+side by side with the reference script's own timing, and a mark of M minutes is ``M * 60 * img/s`` steps. Training
+itself may then run under other load (``nice``) without changing what a mark means. Each mark is evaluated by
+translating the test photos (testA) and comparing them with the test anime portraits (testB) at the same N:
+  floor    real anime (trainB, first N) vs testB: the best a model could score at this N
+  ceiling  untranslated photos (testA) vs testB: what doing nothing scores
+  gap closed = (ceiling - FID) / (ceiling - floor)
+
+Runs live in ``--work`` (default ``.cache/bench_quality``) and resume: run the script again with larger marks to
+extend every recipe. Prints JSON; ``--record`` appends a table to RESULTS.md and writes ``quality_chart.svg``.
+
+    python benchmarks/bench_quality.py --minutes 20,40,60 --record
+    python benchmarks/bench_quality.py --recipes fastcut+da,reference --minutes 5 --size 128
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, append_results, load_reference, machine  # noqa: E402
+
+from engine.errors import Cancelled  # noqa: E402
+from engine.jobs import run_inline  # noqa: E402
+from engine.training import core  # noqa: E402
+from engine.training.data import ImageFolder  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "datasets" / "face2genshin"
+RECIPES = ["reference", "cyclegan", "cyclegan+da", "cut", "cut+da", "fastcut", "fastcut+da"]
+DA = dict(diffaug="color,translation,cutout", ema_decay=0.999)
+
+
+def load_split(name: str, size: int, n: int = 0) -> np.ndarray:
+    """uint8 N x size x size x 3, resized with the training pipeline's filter."""
+    f = ImageFolder.open(DATA / name, name, preprocess="resize", load_size=size, crop_size=size, cache_mb=256)
+    count = len(f) if not n else min(n, len(f))
+    return np.stack([f.image(i) for i in range(count)])
+
+
+def recipe_config(recipe: str, size: int, out: Path, steps: int):
+    base, _, extra = recipe.partition("+")
+    common = dict(data_a=str(DATA / "trainA"), data_b=str(DATA / "trainB"), out_dir=str(out), device="cpu",
+                  steps=steps, image_size=size, lr_policy="constant", log_every=10, sample_every=0,
+                  checkpoint_every=0, name=recipe, **(DA if extra == "da" else {}))
+    if base == "cyclegan":
+        return core.build_config("cyclegan", "", generator="resnet_9blocks", **common)
+    return core.build_config("cut", "", mode=base, generator="resnet_9blocks", **common)
+
+
+class OurRecipe:
+    def __init__(self, recipe: str, size: int, work: Path):
+        self.recipe, self.size, self.dir = recipe, size, work / recipe.replace("+", "_")
+
+    def step(self) -> int:
+        from engine.training.runs import RunFolder
+
+        return int(RunFolder(self.dir).read_status().get("step", 0)) if self.dir.exists() else 0
+
+    def train_to(self, steps: int) -> None:
+        if self.step() >= steps:
+            return
+        cfg = (core.resume_config(self.dir, steps=steps) if (self.dir / "checkpoints" / "latest.safetensors").exists()
+               else recipe_config(self.recipe, self.size, self.dir, steps))
+        run_inline(core.train_task, cfg)
+
+    def speed(self, steps: int) -> float:
+        """img/s over ``steps`` steps after a warm-up step, in a throw-away run."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            cfg = recipe_config(self.recipe, self.size, Path(tmp) / "r", steps + 1).replace(log_every=steps + 1)
+            times: List[float] = []
+
+            def on(event, job, payload):
+                if event == "progress" and "step" in getattr(payload, "message", ""):
+                    times.append(time.perf_counter())
+
+            run_inline(core.train_task, cfg, on_event=on)
+        return steps / (times[-1] - times[0]) if len(times) > steps else float("nan")
+
+    @torch.no_grad()
+    def translate(self, photos: np.ndarray) -> np.ndarray:
+        from engine.library import ModelLibrary
+
+        lib = ModelLibrary()
+        net = lib.load(lib.resolve(str(self.dir), direction="AtoB")).module
+        return _run(net, photos)
+
+
+class ReferenceRecipe:
+    """The reference script's networks and training step on real data (its own timing loop uses random tensors)."""
+
+    def __init__(self, size: int, work: Path):
+        self.ref = load_reference()
+        self.size, self.dir = size, work / "reference"
+        self.state_path = self.dir / "state.pt"
+
+    def step(self) -> int:
+        if not self.state_path.exists():
+            return 0
+        return int(torch.load(self.state_path, map_location="cpu", weights_only=True)["step"])
+
+    def _build(self):
+        torch.manual_seed(0)
+        nets = self.ref.make("cpu", False)
+        if self.state_path.exists():
+            st = torch.load(self.state_path, map_location="cpu", weights_only=True)
+            for net, sd in zip(nets, st["nets"]):
+                net.load_state_dict(sd)
+        return nets
+
+    def train_to(self, steps: int) -> None:
+        done = self.step()
+        if done >= steps:
+            return
+        nets = self._build()
+        step = self.ref.step_fn(*nets, self.ref.Pool(), self.ref.Pool(), False)
+        A, B = (_tensors(load_split(s, self.size * 286 // 256)) for s in ("trainA", "trainB"))
+        rng = random.Random(done)
+        for _ in range(done, steps):
+            step(_jitter(A[rng.randrange(len(A))], self.size, rng), _jitter(B[rng.randrange(len(B))], self.size, rng))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        torch.save({"step": steps, "nets": [n.state_dict() for n in nets]}, self.state_path)
+
+    def speed(self, steps: int) -> float:
+        _dt, img_s, _mem = self.ref.time_train(1, self.size, iters=steps, warm=1, dev="cpu")
+        return img_s
+
+    @torch.no_grad()
+    def translate(self, photos: np.ndarray) -> np.ndarray:
+        return _run(self._build()[0].eval(), photos)
+
+
+def _tensors(imgs: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(imgs).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+
+
+def _jitter(img: torch.Tensor, size: int, rng: random.Random) -> torch.Tensor:
+    y, x = rng.randrange(img.shape[1] - size + 1), rng.randrange(img.shape[2] - size + 1)
+    crop = img[:, y:y + size, x:x + size]
+    return (crop.flip(2) if rng.random() < 0.5 else crop).unsqueeze(0).contiguous()
+
+
+def _run(net: torch.nn.Module, photos: np.ndarray) -> np.ndarray:
+    out = []
+    for i in range(0, len(photos), 8):
+        y = net(_tensors(photos[i:i + 8]))
+        out.append(((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy())
+    return np.concatenate(out)
+
+
+def fid_kid(real: np.ndarray, fake: np.ndarray, extractor) -> Dict[str, float]:
+    from engine.metrics import compute_metrics
+
+    res = compute_metrics(real, fake, ("fid", "kid"), extractor=extractor)
+    return {"fid": float(res["fid"]), "kid": float(res["kid"]), "kid_std": float(res.get("kid_std", 0.0))}
+
+
+def make(recipe: str, size: int, work: Path):
+    return ReferenceRecipe(size, work) if recipe == "reference" else OurRecipe(recipe, size, work)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--recipes", default=",".join(RECIPES))
+    ap.add_argument("--minutes", default="20,40,60", help="marks in quiet-machine training minutes")
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--speed-steps", type=int, default=4, help="steps timed per recipe for its img/s")
+    ap.add_argument("--work", default=str(ROOT / ".cache" / "bench_quality"))
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--record", action="store_true", help="append to RESULTS.md and write quality_chart.svg")
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    recipes = [r for r in args.recipes.split(",") if r]
+    bad = [r for r in recipes if r not in RECIPES]
+    if bad:
+        raise SystemExit(f"unknown recipe(s) {bad}; choose from {RECIPES}")
+    marks = sorted(float(m) for m in args.minutes.split(","))
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    speeds_path = work / f"speeds_{args.size}.json"
+    speeds = json.loads(speeds_path.read_text()) if speeds_path.exists() else {}
+    for r in ["reference"] + recipes:  # the reference is always timed, for the ratios
+        if r not in speeds:
+            speeds[r] = make(r, args.size, work).speed(args.speed_steps)
+            speeds_path.write_text(json.dumps(speeds, indent=1))
+    from engine.metrics import FeatureExtractor
+
+    extractor = FeatureExtractor("cpu")
+    photos, anime = load_split("testA", args.size), load_split("testB", args.size)
+    floor = fid_kid(anime, load_split("trainB", args.size, len(anime)), extractor)
+    ceiling = fid_kid(anime, photos, extractor)
+    rows = []
+    for r in recipes:
+        rec = make(r, args.size, work)
+        for m in marks:
+            steps = max(1, round(m * 60 * speeds[r]))
+            t = time.perf_counter()
+            try:
+                rec.train_to(steps)
+            except Cancelled:
+                raise SystemExit("cancelled")
+            score = fid_kid(anime, rec.translate(photos), extractor)
+            gap = (ceiling["fid"] - score["fid"]) / max(1e-9, ceiling["fid"] - floor["fid"])
+            rows.append(dict(recipe=r, minutes=m, steps=steps, img_per_s=round(speeds[r], 4),
+                             vs_reference=round(speeds[r] / speeds["reference"], 2), gap_closed=round(gap, 3),
+                             wall_s=round(time.perf_counter() - t, 1), **{k: round(v, 4) for k, v in score.items()}))
+            print(json.dumps(rows[-1]), flush=True)
+    result = dict(size=args.size, n_real=len(anime), n_fake=len(photos), floor=floor, ceiling=ceiling,
+                  speeds=speeds, rows=rows, machine=machine())
+    if args.record:
+        record(result, " ".join(sys.argv))
+    print(json.dumps(result, indent=1))
+    return result
+
+
+def record(res: dict, command: str) -> None:
+    lines = [f"Machine: {res['machine']}. Command: `{command}`.",
+             f"Test split at {res['size']} px: {res['n_fake']} photos translated, compared with {res['n_real']} "
+             f"anime portraits. Floor (real vs real, same N) FID {res['floor']['fid']:.1f}; ceiling (untranslated "
+             f"photos) FID {res['ceiling']['fid']:.1f}. Minutes are quiet-machine minutes (steps = minutes x 60 x "
+             "measured img/s).", "",
+             "| recipe | minutes | steps | img/s | vs reference | FID | KID×1000 | gap closed |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in res["rows"]:
+        lines.append(f"| {r['recipe']} | {r['minutes']:g} | {r['steps']} | {r['img_per_s']:.3f} | "
+                     f"{r['vs_reference']:.2f}x | {r['fid']:.1f} | {r['kid'] * 1000:.1f} ± {r['kid_std'] * 1000:.1f} | "
+                     f"{r['gap_closed'] * 100:.0f}% |")
+    chart = ROOT / "benchmarks" / "quality_chart.svg"
+    chart.write_text(svg_chart(res), encoding="utf-8")
+    lines += ["", "![FID against training minutes](quality_chart.svg)"]
+    append_results("Quality per CPU-minute: face2genshin photos → anime (bench_quality.py)", "\n".join(lines))
+
+
+def svg_chart(res: dict, w: int = 640, h: int = 360) -> str:
+    """FID against minutes, one line per recipe, floor and ceiling dashed (plain SVG, no plotting library)."""
+    rows, pad = res["rows"], 48
+    xs = [r["minutes"] for r in rows] or [1]
+    lo, hi = res["floor"]["fid"], max([res["ceiling"]["fid"]] + [r["fid"] for r in rows])
+    X = lambda m: pad + (w - 2 * pad) * m / max(xs)  # noqa: E731
+    Y = lambda f: h - pad - (h - 2 * pad) * (f - lo * 0.9) / max(1e-9, hi * 1.05 - lo * 0.9)  # noqa: E731
+    colours = ["#444", "#1f77b4", "#6baed6", "#d62728", "#ff9896", "#2ca02c", "#98df8a"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
+           f'font-size="11"><rect width="{w}" height="{h}" fill="white"/>',
+           f'<text x="{pad}" y="20" font-size="13">FID (lower is better) vs training minutes, {res["size"]} px</text>']
+    for name, val in (("floor", lo), ("ceiling", res["ceiling"]["fid"])):
+        out.append(f'<line x1="{pad}" x2="{w - pad}" y1="{Y(val):.1f}" y2="{Y(val):.1f}" stroke="#999" '
+                   f'stroke-dasharray="4,3"/><text x="{w - pad + 2}" y="{Y(val) + 4:.1f}">{name}</text>')
+    for i, recipe in enumerate(dict.fromkeys(r["recipe"] for r in rows)):
+        pts = [(X(r["minutes"]), Y(r["fid"])) for r in rows if r["recipe"] == recipe]
+        c = colours[RECIPES.index(recipe) % len(colours)]
+        out.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="'
+                   + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
+        out.append(f'<text x="{pad + 8}" y="{40 + 14 * i}" fill="{c}">{recipe}</text>')
+    for m in sorted(set(xs)):
+        out.append(f'<text x="{X(m) - 6:.1f}" y="{h - pad + 16}">{m:g}</text>')
+    out.append(f'<text x="{w / 2 - 30}" y="{h - 10}">minutes</text></svg>')
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Compact resume states (``ganstudio runstate``): pack a run into a small fp16 file, unpack it elsewhere, resume;
+other formats, older versions, non-finite weights and existing folders are refused before anything is written."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from app.cli import main as cli
+from engine.checkpoint import load_checkpoint, save_checkpoint
+from engine.errors import CheckpointError, DataError
+from engine.jobs import run_inline
+from engine.training import core, resume_state
+from engine.training.runs import RunFolder
+from tests.engine.training_helpers import make_folders
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture
+def packed(tmp_path):
+    a, b = make_folders(tmp_path / "data", 3)
+    cfg = core.build_config("cut", "tiny", data_a=str(a), data_b=str(b), out_dir=str(tmp_path / "run"), device="cpu",
+                            steps=2, sample_every=0, checkpoint_every=0, ema_decay=0.9)
+    run_inline(core.train_task, cfg)
+    return resume_state.pack(tmp_path / "run", tmp_path / "state.safetensors"), a, b
+
+
+def test_pack_unpack_resume_on_another_machine(packed, tmp_path, capsys):
+    state, a, b = packed
+    ckpt = load_checkpoint(state)
+    assert all(v.dtype == torch.float16 for v in ckpt.tensors.values() if v.is_floating_point())
+    assert not any(k.startswith("opt.") for k in ckpt.tensors) and any(k.startswith("net.G_ema.") for k in ckpt.tensors)
+    moved_a, moved_b = tmp_path / "elsewhere_a", tmp_path / "elsewhere_b"
+    a.rename(moved_a)
+    b.rename(moved_b)
+    assert cli(["runstate", "unpack", str(state), str(tmp_path / "again"), "--a", str(moved_a), "--b",
+                str(moved_b)]) == 0
+    assert "at step 2 of 2" in capsys.readouterr().out
+    res = run_inline(core.train_task, core.resume_config(tmp_path / "again", steps=4))
+    assert res.state == "finished" and res.step == 4
+    assert RunFolder(tmp_path / "again").read_status()["state"] == "finished"
+
+
+def test_other_formats_and_versions_are_refused_and_nothing_is_written(packed, tmp_path):
+    state, _, _ = packed
+    ckpt = load_checkpoint(state)
+    old = tmp_path / "old.safetensors"
+    save_checkpoint(old, ckpt.tensors, dict(ckpt.meta, resume_version=0))
+    with pytest.raises(CheckpointError, match="version 0"):
+        resume_state.unpack(old, tmp_path / "x")
+    with pytest.raises(CheckpointError, match="not a GAN Studio resume state"):
+        resume_state.unpack(tmp_path / "run" / "checkpoints" / "latest.safetensors", tmp_path / "x")
+    bad = dict(ckpt.tensors)
+    key = next(k for k in bad if bad[k].is_floating_point())
+    bad[key] = torch.full_like(bad[key], float("nan"))
+    nan = tmp_path / "nan.safetensors"
+    save_checkpoint(nan, bad, ckpt.meta)
+    with pytest.raises(CheckpointError, match="non-finite"):
+        resume_state.unpack(nan, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(DataError, match="not empty"):
+        resume_state.unpack(state, tmp_path / "run")
+
+
+def test_pack_never_replaces_a_file_without_overwrite(packed, tmp_path, capsys):
+    state, _, _ = packed
+    before = state.read_bytes()
+    assert cli(["runstate", "pack", str(tmp_path / "run"), str(state)]) == 2
+    assert "already exists" in capsys.readouterr().err and state.read_bytes() == before
+    assert cli(["runstate", "pack", str(tmp_path / "run"), str(tmp_path / "state.pt")]) == 2
