@@ -24,21 +24,25 @@ def test_fastcut_is_the_default_and_its_switches_reach_the_config(qtbot, window,
     assert cfg.ema_decay == 0.999 and cfg.r1_gamma == 0.5 and cfg.diffaug == "color,translation"
 
 
-def test_cyclegan_shows_its_cycle_settings_and_the_choice_is_remembered(qtbot, window, tmp_path):
+def test_cyclegan_shows_its_cycle_settings_and_the_choice_comes_back_after_a_restart(qtbot, tmp_path, open_window):
     a, b = make_folders(tmp_path / "data", 3)
-    page = window.show_page("train")
+    win = open_window()
+    page = win.show_page("train")
     s = page.settings
-    s.method.setCurrentIndex(s.method.findData("cyclegan"))
-    assert s.adv_form.isRowVisible(s.lambda_cyc) and s.generator.count() == 4
-    s.ema.setChecked(True)
     page.box_a.set_folder(str(a))
     page.box_b.set_folder(str(b))
+    qtbot.waitUntil(lambda: page.box_a.count == 3 and page.box_b.count == 3, timeout=20000)
+    s.method.setCurrentIndex(s.method.findData("cyclegan"))
+    assert s.adv_form.isRowVisible(s.lambda_cyc) and s.generator.count() == 4
+    s.generator.setCurrentText("unet_128")
+    s.ema.setChecked(True)
+    s.r1.setValue(2.0)
     cfg = page.make_config()
-    assert cfg.family == "cyclegan" and cfg.ema_decay == 0.999 and cfg.lambda_a == 10.0
-    s.remember()
-    from app.widgets.train_settings import TrainSettings
-    from engine.training import core
-
-    again = TrainSettings({fam: core.presets(fam) for fam in ("cut", "cyclegan")}, [])
-    qtbot.addWidget(again)
-    assert again.family() == "cyclegan" and again.ema.isChecked()
+    assert cfg.family == "cyclegan" and cfg.ema_decay == 0.999 and cfg.lambda_a == 10.0 and cfg.r1_gamma == 2.0
+    before = page.form_values()
+    win.close()
+    page2 = open_window().pages["train"]
+    qtbot.waitUntil(lambda: page2.box_a.count == 3 and page2.box_b.count == 3, timeout=20000)
+    assert page2.form_values() == before
+    s2 = page2.settings
+    assert s2.family() == "cyclegan" and s2.ema.isChecked() and s2.generator.currentText() == "unet_128"
