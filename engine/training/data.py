@@ -196,18 +196,25 @@ def check_folder_paths(folders: Dict[str, str]) -> Dict[str, Path]:
     return out
 
 
-def check_usable(folder: ImageFolder, min_images: int = 2) -> None:
+def check_usable(folder: ImageFolder, min_images: int = 2, preset: str = "") -> None:
     n = len(folder.files)
     if n < min_images:
         why = f" ({folder.summary().split('; ', 1)[1]})" if folder.skipped else ""
+        need = (f"the {preset!r} preset needs at least {min_images} per folder (a few hundred is better); add "
+                "images or choose the smoke-test preset" if preset else
+                f"training needs at least {min_images} per folder")
         raise DataError(f"Folder {folder.name} ({folder.root}) has {n} usable image{'s' if n != 1 else ''}{why}; "
-                        f"training needs at least {min_images} per folder.")
+                        f"{need}.")
 
 
 # ------------------------------------------------------------------------------------------------------------
 # deterministic stream of examples
 
-def open_unpaired(trainer, min_images: int = 2) -> Tuple[Dict[str, "ImageFolder"], "FolderStream"]:
+#: the fewest usable images per folder that each preset accepts (a folder too small is reported before training)
+MIN_IMAGES = {"quick": 20, "standard": 50, "high": 100}
+
+
+def open_unpaired(trainer) -> Tuple[Dict[str, "ImageFolder"], "FolderStream"]:
     """The two unpaired folders ``cfg.data_a`` / ``cfg.data_b`` of a trainer (CycleGAN, CUT), checked, decoded into
     the cache, with what was skipped in the run's log, and their :class:`FolderStream`."""
     cfg = trainer.cfg
@@ -217,7 +224,8 @@ def open_unpaired(trainer, min_images: int = 2) -> Tuple[Dict[str, "ImageFolder"
         f = ImageFolder.open(path, name, preprocess=cfg.preprocess, load_size=cfg.load, crop_size=cfg.image_size,
                              cache_mb=cfg.cache_mb // 2, check_cancel=trainer.ctx.check_cancel,
                              progress=lambda d, t, m: trainer.progress(d, t, m))
-        check_usable(f, min_images)
+        preset = cfg.preset if cfg.preset in MIN_IMAGES else ""
+        check_usable(f, MIN_IMAGES.get(preset, 2), preset)
         folders[name] = f
         trainer.log(f"Data: {f.summary()}; {f.cached} cached in memory.")
         for p, why in f.skipped[:20]:

@@ -166,3 +166,14 @@ def test_every_family_has_the_switches_and_pix2pix_uses_them(tmp_path):
 def test_stylegan_keeps_its_own_ema():
     with pytest.raises(ConfigError, match="ema_kimg"):
         core.build_config("stylegan", "", ema_decay=0.99).validate()
+
+
+@pytest.mark.parametrize("family", ["cut", "cyclegan"])
+def test_a_folder_too_small_for_the_preset_is_reported_with_counts_before_training(folders, tmp_path, family):
+    a, b = folders
+    cfg = core.build_config(family, "quick", data_a=str(a), data_b=str(b), out_dir=str(tmp_path / "r"), device="cpu")
+    from engine.errors import DataError
+
+    with pytest.raises(DataError, match=r"has 4 usable images; the 'quick' preset needs at least 20 per folder"):
+        run_inline(core.train_task, cfg)
+    assert not (tmp_path / "r").exists()
