@@ -97,6 +97,11 @@ def test_tiny_cut_run_exports_a_model_the_library_translates_with(folders, tmp_p
     summary = run_inline(translate_task, TranslateConfig(model=str(run), inputs=(str(img),),
                                                          out_dir=str(tmp_path / "out")))
     assert load_image(summary.translated[0].output).size == load_image(img).size
+    if mode == "fastcut":  # exports like the others: ONNX with parity against torch
+        from engine.export.onnx import OnnxExportConfig, export_onnx_task
+
+        res = run_inline(export_onnx_task, OnnxExportConfig(model=str(model.path), out=str(tmp_path / "cut.onnx")))
+        assert res.parity["max_abs_diff"] <= 1e-3 and (tmp_path / "cut.onnx").exists()
 
 
 def test_cut_cancel_then_resume_gives_exactly_the_uninterrupted_run(folders, tmp_path):
@@ -177,3 +182,24 @@ def test_a_folder_too_small_for_the_preset_is_reported_with_counts_before_traini
     with pytest.raises(DataError, match=r"has 4 usable images; the 'quick' preset needs at least 20 per folder"):
         run_inline(core.train_task, cfg)
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_cut_trains_under_ddp_and_the_ranks_agree(folders, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.engine.training_helpers import subprocess_env
+
+    a, b = folders
+    run = tmp_path / "ddp"
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+    out = subprocess.run([sys.executable, "-m", "app", "train", "cut", "--preset", "tiny", "--mode", "fastcut",
+                          "--device", "cpu", "--threads", "1", "--a", str(a), "--b", str(b), "--out", str(run),
+                          "--steps", "3", "--gpus", "2", "--ema", "0.9", "--diffaug", "color,translation", "-q"],
+                         cwd=root, env=subprocess_env(), capture_output=True, text=True, timeout=400)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    st = RunFolder(run).read_status()
+    assert st["state"] == "finished" and st["ddp"]["agree"] is True and st["ddp"]["world_size"] == 2
+    assert len(st["ddp"]["fingerprints"][0]) == 4  # G, D, F and the EMA copy
+    assert (run / "models" / "G.safetensors").exists()
