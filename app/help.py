@@ -67,6 +67,10 @@ GUIDES: Dict[str, Guide] = {
 }
 
 
+#: a visible edge for the small help windows (without a window manager, e.g. in screenshots, they have no frame)
+FLOAT_STYLE = "QDialog { border: 2px solid palette(highlight); background: palette(window); }"
+
+
 class GuideDialog(QDialog):
     """A small non-modal window with the guide of the page that is shown."""
 
@@ -75,6 +79,7 @@ class GuideDialog(QDialog):
         self.setObjectName("page_guide")
         self.setWindowTitle("Guide")
         self.setModal(False)
+        self.setStyleSheet(FLOAT_STYLE)
         lay = QVBoxLayout(self)
         self.text = QLabel()
         self.text.setWordWrap(True)

@@ -8,7 +8,7 @@ from typing import List, Tuple
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from app.help import GUIDES
+from app.help import FLOAT_STYLE, GUIDES
 from app.settings import settings
 
 DONE_KEY = "tour/done"
@@ -41,6 +41,7 @@ class Tour(QDialog):
         self.window_ = window
         self.setObjectName("tour")
         self.setModal(False)
+        self.setStyleSheet(FLOAT_STYLE)
         self.setWindowFlag(Qt.WindowContextHelpButtonHint, False)
         self.steps = steps(list(window.pages))
         self.index = 0

@@ -85,7 +85,7 @@ class LiveRender(QObject):
             self._submit()
 
     def _submit(self) -> None:
-        if not self.model_id or not self.enabled:
+        if not self.model_id or not self.enabled or self.bridge.manager.closed:  # (a window closing: no new work)
             return
         self._dirty = False
         self._stamp += 1

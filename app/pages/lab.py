@@ -9,10 +9,11 @@ import json
 from typing import Any, Dict, List, Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from app.settings import settings
+from app.widgets.elided_label import ElidedLabel
 from app.widgets.lab_panel import SidePanel
 from app.widgets.problems import ProblemsPanel
 from engine.lab.config import LabConfig, LabRun
@@ -73,8 +74,7 @@ class LabPage(QWidget):
             cb.toggled.connect(self._layers_changed)
             self.layers[key] = cb
             bar.addWidget(cb)
-        self.status = QLabel("")  # changes many times a second: Ignored width, so it can never widen the window
-        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.status = ElidedLabel("")  # changes many times a second: it must never widen the window
         self.status.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         bar.addWidget(self.status, 1)
         self.start_btn = QPushButton("Start")

@@ -103,6 +103,8 @@ class TrainPage(QWidget):
         self.runs = QListWidget()
         self.runs.setToolTip("Runs that were paused, cancelled, interrupted or failed: pick one and resume it")
         self.runs.setMaximumHeight(110)
+        self.runs.setWordWrap(True)  # long run names wrap instead of scrolling sideways
+        self.runs.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.runs.itemSelectionChanged.connect(self._update_buttons)
         lv.addWidget(self.runs)
         self.resume_btn = QPushButton("Resume selected run")
@@ -273,7 +275,7 @@ class TrainPage(QWidget):
         h.resumed.connect(lambda: self._set_state("running", log=f"Resumed at step {self.run.step}."))
         h.ended.connect(self._ended)
         self.handle = h
-        self.window_.show_job(h, title, messages=False)
+        self.window_.show_job(h, "", messages=False)  # the progress bar; the run's name and state are beside it
         self._render()
         self._update_buttons()
         return h

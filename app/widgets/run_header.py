@@ -1,5 +1,5 @@
 """The header of the Train page: the run's state as a coloured word (Running, Paused, Cancelled, Finished, Failed),
-one line saying what that means, the step bar, and the one speed figure, ETA and GPU memory (only while running).
+one line saying what that means (``RunStatus.detail``), the step bar, and the one speed figure, ETA and GPU memory (only while running).
 It renders an :class:`engine.training.run_status.RunStatus`; it keeps no state of its own."""
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ class RunHeader(QWidget):
         self.state_label.setText(st.word)
         self.state_label.setStyleSheet(f"font-weight: bold; color: white; background: {COLOURS[st.state]}; "
                                        "padding: 2px 8px; border-radius: 3px;")
-        self.status_label.setText(st.header())
+        self.status_label.setText(st.detail())  # the state word is beside it
         if st.total:
             self.progress.setMaximum(max(1, st.total))
             self.progress.setValue(min(st.step, st.total))

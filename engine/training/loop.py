@@ -304,8 +304,9 @@ class TrainLoop:
             raise disk_error(e, f"the checkpoint at step {t.step} to {rf.root}", kept) from None
         line = f"Checkpoint at step {t.step}" + (f" (best so far, score {score:.4f})" if better else "")
         if self.last_ckpt_step <= 0 and t.step < t.total and self.models:  # a milestone: the first usable models
-            t.log(f"{line}: the first models are saved and listed with the other models (partial until the run "
-                  "finishes).")
+            t.log(f"First models saved at step {t.step}: they are in the model lists, marked partial until the run "
+                  "finishes.")
+            rf.log(line)
         else:
             rf.log(line)  # routine saves go to train.log only; the job log reports milestones
 

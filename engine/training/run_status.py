@@ -88,24 +88,29 @@ class RunStatus:
     def where(self) -> str:
         return f"step {self.step} of {self.total}" if self.total else ""
 
-    def header(self) -> str:
-        """One line: the state, where the run is and what it means for the user."""
+    def detail(self) -> str:
+        """What the state means for the user, shown beside the state word ("at step 40 of 2000: ...")."""
         s, where = self.state, self.where()
         if s == "idle":
             return "Choose two folders of images, then Start."
         if s == "starting":
-            return f"Starting: {self.message}" if self.message else "Starting…"
+            return self.message or "…"
         if s == "running":
-            return f"Running · {where}"
+            return where
         if s == "paused":
-            return f"Paused at {where}: a checkpoint is saved; Resume continues, Cancel stops."
+            return f"at {where}: a checkpoint is saved; Resume continues, Cancel stops."
         if s == "cancelling":
-            return f"Cancelling at {where}: saving a checkpoint…"
+            return f"at {where}: saving a checkpoint…"
         if s == "cancelled":
-            return f"Cancelled at {where}; the run is saved and can be resumed from Unfinished runs."
+            return f"at {where}; the run is saved and can be resumed from Unfinished runs."
         if s == "finished":
-            return f"Finished {self.total} steps. The models are in the Translate page's list."
-        return f"Failed at {where}: {self.message}" if where else f"Failed: {self.message}"
+            return f"{self.total} steps. The models are in the Translate page's list."
+        return f"at {where}: {self.message}" if where else self.message
+
+    def header(self) -> str:
+        """One line: the state, where the run is and what it means for the user."""
+        sep = {"idle": None, "starting": ": ", "running": " · "}.get(self.state, " ")
+        return self.detail() if sep is None else f"{self.word}{sep}{self.detail()}"
 
     def speed_text(self) -> str:
         """The one speed figure; empty unless the run is running and has measured its speed."""
