@@ -230,6 +230,8 @@ class LatentPage(QWidget, LatentActions):
         h.failed.connect(lambda err: (self.problems.add(m.name, err.message), self.view.setText(err.message)))
 
     def _session_ready(self, session: LatentSession) -> None:
+        if self.bridge.manager.closed:  # the model finished loading after the window closed: start nothing
+            return
         self.session = session
         has_w = session.model.has_w
         for w in (self.resample_btn, self.noise_mode, self.noise_strength):
