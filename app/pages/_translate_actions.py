@@ -17,11 +17,13 @@ from engine.imageio import output_name
 class TranslateActions:
     def result_key(self) -> str:
         """What a shown result was made with: the model id, plus the target domain of a multi-domain model and the
-        output size."""
+        output size, and the face mode of a face model."""
         m = self.current_model()
         domain = self.domain_picker.domain()
         size = self.size_picker.key_text()
-        return (m.id if m else "") + (f"#{domain}" if domain else "") + (f"@{size}" if size else "")
+        faces = self.face_toggle.mode()
+        return ((m.id if m else "") + (f"#{domain}" if domain else "") + (f"@{size}" if size else "")
+                + (f"#faces-{faces}" if faces != "auto" else ""))
 
     def result_suffix(self) -> str:
         """Appended to saved file names: ``_<model id>`` (``_<model id>_<domain>`` for multi-domain models)."""

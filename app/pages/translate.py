@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 
 from app.pages._translate_actions import TranslateActions
 from app.pages._translate_domain import DomainPicker
+from app.pages._translate_faces import FaceToggle
 from app.pages._translate_inputs import TranslateInputs
 from app.settings import settings
 from app.widgets.compare_view import CompareView
@@ -94,6 +95,9 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         self.domain_combo = self.domain_picker.combo
         self.domain_picker.changed.connect(lambda *_: self._results_stale())
         lv.addWidget(self.domain_picker)
+        self.face_toggle = FaceToggle()  # face models only: face mode or whole image
+        self.face_toggle.changed.connect(lambda *_: self._results_stale())
+        lv.addWidget(self.face_toggle)
         self.model_info = QLabel()
         self.model_info.setWordWrap(True)
         self.model_info.setStyleSheet("color: palette(mid);")
@@ -204,6 +208,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         self.card_btn.setEnabled(bool(m and m.card))
         self.domain_picker.set_model(m)
         self.size_picker.set_model(m)
+        self.face_toggle.set_model(m)
         self._results_stale()
 
     def _results_stale(self) -> None:
@@ -287,7 +292,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         side, fit = self.size_picker.max_side()
         cfg = T.TranslateConfig(model=m.id, inputs=tuple(str(e.path) for e in entries), keep_images=True,
                                 out_dir=out_dir, suffix=self.result_suffix() if out_dir else "",
-                                domain=self.domain_picker.domain(),
+                                domain=self.domain_picker.domain(), faces=self.face_toggle.mode(),
                                 options=TranslateOptions(max_side=side, fit_side=fit))
         shown, shown_img = self._shown or (None, None)
         loaded = {str(shown.path): shown_img} if any(e is shown for e in entries) else {}

@@ -33,6 +33,9 @@ TIPS = {
              "the run (about every 5 %, 2.5 % and 0.25 % of it)",
     "name": "The name of the run and of its models in every model list (default: folder A's name, 2, folder B's)",
     "adv": "Show or hide every CycleGAN setting (the preset fills them in)",
+    "face_crop": "Find the face in every photo of folder A, rotate it so the eyes are level and train on the crops "
+                 "(prepared once; your photos are not changed). The model then translates the faces inside any "
+                 "photo. Stops before training, with the counts, if most photos have no face",
     "size": "Training resolution in pixels: images are resized and cropped to this square size",
     "batch": "Images per step: larger batches are faster per image but need more GPU memory",
     "generator": "Generator network: ResNet generators keep the image structure; U-Nets are lighter",
@@ -80,6 +83,8 @@ class TrainSettings(QWidget):
         form.addRow("Steps:", self.steps)
         self.name = QLineEdit(placeholderText="e.g. photo2anime (default: from the folders)", toolTip=TIPS["name"])
         form.addRow("Run name:", self.name)
+        self.face_crop = QCheckBox("Crop and align the faces in folder A", toolTip=TIPS["face_crop"])
+        form.addRow("Faces:", self.face_crop)
         lay.addLayout(form)
         self.adv_btn = QToolButton(text="Advanced settings ▸", checkable=True, toolTip=TIPS["adv"])
         self.adv_btn.setAutoRaise(True)
@@ -150,11 +155,13 @@ class TrainSettings(QWidget):
         for box in (*self.aug_boxes.values(), self.ema):
             box.toggled.connect(self._emit_changed)
         self.name.textChanged.connect(self._emit_changed)
+        self.face_crop.toggled.connect(self._emit_changed)
         self.adv_btn.toggled.connect(self._emit_changed)
 
     def controls(self) -> List[QWidget]:
         """Every control of the panel (for checks that each has a tooltip)."""
-        return [self.method, self.preset, self.steps, self.name, self.adv_btn, self.size, self.batch, self.generator,
+        return [self.method, self.preset, self.steps, self.name, self.face_crop,
+                self.adv_btn, self.size, self.batch, self.generator,
                 self.ngf, self.discriminator, self.gan_loss, self.lr, self.lambda_cyc, self.lambda_idt, self.pool,
                 *self.aug_boxes.values(), self.ema, self.r1, self.init, self.device]
 
@@ -227,6 +234,7 @@ class TrainSettings(QWidget):
                 "lambda_identity": self.lambda_idt.value(), "pool_size": self.pool.value(), "diffaug": aug,
                 "ema_decay": 0.999 if self.ema.isChecked() else 0.0, "r1_gamma": self.r1.value(),
                 "init_from": self.init.currentData() or "", "device": self.device.currentText(),
+                "face_crop": self.face_crop.isChecked(),
                 "name": self.name.text().strip()}
 
     def values(self) -> Dict[str, Any]:
@@ -286,6 +294,7 @@ class TrainSettings(QWidget):
             self.init.setCurrentIndex(max(0, self.init.findData(v.get("init_from", ""))))
             self.device.setCurrentText(v["device"])
             self.name.setText(str(v.get("name", "")))
+            self.face_crop.setChecked(bool(v.get("face_crop", False)))
             self.adv_btn.setChecked(bool(v.get("advanced_open", False)))
         finally:
             self._quiet = self._filling = False
@@ -296,5 +305,5 @@ class TrainSettings(QWidget):
             self.changed.emit()
 
     def set_enabled(self, on: bool) -> None:
-        for w in (self.method, self.preset, self.steps, self.name, self.adv):
+        for w in (self.method, self.preset, self.steps, self.name, self.face_crop, self.adv):
             w.setEnabled(on)

@@ -122,3 +122,28 @@ def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path
         pass
     assert ended.args == ["finished"]
     assert page.runs.count() == 0 and page.progress.value() == 8
+
+
+def test_face_crop_checkbox_reports_folders_without_faces_before_training(qtbot, win, tmp_path):
+    from tests.conftest import make_image
+
+    a, b = tmp_path / "A", tmp_path / "B"
+    for i in range(5):
+        make_image(a / f"a{i}.png", w=72, h=64, seed=i)
+        make_image(b / f"b{i}.png", w=72, h=64, seed=20 + i)
+    page = win.show_page("train")
+    assert not page.settings.face_crop.isChecked() and "face" in page.settings.face_crop.toolTip()
+    choose(qtbot, page, a, b)
+    page.settings.select_preset("tiny")
+    page.settings.face_crop.setChecked(True)
+    cfg = page.make_config()
+    assert cfg.face_crop is True
+    assert page.start() is not None
+    qtbot.waitUntil(lambda: page.handle is None, timeout=60000)
+    msg = "Faces were found in only 0 of 5 readable images of folder A"
+    assert any(msg in t for t in page.problems.texts())
+    assert msg in page.status_label.text() and page.steps_done == 0
+    assert page.settings.face_crop.isChecked()  # remembered
+    from app.settings import settings
+
+    assert settings().get("train/face_crop", False, bool) is True

@@ -195,3 +195,41 @@ def test_card_button_shows_the_bundled_model_card(window, qtbot):
     assert "trained" in text.lower() and len(text) > 200  # the card says what the model was trained on
     dialogs[0].close()
     assert show_model_card(page, None) is None
+
+
+def test_face_toggle_for_face_models_translates_the_face_or_the_whole_image(window, qtbot, samples):
+    page = window.pages["translate"]
+    assert page.face_toggle.isHidden()  # vintagify: not a face model, no toggle
+    select_model(page, "face2anime")
+    assert not page.face_toggle.isHidden() and page.face_toggle.isChecked()
+    assert "face" in page.face_toggle.toolTip()
+    mime = drop(window, [samples / "astronaut.png"])
+    qtbot.waitUntil(lambda: page.thumbs.count() == 1, timeout=10000)
+    e = page.thumbs.all_entries()[0]
+    qtbot.waitUntil(lambda: e.result is not None, timeout=60000)
+    src = load_image(samples / "astronaut.png").rgb
+    assert e.result_model == "face2anime#faces-on"
+    assert np.array_equal(e.result.rgb[400:], src[400:])  # only the face changed
+    page.face_toggle.click()  # whole image
+    assert page.face_toggle.mode() == "off"
+    qtbot.waitUntil(lambda: e.result is not None and e.result_model == "face2anime#faces-off", timeout=60000)
+    assert np.abs(e.result.rgb[400:].astype(int) - src[400:].astype(int)).mean() > 5
+    # remembered per model
+    select_model(page, "vintagify")
+    assert page.face_toggle.isHidden() and page.face_toggle.mode() == "auto"
+    select_model(page, "face2anime")
+    assert not page.face_toggle.isChecked()
+    del mime
+
+
+def test_photo_without_a_face_says_so_and_is_translated_whole(window, qtbot, image_factory):
+    page = window.pages["translate"]
+    select_model(page, "face2anime")
+    plain = image_factory("plain.png", w=64, h=48)
+    mime = drop(window, [plain])
+    qtbot.waitUntil(lambda: page.thumbs.count() == 1, timeout=10000)
+    e = page.thumbs.all_entries()[0]
+    qtbot.waitUntil(lambda: e.result is not None, timeout=60000)
+    assert e.notes == ["No face found in plain.png: translated the whole image instead."]
+    assert any("No face found in plain.png" in t for t in page.problems.texts())  # shown to the user
+    del mime
