@@ -178,6 +178,7 @@ shown small as a model-card illustration) → photo → anime. No photo of a rea
 | family | CycleGAN (Zhu et al. 2017): generators G_A2B + G_B2A, two 70x70 PatchGANs (ndf {i['ndf']}), LSGAN, cycle 10, identity 0.5, pool 50 |
 | architecture | `{i['generator']}`, ngf {i['ngf']}, instance norm; {i['params']:,} parameters per generator |
 | files | `G_A2B.safetensors` (id `face2anime`), `G_B2A.safetensors` (id `anime2face`); fp16 weights |
+| input | `face2anime`: **face** (metadata `input: face`, `face_margin: {FACE_MARGIN}`): in a photo, each face is found, cropped like the training photos (eyes level, box side x {1 + 2 * FACE_MARGIN:.2f}), translated at the training size and blended back; whole-image mode stays available (Translate page checkbox, `ganstudio translate --no-faces`). `anime2face`: whole image |
 | training data | face2genshin subset (`../shared/datasets/face2genshin`, trainA 400 face photos, trainB 400 Genshin Impact portraits, 256x256) |
 | data licence | **none.** The images were scraped from the web (photos of real people, some apparently public figures; game art © miHoYo/HoYoverse); the source repository grants no licence. The data is used for training and tests only and is never shipped. Models trained on it carry that uncertainty: use them for evaluation, not in a product. |
 | steps | {i['step']} of a planned {i['planned_steps']} (batch {i['batch']}, Adam {i['lr']} β1 0.5, constant then linear decay) |
