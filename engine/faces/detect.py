@@ -38,6 +38,7 @@ class Face:
 class DetectOptions(Config):
     max_side: int = 1024  # photos larger than this are downscaled for detection (results are in full-size pixels)
     min_face: int = 20  # smallest face searched for, in pixels of the (downscaled) detection image
+    min_face_fraction: float = 0.03  # ... and at least this fraction of the image's short side (fewer pyramid levels)
     thresholds: Tuple[float, float, float] = (0.6, 0.7, 0.7)  # P-, R-, O-Net probability thresholds
     factor: float = 0.709  # pyramid scale step
     min_prob: float = 0.9  # faces below this final probability are dropped
@@ -47,6 +48,7 @@ class DetectOptions(Config):
     def validate(self) -> None:
         check(self.max_side == 0 or self.max_side >= 64, "detection max side must be 0 (full size) or >= 64 px")
         check(self.min_face >= 12, "the smallest face searched for must be at least 12 px")
+        check(0 <= self.min_face_fraction <= 0.5, "the smallest face fraction must be between 0 and 0.5")
         check(len(self.thresholds) == 3 and all(0 < t < 1 for t in self.thresholds),
               "detector thresholds must be three numbers between 0 and 1")
         check(0.3 <= self.factor <= 0.95, "pyramid factor must be between 0.3 and 0.95")
@@ -121,7 +123,7 @@ class FaceDetector:
         """P-Net over the pyramid: (K, 5) calibrated square boxes x1, y1, x2, y2, score."""
         o = self.options
         h, w = img.shape[-2:]
-        m = 12.0 / o.min_face
+        m = 12.0 / max(o.min_face, o.min_face_fraction * min(h, w))
         scale, side, found = m, min(h, w) * m, []
         while side >= 12:
             hs, ws = int(h * scale + 1), int(w * scale + 1)
