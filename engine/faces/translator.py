@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..config import check_choice
-from ..imageio import LoadedImage
+from ..imageio import LoadedImage, resize_to
 from ..inference import Translated, Translator
 from .align import align_face, paste_back, warp_crop
 from .detect import Face, FaceDetector
@@ -72,6 +72,7 @@ class FaceTranslator:
         return self.translate_many([img])[0]
 
     def translate_many(self, imgs: Sequence[LoadedImage]) -> List[Translated]:
+        imgs = [self.sized(im) for im in imgs]
         found = self.detector.detect([im.rgb for im in imgs])
         out: List[Translated] = []
         for img, faces in zip(imgs, found):
@@ -81,6 +82,17 @@ class FaceTranslator:
                 whole = self.translator.translate(img)
                 out.append(Translated(whole.image, [no_face_note(img)] + whole.notes))
         return out
+
+    def sized(self, img: LoadedImage) -> LoadedImage:
+        """The photo at the size whole-image mode would give (the options' ``max_side`` / ``fit_side``)."""
+        o = self.translator.options
+        h, w = img.rgb.shape[:2]
+        if not o.max_side or not (max(h, w) > o.max_side or (o.fit_side and max(h, w) < o.max_side)):
+            return img
+        s = o.max_side / max(h, w)
+        size = (max(1, round(w * s)), max(1, round(h * s)))
+        alpha = None if img.alpha is None else resize_to(img.alpha, size)
+        return LoadedImage(resize_to(img.rgb, size), alpha, img.path, img.source_mode, img.fmt)
 
     def translate_faces(self, img: LoadedImage, faces: Sequence[Face]) -> LoadedImage:
         top = 65535.0 if img.rgb.dtype == np.uint16 else 255.0

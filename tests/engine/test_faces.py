@@ -229,3 +229,14 @@ def test_translate_task_in_face_mode_and_fallback(tmp_path, samples, image_facto
 
     small = cv2.resize(src, out_whole.shape[1::-1], interpolation=cv2.INTER_AREA)
     assert np.abs(out_whole[95:].astype(int) - small[95:].astype(int)).mean() > 5  # the suit is repainted too
+
+
+def test_face_mode_honours_the_output_size(detector, astronaut):
+    from engine.faces.translator import FaceTranslator
+    from engine.inference import TranslateOptions
+
+    tr = Translator(Invert(), torch.device("cpu"), TranslateOptions(max_side=256))
+    res = FaceTranslator(tr, detector, 64, 0.1).translate(astronaut)
+    assert res.image.rgb.shape == (256, 256, 3) and res.notes == []  # the face is still found at half size
+    whole = tr.translate(astronaut).image.rgb
+    assert whole.shape == res.image.rgb.shape
