@@ -6,9 +6,11 @@ Recipes (all at ``--size`` px, batch 1, constant learning rate so that every mar
   cyclegan       our CycleGAN trainer with the same recipe
   cut, fastcut   our CUT / FastCUT trainer (paper defaults per mode)
   X+da           the same with DiffAugment (color,translation,cutout) on D's inputs and an EMA generator (0.999)
+  fastcut32+da   FastCUT+da with a compact generator (ngf 32) and discriminator (ndf 48): the bundled runs' recipe
 
-"Minutes" are measured minutes on a quiet machine: each recipe's speed (img/s) is measured first in this process,
-side by side with the reference script's own timing, and a mark of M minutes is ``M * 60 * img/s`` steps. Training
+"Minutes" are minutes on a quiet machine: each recipe's speed is measured first in this process, side by side with
+the reference script's own step, as images per CPU-second (independent of other load); quiet img/s = that times the
+torch threads, and a mark of M minutes is ``M * 60 * quiet img/s`` steps. Training
 itself may then run under other load (``nice``) without changing what a mark means. Each mark is evaluated by
 translating the test photos (testA) and comparing them with the test anime portraits (testB) at the same N:
   floor    real anime (trainB, first N) vs testB: the best a model could score at this N
@@ -43,7 +45,7 @@ from engine.training import core  # noqa: E402
 from engine.training.data import ImageFolder  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "face2genshin"
-RECIPES = ["reference", "cyclegan", "cyclegan+da", "cut", "cut+da", "fastcut", "fastcut+da"]
+RECIPES = ["reference", "cyclegan", "cyclegan+da", "cut", "cut+da", "fastcut", "fastcut+da", "fastcut32+da"]
 DA = dict(diffaug="color,translation,cutout", ema_decay=0.999)
 
 
@@ -61,6 +63,8 @@ def recipe_config(recipe: str, size: int, out: Path, steps: int):
                   checkpoint_every=0, name=recipe, **(DA if extra == "da" else {}))
     if base == "cyclegan":
         return core.build_config("cyclegan", "", generator="resnet_9blocks", **common)
+    if base == "fastcut32":  # the compact recipe of the bundled runs: a quarter of the generator's FLOPs
+        return core.build_config("cut", "", mode="fastcut", generator="resnet_9blocks", ngf=32, ndf=48, **common)
     return core.build_config("cut", "", mode=base, generator="resnet_9blocks", **common)
 
 
@@ -80,20 +84,20 @@ class OurRecipe:
                else recipe_config(self.recipe, self.size, self.dir, steps))
         run_inline(core.train_task, cfg)
 
-    def speed(self, steps: int) -> float:
-        """img/s over ``steps`` steps after a warm-up step, in a throw-away run."""
+    def speed(self, steps: int) -> Dict[str, float]:
+        """Speed over ``steps`` steps after a warm-up step, in a throw-away run (see :func:`_speed`)."""
         import tempfile
 
         with tempfile.TemporaryDirectory() as tmp:
             cfg = recipe_config(self.recipe, self.size, Path(tmp) / "r", steps + 1).replace(log_every=steps + 1)
-            times: List[float] = []
+            marks: List[tuple] = []
 
             def on(event, job, payload):
                 if event == "progress" and "step" in getattr(payload, "message", ""):
-                    times.append(time.perf_counter())
+                    marks.append((time.perf_counter(), time.process_time()))
 
             run_inline(core.train_task, cfg, on_event=on)
-        return steps / (times[-1] - times[0]) if len(times) > steps else float("nan")
+        return _speed(marks[0], marks[-1], len(marks) - 1)
 
     @torch.no_grad()
     def translate(self, photos: np.ndarray) -> np.ndarray:
@@ -139,13 +143,28 @@ class ReferenceRecipe:
         self.dir.mkdir(parents=True, exist_ok=True)
         torch.save({"step": steps, "nets": [n.state_dict() for n in nets]}, self.state_path)
 
-    def speed(self, steps: int) -> float:
-        _dt, img_s, _mem = self.ref.time_train(1, self.size, iters=steps, warm=1, dev="cpu")
-        return img_s
+    def speed(self, steps: int) -> Dict[str, float]:
+        """The reference's own step on random tensors, as its ``time_train`` runs it, timed by wall and CPU clock."""
+        torch.manual_seed(0)
+        step = self.ref.step_fn(*self.ref.make("cpu", False), self.ref.Pool(), self.ref.Pool(), False)
+        data = [torch.rand(1, 3, self.size, self.size) * 2 - 1 for _ in range(4)]
+        step(data[0], data[1])
+        start = (time.perf_counter(), time.process_time())
+        for i in range(steps):
+            step(data[i % 4], data[(i + 1) % 4])
+        return _speed(start, (time.perf_counter(), time.process_time()), steps)
 
     @torch.no_grad()
     def translate(self, photos: np.ndarray) -> np.ndarray:
         return _run(self._build()[0].eval(), photos)
+
+
+def _speed(start: tuple, end: tuple, steps: int) -> Dict[str, float]:
+    """img/s by the wall clock (depends on the machine's load) and images per CPU-second of this process (does not;
+    the ratios between recipes are taken from it), batch 1."""
+    wall, cpu = end[0] - start[0], end[1] - start[1]
+    return {"img_s": steps / wall if wall > 0 else float("nan"), "img_per_cpu_s": steps / cpu if cpu > 0 else float("nan"),
+            "threads": torch.get_num_threads()}
 
 
 def _tensors(imgs: np.ndarray) -> torch.Tensor:
@@ -164,6 +183,12 @@ def _run(net: torch.nn.Module, photos: np.ndarray) -> np.ndarray:
         y = net(_tensors(photos[i:i + 8]))
         out.append(((y.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy())
     return np.concatenate(out)
+
+
+def quiet(speed: Dict[str, float]) -> float:
+    """The img/s of a quiet machine: images per CPU-second times the threads (torch keeps them all busy in the
+    convolutions); on a loaded machine the wall-clock figure is lower, but the step counts of the marks are not."""
+    return speed["img_per_cpu_s"] * speed["threads"]
 
 
 def fid_kid(real: np.ndarray, fake: np.ndarray, extractor) -> Dict[str, float]:
@@ -196,7 +221,7 @@ def main(argv=None) -> dict:
     marks = sorted(float(m) for m in args.minutes.split(","))
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    speeds_path = work / f"speeds_{args.size}.json"
+    speeds_path = work / f"speeds_{args.size}_{torch.get_num_threads()}t.json"
     speeds = json.loads(speeds_path.read_text()) if speeds_path.exists() else {}
     for r in ["reference"] + recipes:  # the reference is always timed, for the ratios
         if r not in speeds:
@@ -212,7 +237,7 @@ def main(argv=None) -> dict:
     for r in recipes:
         rec = make(r, args.size, work)
         for m in marks:
-            steps = max(1, round(m * 60 * speeds[r]))
+            steps = max(1, round(m * 60 * quiet(speeds[r])))
             t = time.perf_counter()
             try:
                 rec.train_to(steps)
@@ -220,8 +245,9 @@ def main(argv=None) -> dict:
                 raise SystemExit("cancelled")
             score = fid_kid(anime, rec.translate(photos), extractor)
             gap = (ceiling["fid"] - score["fid"]) / max(1e-9, ceiling["fid"] - floor["fid"])
-            rows.append(dict(recipe=r, minutes=m, steps=steps, img_per_s=round(speeds[r], 4),
-                             vs_reference=round(speeds[r] / speeds["reference"], 2), gap_closed=round(gap, 3),
+            rows.append(dict(recipe=r, minutes=m, steps=steps, img_per_s=round(quiet(speeds[r]), 4),
+                             vs_reference=round(speeds[r]["img_per_cpu_s"] / speeds["reference"]["img_per_cpu_s"], 2),
+                             gap_closed=round(gap, 3),
                              wall_s=round(time.perf_counter() - t, 1), **{k: round(v, 4) for k, v in score.items()}))
             print(json.dumps(rows[-1]), flush=True)
     result = dict(size=args.size, n_real=len(anime), n_fake=len(photos), floor=floor, ceiling=ceiling,
