@@ -11,7 +11,7 @@ import os
 import sys
 from typing import List, Optional
 
-COMMANDS = ["gui", "translate", "train", "models", "import_model", "export", "eval", "faces", "runstate"]
+COMMANDS = ["gui", "translate", "train", "distill", "models", "import_model", "export", "eval", "faces", "runstate"]
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
 

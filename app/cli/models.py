@@ -12,22 +12,28 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from engine.fastmodels import teacher_of
     from engine.library import ModelLibrary
+    from engine.models.macs import format_macs, model_macs
     from engine.multidomain import domain_names, is_multi_domain
 
     lib = ModelLibrary()
     models = lib.list(task=args.task)
+    macs = {m.id: model_macs(m.meta) for m in models}
     if args.json:
         print(json.dumps([{"id": m.id, "name": m.name, "family": m.family, "task": m.task, "source": m.source,
                            "direction": m.direction, "arch": m.arch, "path": str(m.path), "input": m.input,
-                           **({"domains": domain_names(m.meta)} if is_multi_domain(m) else {})}
+                           "macs_256": macs[m.id],
+                           **({"domains": domain_names(m.meta)} if is_multi_domain(m) else {}),
+                           **({"distilled_from": teacher_of(m)} if teacher_of(m) else {})}
                           for m in models], indent=2))
         return 0
     if not models:
         print("No models found.")
     w = max([len(m.id) for m in models] + [2])
     for m in models:
-        print(f"{m.id:<{w}}  {m.source:<8} {m.family:<9} {m.task:<10} {m.name}")
+        size = f"{format_macs(macs[m.id])}MACs" if macs[m.id] else "-"
+        print(f"{m.id:<{w}}  {m.source:<8} {m.family:<9} {m.task:<10} {size:>11}  {m.name}")
         if is_multi_domain(m):
             print(f"{'':<{w}}  domains (--domain): {', '.join(domain_names(m.meta))}")
     for path, why in lib.problems:

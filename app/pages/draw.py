@@ -65,7 +65,8 @@ class DrawPage(QWidget):
     def _build(self) -> None:
         top = QHBoxLayout()
         self.picker = ModelPicker(catalog_of(self.window_), ("translate",), key="draw/model",
-                                  text=lambda m: f"{m.label} · {m.family or 'model'}", order=DR.model_order)
+                                  text=lambda m: f"{m.label} · {m.family or 'model'}", order=DR.model_order,
+                                  speed_key="draw/speed")
         self.model_combo = self.picker.combo
         self.picker.modelChanged.connect(lambda *_: self._model_changed())
         top.addWidget(self.picker, 1)

@@ -87,7 +87,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         head.addWidget(self.card_btn)
         lv.addLayout(head)
         self.picker = ModelPicker(catalog_of(self.window_), TRANSLATE_TASKS, key="translate/model",
-                                  fallback=DEFAULT_MODEL_ID, label="")
+                                  fallback=DEFAULT_MODEL_ID, label="", speed_key="translate/speed")
         self.model_combo = self.picker.combo
         self.picker.modelChanged.connect(lambda *_: self._model_changed())
         lv.addWidget(self.picker)

@@ -62,7 +62,9 @@ class ModelPicker(QWidget):
     (a partial model from an unfinished training is shown first only when the user picked it, see
     :func:`engine.library.pick_default`); ``text`` makes an item's label; ``order`` sorts.
     ``modelChanged(info or None)`` fires when the current model changes (not when a reload keeps it);
-    ``checkedChanged(ids)`` when ticks change.
+    ``checkedChanged(ids)`` when ticks change. ``speed_key`` (combo only) lists one entry per model and adds a
+    Fast / Full toggle (:class:`app.widgets.speed_toggle.SpeedToggle`, its choice remembered under ``speed_key``):
+    ``current()`` is then the fast version of the entry when Fast is chosen and the entry has one.
     """
 
     modelChanged = Signal(object)
@@ -70,12 +72,14 @@ class ModelPicker(QWidget):
 
     def __init__(self, catalog: ModelCatalog, tasks: Sequence[str], *, key: str = "", fallback: str = "",
                  text: Optional[Callable[[ModelInfo], str]] = None, order: Optional[Callable] = None,
-                 multi: bool = False, label: str = "Model:", parent: Optional[QWidget] = None):
+                 multi: bool = False, label: str = "Model:", speed_key: str = "", parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.catalog, self.tasks, self.key, self.fallback, self.multi = catalog, tuple(tasks), key, fallback, multi
         self.text = text or (lambda m: m.label)
         self.order = order
         self.models: List[ModelInfo] = []
+        self.versions: list = []  # engine.fastmodels.Versions per listed model (with speed_key)
+        self.speed = None
         self._current_id = ""
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -93,6 +97,12 @@ class ModelPicker(QWidget):
             self.combo.currentIndexChanged.connect(self._index_changed)
             self.combo.activated.connect(lambda _i: self._remember())  # only a user's pick is remembered
             lay.addWidget(self.combo, 1)
+            if speed_key:
+                from app.widgets.speed_toggle import SpeedToggle
+
+                self.speed = SpeedToggle(speed_key)
+                self.speed.changed.connect(self._index_changed)
+                lay.addWidget(self.speed)
         catalog.changed.connect(self.reload)
         self.reload()
 
@@ -100,18 +110,27 @@ class ModelPicker(QWidget):
     def reload(self) -> None:
         """List the catalog's models again, keeping the current model (or ticks) when it is still there."""
         models = self.catalog.models(self.tasks)
+        if self.speed is not None:
+            from engine.fastmodels import versions
+
+            self.versions = versions(models)
+            models = [v.full for v in self.versions]
         self.models = sorted(models, key=self.order) if self.order else models
+        if self.versions:
+            by_id = {v.full.id: v for v in self.versions}
+            self.versions = [by_id[m.id] for m in self.models]
         if self.multi:
             self._fill_list()
         else:
             self._fill_combo()
 
     def _fill_combo(self) -> None:
-        if self._current_id in [m.id for m in self.models]:
-            idx = [m.id for m in self.models].index(self._current_id)
-        else:
+        idx = self._index_of(self._current_id)
+        if idx < 0:
             remembered = (settings().get(self.key, "") if self.key else "") or ""
-            idx = pick_default(self.models, remembered, self.fallback)
+            idx = self._index_of(remembered) if self.versions else -1
+            if idx < 0:
+                idx = pick_default(self.models, remembered, self.fallback)
         self.combo.blockSignals(True)
         self.combo.clear()
         for m in self.models:
@@ -154,29 +173,48 @@ class ModelPicker(QWidget):
         return [saved] if isinstance(saved, str) and saved else list(saved or [])
 
     # --- the combo ---------------------------------------------------------------------------------------
-    def current(self) -> Optional[ModelInfo]:
+    def listed(self) -> Optional[ModelInfo]:
+        """The model of the combo's entry (with ``speed_key``: the full model, whichever version runs)."""
         if self.multi:
             return None
         i = self.combo.currentIndex()
         return self.models[i] if 0 <= i < len(self.models) else None
 
+    def current(self) -> Optional[ModelInfo]:
+        """The model the page uses: the entry, or its fast version when Fast is chosen."""
+        m = self.listed()
+        if m is None or self.speed is None:
+            return m
+        return self.speed.pick(self.versions[self.combo.currentIndex()])
+
+    def _index_of(self, model_id: str) -> int:
+        """Index of the entry holding ``model_id`` (itself, or as its fast version); -1 if none."""
+        for i, m in enumerate(self.models):
+            fast = self.versions[i].fast if self.versions else None
+            if model_id and (m.id == model_id or (fast is not None and fast.id == model_id)):
+                return i
+        return -1
+
     def select(self, model_id: str) -> bool:
         """Make ``model_id`` current (re-reading the library once when it is not listed); False if unknown."""
-        if model_id not in [m.id for m in self.models]:
+        if self._index_of(model_id) < 0:
             self.catalog.refresh()
-        ids = [m.id for m in self.models]
-        if model_id not in ids:
+        idx = self._index_of(model_id)
+        if idx < 0:
             return False
-        self.combo.setCurrentIndex(ids.index(model_id))
+        self.combo.setCurrentIndex(idx)
         self._remember()
         return True
 
     def _remember(self) -> None:
-        m = self.current()
+        m = self.listed()
         if m is not None and self.key:
             settings().set(self.key, m.id)
 
     def _index_changed(self, *_) -> None:
+        if self.speed is not None:
+            i = self.combo.currentIndex()
+            self.speed.set_versions(self.versions[i] if 0 <= i < len(self.versions) else None)
         m = self.current()
         mid = m.id if m else ""
         self._fit_popup()

@@ -1,0 +1,222 @@
+"""Compressed image-to-image generators for fast CPU inference (GAN Compression, Li et al. 2020).
+
+- ``mobile_resnet``: the ResNet generator of :mod:`.networks` (same stem, down/up-sampling and head) whose residual
+  blocks use depthwise-separable 3x3 convolutions (depthwise 3x3, norm, pointwise 1x1), as in mit-han-lab
+  gan-compression ``models/modules/mobile_modules.py``. Its width ``ngf`` is chosen per MACs target
+  (:func:`engine.models.macs.fit_width`); ngf 32 with 9 blocks is about 1/18 of the CycleGAN generator's MACs.
+- ``mobile_unet``: the pix2pix U-Net with depthwise-separable down/up convolutions below the outermost level (the
+  outermost keeps dense convolutions: with 3 input/output channels a separable one saves nothing).
+
+Both expose ``feature_layers()``: the modules whose outputs distillation matches against the teacher's (through
+learned 1x1 projections). The junyanz generators get the same through :func:`feature_layers`.
+"""
+from __future__ import annotations
+
+from typing import List
+
+import torch
+import torch.nn as nn
+
+from ..errors import ConfigError
+from ..registry import register_model
+from .networks import NORMS, ResnetBlock, ResnetGenerator, UnetGenerator, UnetSkipConnectionBlock, _use_bias, \
+    get_norm_layer
+
+
+class FastInstanceNorm2d(nn.Module):
+    """Instance norm (optionally affine) whose statistics are plain means, fast in channels_last on CPU.
+
+    ``torch.nn.InstanceNorm2d`` and ``var_mean`` reduce channels_last tensors over H, W slowly on CPU (about 25x the
+    time of a mean over the same data); E[x^2] - E[x]^2 with means takes two quick passes. Same state dict keys as
+    ``nn.InstanceNorm2d`` (``weight``, ``bias`` when affine)."""
+
+    def __init__(self, num_features: int, affine: bool = False, eps: float = 1e-5):
+        super().__init__()
+        self.num_features, self.eps = num_features, eps
+        if affine:
+            self.weight = nn.Parameter(torch.ones(num_features))
+            self.bias = nn.Parameter(torch.zeros(num_features))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        v = x.permute(0, 2, 3, 1).reshape(n, h * w, c)
+        mean = v.mean(1)
+        var = ((v * v).mean(1) - mean * mean).clamp_min(0)
+        scale = torch.rsqrt(var + self.eps)
+        if self.weight is not None:
+            scale = scale * self.weight
+        shift = -mean * scale
+        if self.bias is not None:
+            shift = shift + self.bias
+        return torch.addcmul(shift.view(n, c, 1, 1), x, scale.view(n, c, 1, 1))
+
+
+def mobile_norm_layer(norm: str):
+    """Norm layers of the mobile networks: instance norms are :class:`FastInstanceNorm2d`."""
+    if norm in ("instance", "instance_affine"):
+        return lambda c: FastInstanceNorm2d(c, affine=norm == "instance_affine")
+    return get_norm_layer(norm)
+
+
+def _fast_layout(x: torch.Tensor) -> torch.Tensor:
+    """channels_last on CPU: depthwise and transposed convolutions run 4-14x faster there (oneDNN)."""
+    if x.device.type == "cpu" and x.dim() == 4 and not torch.jit.is_tracing() and not torch.onnx.is_in_onnx_export():
+        return x.contiguous(memory_format=torch.channels_last)
+    return x
+
+
+class SeparableConv2d(nn.Module):
+    """Depthwise k x k convolution (``scale`` channels per input channel), norm, pointwise 1x1 convolution."""
+
+    def __init__(self, in_nc: int, out_nc: int, kernel_size: int = 3, stride: int = 1, padding: int = 0,
+                 norm_layer=nn.InstanceNorm2d, use_bias: bool = True, scale: int = 1):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(in_nc, in_nc * scale, kernel_size, stride=stride, padding=padding, groups=in_nc,
+                      bias=use_bias),
+            norm_layer(in_nc * scale),
+            nn.Conv2d(in_nc * scale, out_nc, kernel_size=1, bias=use_bias))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)
+
+
+class MobileResnetBlock(nn.Module):
+    def __init__(self, dim: int, padding_type: str, norm_layer, dropout: float, use_bias: bool):
+        super().__init__()
+        if padding_type not in ("reflect", "replicate", "zero"):
+            raise ConfigError(f"padding {padding_type!r} is not supported; use reflect, replicate or zero")
+        block: List[nn.Module] = []
+        for i in range(2):
+            p = 0
+            if padding_type == "reflect":
+                block.append(nn.ReflectionPad2d(1))
+            elif padding_type == "replicate":
+                block.append(nn.ReplicationPad2d(1))
+            else:
+                p = 1
+            block += [SeparableConv2d(dim, dim, 3, padding=p, norm_layer=norm_layer, use_bias=use_bias),
+                      norm_layer(dim)]
+            if i == 0:
+                block.append(nn.ReLU(True))
+                if dropout > 0:
+                    block.append(nn.Dropout(dropout))
+        self.conv_block = nn.Sequential(*block)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv_block(x)
+
+
+class MobileResnetGenerator(nn.Module):
+    """c7s1-ngf, d2ngf, d4ngf, n x separable R4ngf, u2ngf, ungf, c7s1-3 with Tanh."""
+
+    size_multiple = 4
+
+    def __init__(self, input_nc: int = 3, output_nc: int = 3, ngf: int = 32, norm: str = "instance",
+                 dropout: float = 0.0, n_blocks: int = 9, padding_type: str = "reflect", head_kernel: int = 7):
+        super().__init__()
+        if head_kernel not in (1, 3, 5, 7):
+            raise ConfigError(f"the output convolution's kernel must be 1, 3, 5 or 7 (got {head_kernel})")
+        if not 1 <= n_blocks <= 64:
+            raise ConfigError(f"a mobile ResNet generator needs 1 to 64 residual blocks (got {n_blocks})")
+        if not 4 <= ngf <= 1024:
+            raise ConfigError(f"the mobile ResNet width ngf must be between 4 and 1024 (got {ngf})")
+        norm_layer, use_bias = mobile_norm_layer(norm), _use_bias(norm)
+        model: List[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7, bias=use_bias),
+                                  norm_layer(ngf), nn.ReLU(True)]
+        for i in range(2):
+            mult = 2 ** i
+            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1, bias=use_bias),
+                      norm_layer(ngf * mult * 2), nn.ReLU(True)]
+        model += [MobileResnetBlock(ngf * 4, padding_type, norm_layer, dropout, use_bias) for _ in range(n_blocks)]
+        for i in range(2):
+            mult = 2 ** (2 - i)
+            model += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1, output_padding=1,
+                                         bias=use_bias),
+                      norm_layer(ngf * mult // 2), nn.ReLU(True)]
+        model += [nn.ReflectionPad2d(head_kernel // 2), nn.Conv2d(ngf, output_nc, head_kernel), nn.Tanh()]
+        self.model = nn.Sequential(*model)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(_fast_layout(x))
+
+
+class MobileUnetBlock(nn.Module):
+    """One U-Net level with separable convolutions: depthwise 4x4 stride 2 + pointwise down, depthwise transposed
+    4x4 stride 2 + pointwise up, skip concatenation."""
+
+    def __init__(self, outer_nc: int, inner_nc: int, submodule=None, innermost=False, norm_layer=nn.BatchNorm2d,
+                 use_dropout=False, use_bias=False):
+        super().__init__()
+        up_in = inner_nc if innermost else inner_nc * 2
+        down = [nn.LeakyReLU(0.2), nn.Conv2d(outer_nc, outer_nc, 4, stride=2, padding=1, groups=outer_nc,
+                                             bias=use_bias),
+                nn.Conv2d(outer_nc, inner_nc, 1, bias=use_bias)]
+        if not innermost:
+            down.append(norm_layer(inner_nc))
+        up = [nn.ReLU(), nn.ConvTranspose2d(up_in, up_in, 4, stride=2, padding=1, groups=up_in, bias=use_bias),
+              nn.Conv2d(up_in, outer_nc, 1, bias=use_bias), norm_layer(outer_nc)]
+        if use_dropout and not innermost:
+            up.append(nn.Dropout(0.5))
+        self.model = nn.Sequential(*down, *([submodule] if submodule is not None else []), *up)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, self.model(x)], 1)
+
+
+class MobileUnetGenerator(nn.Module):
+    def __init__(self, input_nc: int = 3, output_nc: int = 3, num_downs: int = 8, ngf: int = 32, norm: str = "batch",
+                 use_dropout: bool = False):
+        super().__init__()
+        if not 5 <= num_downs <= 10:
+            raise ConfigError(f"a mobile U-Net needs 5 to 10 downsamplings (got {num_downs})")
+        if not 4 <= ngf <= 1024:
+            raise ConfigError(f"the mobile U-Net width ngf must be between 4 and 1024 (got {ngf})")
+        norm_layer, use_bias = mobile_norm_layer(norm), _use_bias(norm)
+        kw = dict(norm_layer=norm_layer, use_bias=use_bias)
+        block = MobileUnetBlock(ngf * 8, ngf * 8, innermost=True, **kw)
+        for _ in range(num_downs - 5):
+            block = MobileUnetBlock(ngf * 8, ngf * 8, submodule=block, use_dropout=use_dropout, **kw)
+        block = MobileUnetBlock(ngf * 4, ngf * 8, submodule=block, **kw)
+        block = MobileUnetBlock(ngf * 2, ngf * 4, submodule=block, **kw)
+        block = MobileUnetBlock(ngf, ngf * 2, submodule=block, **kw)
+        self.model = nn.Sequential(nn.Conv2d(input_nc, ngf, 4, stride=2, padding=1, bias=use_bias), block,
+                                   nn.ReLU(), nn.ConvTranspose2d(ngf * 2, output_nc, 4, stride=2, padding=1),
+                                   nn.Tanh())
+        self.size_multiple = 2 ** num_downs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(_fast_layout(x))
+
+
+def feature_layers(net: nn.Module) -> List[nn.Module]:
+    """The modules whose outputs distillation can match, outermost/earliest first: residual blocks of (mobile) ResNet
+    generators, U-Net levels (outermost first) of (mobile) U-Nets. Empty for other networks."""
+    net = getattr(net, "module", net)
+    if isinstance(net, (ResnetGenerator, MobileResnetGenerator)):
+        return [m for m in net.model if isinstance(m, (ResnetBlock, MobileResnetBlock))]
+    if isinstance(net, (UnetGenerator, MobileUnetGenerator)):
+        return [m for m in net.modules() if isinstance(m, (MobileUnetBlock, UnetSkipConnectionBlock))
+                and not getattr(m, "outermost", False)]
+    return []
+
+
+# ------------------------------------------------------------------------------------------------------------
+# registry entries
+
+@register_model("mobile_resnet", role="generator", task="translate", compressed=True)
+def mobile_resnet(input_nc=3, output_nc=3, ngf=32, norm="instance", n_blocks=9, dropout=0.0, padding_type="reflect",
+                  head_kernel=7):
+    """Mobile ResNet generator: depthwise-separable residual blocks (GAN Compression), width per MACs target."""
+    if norm not in NORMS:
+        raise ConfigError(f"Unknown normalization {norm!r}; use one of {', '.join(NORMS)}")
+    return MobileResnetGenerator(input_nc, output_nc, ngf, norm, dropout, n_blocks, padding_type, head_kernel)
+
+
+@register_model("mobile_unet", role="generator", task="translate", compressed=True)
+def mobile_unet(input_nc=3, output_nc=3, num_downs=8, ngf=32, norm="batch", use_dropout=False):
+    """Mobile U-Net generator: depthwise-separable down/up convolutions (pix2pix students)."""
+    return MobileUnetGenerator(input_nc, output_nc, num_downs, ngf, norm, use_dropout)

@@ -1,0 +1,297 @@
+"""Distillation: a fast version of an image-to-image model, taught by the model itself (GAN Compression, Li et al.
+2020, ``distillers/``).
+
+The student (a :mod:`engine.models.mobile` network sized for a MACs target, default a tenth of the teacher's)
+learns the teacher's outputs on any folder of photos: random crops, flips and colour jitter make many training
+patches out of a few hundred photos, and the teacher translates each patch as it is drawn. Losses:
+
+- pixel: L1 between the student's and the teacher's output (``lambda_pixel``);
+- features: the outputs of ``n_taps`` student layers, projected by learned 1x1 convolutions to the teacher's channels,
+  against the teacher's at the same depth (MSE relative to the teacher features' mean square, ``lambda_feat``);
+- GAN: a PatchGAN learns to tell the student's outputs from the teacher's (``lambda_gan``; 0 = off, no D at all).
+
+Refused before any work: a teacher that is not a ResNet/U-Net translate model, a student that would not be smaller
+than its teacher (or is the same network), a run folder that holds the teacher, fewer than ``MIN_PHOTOS`` photos.
+The exported student (``RUN/models/G.safetensors``) stands alone: its metadata names the teacher
+(``distilled_from``), but it needs nothing from it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .. import losses as L
+from ..checkpoint import load_checkpoint, load_into
+from ..config import check, check_choice
+from ..errors import ConfigError, DataError
+from ..library import ModelInfo, ModelLibrary, model_meta
+from ..models.macs import format_macs, parse_macs
+from ..models.networks import init_weights, size_multiple
+from ..registry import get_model
+from . import _distill_parts as P
+from ._cyclegan_parts import grid, to_uint8
+from .core import TrainConfig, Trainer, register_family
+from .data import PREPROCESS, FolderStream, ImageFolder, check_folder_paths, to_model_input
+
+MIN_PHOTOS = 16
+
+
+@dataclass
+class DistillConfig(TrainConfig):
+    family: str = "distill"
+    teacher: str = ""  # model id, name, file or run folder
+    data: str = ""  # folder of photos (searched recursively)
+    target_macs: str = ""  # e.g. "3G"; "" = a tenth of the teacher's MACs at 256x256
+    student_ngf: int = 0  # 0 = the widest student within the target
+    lambda_pixel: float = 10.0
+    lambda_feat: float = 1.0
+    lambda_gan: float = 0.2
+    n_taps: int = 3
+    gan_loss: str = "lsgan"
+    ndf: int = 32
+    jitter: float = 0.1  # colour jitter strength (0 = off)
+    load_size: int = 0  # photos are scaled so their short side is this, then cropped (0 = image size * 2)
+    preprocess: str = "scale_shortside_and_crop"
+    flip: bool = True
+    sample_rows: int = 4
+    teacher_cache: int = 0  # 0 = random crops, the teacher translates each; N = whole photos, teacher output kept
+
+
+    def validate(self) -> None:
+        super().validate()
+        check(bool(self.teacher), "choose the model to make a fast version of (the teacher)")
+        if self.target_macs:
+            parse_macs(self.target_macs)
+        check(self.student_ngf == 0 or 4 <= self.student_ngf <= 1024, "student width must be 0 (auto) or 4-1024")
+        check(min(self.lambda_pixel, self.lambda_feat, self.lambda_gan) >= 0, "loss weights must be >= 0")
+        check(self.lambda_pixel + self.lambda_feat > 0, "the pixel or the feature loss must have a positive weight")
+        check(0 <= self.n_taps <= 8, "n_taps must be between 0 and 8")
+        check_choice("gan loss", self.gan_loss, ("lsgan", "bce", "nonsaturating", "hinge"))
+        check(1 <= self.ndf <= 1024, "ndf must be between 1 and 1024")
+        check(0 <= self.jitter <= 1, "jitter must be between 0 and 1")
+        check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
+        check_choice("preprocess", self.preprocess, PREPROCESS)
+        check(self.teacher_cache >= 0, "teacher_cache must be 0 (off) or a number of photos")
+
+    @property
+    def cached(self) -> bool:
+        return self.teacher_cache > 0
+
+    @property
+    def load(self) -> int:
+        if self.cached:  # whole photos: short side to the image size, centre square
+            return self.image_size
+        return self.load_size or self.image_size * 2
+
+
+@register_family
+class DistillTrainer(Trainer):
+    family = "distill"
+    config_cls = DistillConfig
+    headline = ("pixel", "feat", "G_gan")
+
+    @classmethod
+    def presets(cls) -> Dict[str, Dict[str, Any]]:
+        return {
+            "tiny": dict(image_size=64, batch_size=2, steps=6, log_every=2, sample_every=3, checkpoint_every=3,
+                         sample_rows=2, ndf=8),
+            # CPU: whole photos, each translated by the teacher once (the teacher's forward dominates a step)
+            "quick": dict(image_size=256, batch_size=1, steps=1500, teacher_cache=96, lambda_gan=0.1, ndf=16,
+                          log_every=10, sample_every=100, checkpoint_every=50),
+            # GPU: random crops of photos at twice the size, the teacher translates every crop, feature matching
+            "standard": dict(image_size=256, batch_size=4, steps=20000, log_every=50, sample_every=500,
+                             checkpoint_every=1000),
+        }
+
+    def default_steps(self) -> int:
+        return 20000
+
+    # --- checks and data ---------------------------------------------------------------------------------
+    def make_data(self) -> None:
+        cfg = self.cfg
+        self.teacher_info = self._resolve_teacher()
+        if not cfg.resume_from:
+            P.check_not_into_itself(self.teacher_info, cfg.out_dir)
+        target = parse_macs(cfg.target_macs) if cfg.target_macs else None
+        self.plan = P.plan_student(self.teacher_info, target, cfg.student_ngf)
+        mult = max(self._multiple(self.teacher_info.arch, self.teacher_info.meta.get("arch_kwargs") or {}),
+                   self._multiple(self.plan.arch, self.plan.kwargs))
+        check(cfg.image_size % mult == 0, f"image size must be a multiple of {mult} for {self.teacher_info.name!r} "
+                                          f"and its student (got {cfg.image_size})")
+        path = check_folder_paths({"photos": cfg.data})["photos"]
+        folder_cls = P.folder_class(self.teacher_info.meta)
+        if folder_cls is not ImageFolder:
+            self.log("The teacher draws from sketches: each photo is turned into a sketch in its training style.")
+        folder = folder_cls.open(path, "photos", preprocess=cfg.preprocess, load_size=cfg.load,
+                                  crop_size=cfg.image_size, cache_mb=cfg.cache_mb, check_cancel=self.ctx.check_cancel,
+                                  progress=lambda d, t, m: self.progress(d, t, m))
+        if len(folder) < MIN_PHOTOS:
+            raise DataError(f"The photo folder {path} has {len(folder)} usable photo{'s' if len(folder) != 1 else ''}"
+                            f"; a fast version needs at least {MIN_PHOTOS} (a few hundred is better: random crops "
+                            "make many training patches out of each).")
+        self.folder = folder
+        self.log(f"Data: {folder.summary()}; {folder.cached} cached in memory.")
+        self.log(f"Teacher: {self.teacher_info.name!r} ({self.teacher_info.arch}, "
+                 f"{format_macs(self.plan.teacher_macs)}MACs); student: {self.plan.describe()}, "
+                 f"{self.plan.teacher_macs / max(1, self.plan.macs):.1f}x fewer MACs.")
+        if cfg.cached:
+            self.stream = P.WholePhotoStream(folder, cfg.teacher_cache, cfg.image_size, cfg.seed, cfg.flip)
+            self.cache = P.TeacherCache()
+            self.log(f"Teacher cache: whole photos at {cfg.image_size} px, the teacher translates each of the first "
+                     f"{self.stream.n} photos once; feature matching and colour jitter are off in this mode.")
+        else:
+            self.stream = FolderStream({"A": folder}, cfg.image_size, seed=cfg.seed, flip=cfg.flip, paired=False,
+                                       rank=self.dist.rank, world=self.dist.world)
+
+    def _resolve_teacher(self) -> ModelInfo:
+        info = ModelLibrary().resolve(self.cfg.teacher)
+        if info.meta.get("kind") != "model" or not info.arch:
+            raise ConfigError(f"{self.cfg.teacher!r} is not a model file GAN Studio can distill.")
+        return info
+
+    @staticmethod
+    def _multiple(arch: str, kwargs: Dict[str, Any]) -> int:
+        with torch.device("meta"):
+            return size_multiple(get_model(arch, **kwargs))
+
+    # --- networks ----------------------------------------------------------------------------------------
+    def build(self) -> None:
+        cfg = self.cfg
+        lib = ModelLibrary()
+        self.teacher = lib.load(self.teacher_info, self.device).module.eval().requires_grad_(False)
+        student = init_weights(get_model(self.plan.arch, **self.plan.kwargs))
+        self.G = self.maybe_compile(self.add_net("G", student))
+        taps = cfg.n_taps if cfg.lambda_feat > 0 and not cfg.cached else 0
+        t_layers, s_layers = P.matched_layers(self.teacher, self.G, taps)
+        self.t_taps, self.s_taps = P.FeatureTaps(t_layers), P.FeatureTaps(s_layers)
+        fixed = self._fixed(cfg.sample_rows)
+        self.fixed = to_model_input(fixed.to(self.device), self.use_channels_last)
+        with torch.no_grad():
+            self.teacher(self.fixed[:1])
+            self.G(self.fixed[:1])
+        self.P = self.add_net("P", P.make_projections(self.s_taps.take(), self.t_taps.take()))
+        self.t_taps.take()
+        self.adam("G", list(self.G.parameters()) + list(self.P.parameters()))
+        self.D: Optional[nn.Module] = None
+        if cfg.lambda_gan > 0:
+            self.D = self.maybe_compile(self.add_net("D", init_weights(get_model("basic", ndf=cfg.ndf))))
+            self.adam("D", self.D.parameters())
+        self.gan = L.get_loss(cfg.gan_loss)
+
+    def _fixed(self, n: int) -> torch.Tensor:
+        if self.cfg.cached:
+            return torch.stack([self.stream.example(i)["A"] for i in range(min(n, self.stream.n))])
+        return self.stream.fixed(n)["A"]
+
+    def load_init(self) -> None:
+        """``init_from``: the student starts from a model of the same architecture (e.g. a run at a smaller size)."""
+        if not self.cfg.init_from:
+            return
+        info = ModelLibrary().resolve(self.cfg.init_from)
+        if info.arch != self.plan.arch or (info.meta.get("arch_kwargs") or {}) != self.plan.kwargs:
+            raise ConfigError(f"The start model {info.name!r} ({info.arch} {info.meta.get('arch_kwargs')}) is not the "
+                              f"planned student {self.plan.describe()} {self.plan.kwargs}.")
+        load_into(self.G, load_checkpoint(info.path).tensors, what=f"student (start model {info.name!r})")
+        self.log(f"The student starts from {info.name!r} ({info.path}).")
+
+    # --- one step ----------------------------------------------------------------------------------------
+    def train_step(self, batch) -> Dict[str, torch.Tensor]:
+        cfg = self.cfg
+        x, target, t_feats = self._targets(batch)
+        with self.autocast():
+            out = self.G(x)
+            s_feats = self.s_taps.take()
+            pixel = L.l1(out, target)
+            feat = P.feature_loss(self.P, s_feats, t_feats) if s_feats else torch.zeros((), device=x.device)
+            g_gan = torch.zeros((), device=x.device)
+            if self.D is not None:
+                L.set_requires_grad([self.D], False)
+                g_gan = self.gan.g_loss(self.D(out))
+            loss = cfg.lambda_pixel * pixel + cfg.lambda_feat * feat + cfg.lambda_gan * g_gan
+        self.optimize(loss, "G")
+        losses = {"G": loss.detach(), "pixel": pixel.detach(), "feat": feat.detach(), "G_gan": g_gan.detach()}
+        if self.D is not None:
+            L.set_requires_grad([self.D], True)
+            with self.autocast():
+                d = self.gan.d_loss(self.D(target), self.D(out.detach())) * 0.5
+            self.optimize(d, "D")
+            losses["D"] = d.detach()
+        return losses
+
+    def _targets(self, batch):
+        """(photos, teacher outputs, teacher features) of a batch."""
+        x = to_model_input(batch["A"], self.use_channels_last)
+        if self.cfg.cached:
+            x = torch.where(batch["flip"].bool().view(-1, 1, 1, 1), x.flip(3), x)
+            with self.autocast():
+                return x, self.cache.targets(self.teacher, x, batch["idx"] * 2 + batch["flip"]), []
+        x = P.color_jitter(x, self.cfg.jitter)
+        with torch.no_grad(), self.autocast():
+            target = self.teacher(x)
+            return x, target, self.t_taps.take()
+
+    # --- outputs -----------------------------------------------------------------------------------------
+    def sample_grid(self) -> np.ndarray:
+        """Each row: photo, teacher, student."""
+        was = self.G.training
+        self.G.eval()
+        try:
+            with torch.no_grad(), self.autocast():
+                t, s = self.teacher(self.fixed), self.G(self.fixed)
+                self.t_taps.take(), self.s_taps.take()
+        finally:
+            self.G.train(was)
+        cols = [to_uint8(v) for v in (self.fixed, t, s)]
+        return grid([[c[i] for c in cols] for i in range(self.fixed.shape[0])])
+
+    def score(self, losses: Dict[str, float]) -> Optional[float]:
+        return float(losses["pixel"]) if "pixel" in losses else None
+
+    def export_models(self):
+        return [("G.safetensors", self.G, self.model_meta())]
+
+    def model_meta(self) -> Dict[str, Any]:
+        c, t = self.cfg, self.teacher_info
+        run = c.name or f"{t.name} (fast)"
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", c.name or f"{t.id}-fast").strip("-").lower() or "fast"
+        return model_meta(**inherited_meta(t.meta), id=slug, name=run, family=t.family, task="translate",
+                          arch=self.plan.arch,
+                          arch_kwargs=self.plan.kwargs, direction=t.direction,
+                          description=f"Fast version of {t.name!r}: {self.plan.describe()}, "
+                                      f"{self.plan.teacher_macs / max(1, self.plan.macs):.1f}x fewer MACs; distilled "
+                                      f"for {self.step} steps at {c.image_size} px (run {self.run_folder.root}).",
+                          distilled_from=teacher_record(t, self.plan.teacher_macs),
+                          macs_256=self.plan.macs,
+                          training={"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+                                    "image_size": c.image_size, "data": c.data, "family": "distill"})
+
+
+#: what a fast version takes over from its teacher's metadata: how the pages use it (Draw canvas size, sketch style,
+#: label palette, batch-norm mode, domains) and the teacher's licence terms
+INHERITED = ("input_kind", "image_size", "norm_mode", "sketch", "palette", "domains", "license")
+
+
+def inherited_meta(meta: Dict[str, Any]) -> Dict[str, Any]:
+    out = {k: meta[k] for k in INHERITED if k in meta}
+    size = (meta.get("training") or {}).get("image_size")
+    if "image_size" not in out and size:
+        out["image_size"] = size
+    return out
+
+
+def teacher_record(t: ModelInfo, macs: int) -> Dict[str, Any]:
+    """What a student's metadata says about its teacher (kept so its card names the teacher after it is deleted)."""
+    return {"id": t.id, "name": t.name, "arch": t.arch, "file": str(t.path), "macs_256": int(macs)}
+
+
+def distilled_from(meta: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    rec = meta.get("distilled_from")
+    return rec if isinstance(rec, dict) and rec.get("id") else None
+
+
+from ._distill_cli import add_cli_args, config_from_args  # noqa: E402,F401  (CLI plug-in, see app/cli/train.py)

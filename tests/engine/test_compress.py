@@ -1,0 +1,241 @@
+"""Compressed generators: mobile networks, MACs, student planning, the distillation family (tiny runs on CPU, resume,
+refusals before any work, the teacher cache), fast/full pairing and what `ganstudio models` shows."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn as nn
+
+from engine.errors import Cancelled, ConfigError, DataError
+from engine.jobs import run_inline
+from engine.library import ModelLibrary, model_meta, save_model
+from engine.models.macs import arch_macs, count_macs, format_macs, parse_macs
+from engine.models.mobile import FastInstanceNorm2d, feature_layers
+from engine.registry import MODELS, get_model
+from engine.training import core
+from engine.training.runs import RunFolder
+from tests.engine.training_helpers import same_weights, weights
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+# --- networks and MACs --------------------------------------------------------------------------------------
+
+def test_macs_of_the_cyclegan_generator_match_the_layer_by_layer_sum():
+    # stem 7x7, two stride-2 convs, 18 3x3 convs at 64x64x256, two transposed convs (counted per input pixel), head
+    hand = (256 * 256 * 64 * 3 * 49 + 128 * 128 * 128 * 64 * 9 + 64 * 64 * 256 * 128 * 9
+            + 18 * 64 * 64 * 256 * 256 * 9 + 64 * 64 * 256 * 128 * 9 + 128 * 128 * 128 * 64 * 9
+            + 256 * 256 * 3 * 64 * 49)
+    assert arch_macs("resnet_9blocks") == hand
+    assert format_macs(hand) == "49.55 G"
+
+
+def test_mobile_resnet_is_a_tenth_of_the_teacher_and_registered_as_compressed():
+    assert {"mobile_resnet", "mobile_unet"} <= set(MODELS.names(compressed=True))
+    teacher = arch_macs("resnet_9blocks")
+    student = arch_macs("mobile_resnet", {"ngf": 32, "head_kernel": 3})
+    assert student < teacher / 10
+    assert arch_macs("mobile_unet", {"ngf": 16, "num_downs": 7}) < arch_macs("unet_128", {"ngf": 32}) / 5
+    assert arch_macs("dcgan_g") is None  # not an image-to-image network
+
+
+@pytest.mark.parametrize("arch,kw,size", [("mobile_resnet", {"ngf": 8, "n_blocks": 2}, 64),
+                                          ("mobile_resnet", {"ngf": 8, "norm": "instance_affine", "head_kernel": 3}, 36),
+                                          ("mobile_unet", {"ngf": 8, "num_downs": 6}, 64)])
+def test_mobile_networks_keep_size_and_range(arch, kw, size):
+    torch.manual_seed(0)
+    net = get_model(arch, **kw).eval()
+    x = torch.rand(2, 3, size, size) * 2 - 1
+    with torch.no_grad():
+        y = net(x)
+    assert y.shape == x.shape and y.abs().max() <= 1
+    assert count_macs(net, size) > 0 and len(feature_layers(net)) >= 2
+
+
+def test_fast_instance_norm_equals_torch_instance_norm_and_keeps_its_keys():
+    torch.manual_seed(0)
+    x = (torch.randn(2, 6, 9, 7) * 3 + 1).contiguous(memory_format=torch.channels_last)
+    for affine in (False, True):
+        ref = nn.InstanceNorm2d(6, affine=affine)
+        ours = FastInstanceNorm2d(6, affine=affine)
+        if affine:
+            ref.weight.data.normal_()
+            ref.bias.data.normal_()
+            ours.load_state_dict(ref.state_dict())
+        assert torch.allclose(ours(x), ref(x), atol=1e-4)
+
+
+@pytest.mark.parametrize("text,value", [("3G", 3_000_000_000), ("2.5 G", 2_500_000_000), ("800M", 800_000_000),
+                                        ("1.2GMACs", 1_200_000_000)])
+def test_parse_macs(text, value):
+    assert parse_macs(text) == value
+
+
+@pytest.mark.parametrize("bad", ["fast", "-1G", "0"])
+def test_parse_macs_refuses_nonsense(bad):
+    with pytest.raises(ConfigError, match="MACs target"):
+        parse_macs(bad)
+
+
+# --- a tiny teacher and photos -----------------------------------------------------------------------------
+
+def _teacher(home, arch="resnet_6blocks", ngf=8, mid="tiny-teacher", **kw) -> str:
+    torch.manual_seed(1)
+    net = get_model(arch, ngf=ngf, **kw)
+    meta = model_meta(id=mid, name="Tiny teacher", family="cyclegan", task="translate", arch=arch,
+                      arch_kwargs=dict(ngf=ngf, **kw), direction="AtoB", description="a tiny test teacher",
+                      license="CC0")
+    path = home / "models" / mid / "model.safetensors"
+    save_model(path, net, meta)
+    return mid
+
+
+@pytest.fixture
+def photos(tmp_path, image_factory):
+    d = tmp_path / "photos"
+    d.mkdir()
+    for i in range(16):
+        image_factory(f"photos/p{i:02d}.png", w=72, h=64, seed=i)
+    return d
+
+
+def _cfg(teacher, photos, out, **kw):
+    values = dict(teacher=teacher, data=str(photos), out_dir=str(out), device="cpu", student_ngf=8, steps=4,
+                  log_every=1, sample_every=2, checkpoint_every=2, n_taps=2)
+    values.update(kw)
+    return core.build_config("distill", "tiny", **values)
+
+
+# --- the distillation family --------------------------------------------------------------------------------
+
+def test_distill_end_to_end_student_is_standalone_and_names_its_teacher(_isolated_home, photos, image_factory):
+    from engine.fastmodels import facts, versions
+    from engine.imageio import load_image
+    from engine.inference import TranslateOptions, Translator
+
+    teacher = _teacher(_isolated_home)
+    res = run_inline(core.train_task, _cfg(teacher, photos, _isolated_home / "runs" / "fast"))
+    assert res.state == "finished" and res.step == 4
+    rf = RunFolder(res.run_dir)
+    assert "feat" in rf.read_metrics()[-1] and rf.latest_sample() is not None
+    lib = ModelLibrary()
+    student = lib.resolve(str(res.run_dir))
+    assert student.arch == "mobile_resnet" and student.meta["distilled_from"]["id"] == teacher
+    assert student.meta["license"] == "CC0" and student.meta["macs_256"] < arch_macs("resnet_6blocks", {"ngf": 8})
+    pair = [v for v in versions(lib.list()) if v.full.id == teacher][0]
+    assert pair.fast.path == student.path and pair.pick("fast") is pair.fast and pair.pick("full") is pair.full
+    # the teacher is deleted: the fast model still translates and its card names the teacher
+    lib.resolve(teacher).path.unlink()
+    lib = ModelLibrary()
+    student = lib.resolve(str(res.run_dir))
+    assert [v.fast for v in versions(lib.list()) if v.full.path == student.path] == [None]
+    text = "\n".join(facts(student, lib.list()))
+    assert "Tiny teacher" in text and "no longer in the library" in text
+    out = Translator(lib.load(student).module, torch.device("cpu"), TranslateOptions()).translate(
+        load_image(image_factory("odd.png", w=52, h=40)))
+    assert out.image.rgb.shape == (40, 52, 3)
+
+
+def test_distill_cancel_then_resume_gives_the_uninterrupted_weights(_isolated_home, photos, tmp_path):
+    teacher = _teacher(_isolated_home)
+    straight = run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "straight"))
+
+    def cancel_at_3(event, job, payload):
+        if event == "progress" and payload.total and payload.done >= 3 and "step" in payload.message:
+            raise Cancelled()
+
+    broken = tmp_path / "broken"
+    with pytest.raises(Cancelled):
+        run_inline(core.train_task, _cfg(teacher, photos, broken), on_event=cancel_at_3)
+    res = run_inline(core.train_task, core.resume_config(broken))
+    assert res.step == 4
+    assert same_weights(weights(RunFolder(straight.run_dir).latest), weights(RunFolder(broken).latest))
+
+
+def test_teacher_cache_translates_each_photo_once(_isolated_home, photos, tmp_path, monkeypatch):
+    from engine.training import _distill_parts as P
+
+    teacher = _teacher(_isolated_home)
+    calls = []
+    real = P.TeacherCache.targets
+
+    def counting(self, t, x, keys):
+        before = len(self.outputs)
+        out = real(self, t, x, keys)
+        calls.append(len(self.outputs) - before)
+        return out
+
+    monkeypatch.setattr(P.TeacherCache, "targets", counting)
+    cfg = _cfg(teacher, photos, tmp_path / "run", teacher_cache=3, flip=False, steps=8, batch_size=1)
+    res = run_inline(core.train_task, cfg)
+    assert res.step == 8 and sum(calls) == 3 and len(calls) == 8
+    assert RunFolder(res.run_dir).read_metrics()[-1]["feat"] == 0.0
+
+
+def test_bad_distillations_are_refused_before_any_work(_isolated_home, photos, tmp_path, image_factory):
+    teacher = _teacher(_isolated_home)
+    few = tmp_path / "few"
+    few.mkdir()
+    for i in range(15):
+        image_factory(f"few/p{i}.png", seed=i)
+    cases = [
+        (_cfg(teacher, few, tmp_path / "r1"), DataError, "has 15 usable photos; a fast version needs at least 16"),
+        (_cfg(teacher, photos, tmp_path / "r2", student_ngf=64), ConfigError, "would not be smaller than its teacher"),
+        (_cfg(teacher, photos, _isolated_home / "models" / teacher), ConfigError, "into itself would overwrite"),
+        (_cfg("no-such-model", photos, tmp_path / "r3"), Exception, "No model called 'no-such-model'"),
+        (_cfg(teacher, photos, tmp_path / "r4", student_ngf=0, target_macs="1M"), ConfigError, "No mobile_resnet "
+                                                                                               "student fits"),
+    ]
+    for cfg, err, msg in cases:
+        with pytest.raises(err, match=msg):
+            run_inline(core.train_task, cfg)
+        assert not RunFolder(cfg.out_dir).config_path.exists()
+    # a fast model distilled into the same network again
+    fast = _teacher(_isolated_home, arch="mobile_resnet", ngf=8, mid="tiny-fast", head_kernel=3)
+    with pytest.raises(ConfigError, match="already a mobile_resnet .*same network"):
+        run_inline(core.train_task, _cfg(fast, photos, tmp_path / "r5"))
+    with pytest.raises(ConfigError, match="generate model"):
+        from engine.training._distill_parts import plan_student
+
+        info = ModelLibrary().resolve("dcgan-faces")
+        plan_student(info)
+
+
+def test_unet_teacher_gets_a_mobile_unet_and_sketch_teachers_learn_from_sketched_photos(_isolated_home, photos,
+                                                                                          tmp_path):
+    from engine.training._distill_parts import folder_class, plan_student
+
+    mid = _teacher(_isolated_home, arch="unet_128", ngf=8, mid="tiny-unet", norm="batch")
+    info = ModelLibrary().resolve(mid)
+    plan = plan_student(info, ngf=8)
+    assert plan.arch == "mobile_unet" and plan.kwargs["num_downs"] == 7 and plan.macs < plan.teacher_macs
+    res = run_inline(core.train_task, _cfg(mid, photos, tmp_path / "run", image_size=128, steps=2))
+    assert res.state == "finished"
+    folder = folder_class({"input_kind": "sketch", "sketch": {"style": "canny"}}).open(
+        photos, "photos", preprocess="resize", load_size=64, crop_size=64)
+    img = folder.image(0)
+    assert (img[..., 0] == img[..., 1]).all() and set(img.reshape(-1).tolist()) <= {0, 255}
+
+
+def test_models_cli_shows_macs_and_the_teacher(_isolated_home, capsys):
+    from app.cli import main
+
+    _teacher(_isolated_home)
+    assert main(["models", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["vintagify"]["macs_256"] == arch_macs("resnet_9blocks")
+    assert rows["tiny-teacher"]["macs_256"] == arch_macs("resnet_6blocks", {"ngf": 8})
+    assert rows["dcgan-faces"]["macs_256"] is None
+    assert main(["models"]) == 0
+    assert "49.55 GMACs" in capsys.readouterr().out
+
+
+def test_distill_cli_bad_input_exit_code(_isolated_home, photos, tmp_path, capsys):
+    from app.cli import main
+
+    assert main(["distill", "--data", str(photos), "--out", str(tmp_path / "r")]) == 2
+    assert "name the model to make a fast version of" in capsys.readouterr().err
+    assert main(["distill", "vintagify", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")]) == 2
+    assert "does not exist" in capsys.readouterr().err
