@@ -61,7 +61,8 @@ class FastVersionDialog(QDialog):
             self.photos.setText(d)
 
     def _update(self) -> None:
-        self.ok_button.setEnabled(bool(self.models) and Path(self.photos.text()).is_dir())
+        text = self.photos.text().strip()
+        self.ok_button.setEnabled(bool(self.models and text) and Path(text).is_dir())
 
     def values(self) -> dict:
         teacher = self.model_combo.currentData() or ""

@@ -70,7 +70,7 @@ def plan_student(teacher: ModelInfo, target_macs: Optional[int] = None, ngf: int
         if not fits:
             smallest = arch_macs(arch, dict(base, ngf=WIDTHS[0]))
             raise ConfigError(f"No {arch} student fits a target of {format_macs(target)}MACs; the smallest (ngf "
-                              f"{WIDTHS[0]}) needs {format_macs(smallest)}MACs. Choose a larger --target-macs.")
+                              f"{WIDTHS[0]}) needs {format_macs(smallest)}MACs. Choose a larger target (--target-macs).")
         w, macs = fits[-1]
         chosen = dict(base, ngf=w)
     plan = StudentPlan(arch, chosen, int(macs or 0), int(t_macs))
@@ -83,7 +83,7 @@ def check_not_larger(teacher: ModelInfo, plan: StudentPlan) -> None:
     if teacher.arch == plan.arch and all(t_kw.get(k) == v for k, v in plan.kwargs.items() if k in t_kw) \
             and t_kw.get("ngf") == plan.kwargs.get("ngf"):
         raise ConfigError(f"Model {teacher.name!r} is already a {plan.describe()}: distilling it into the same "
-                          "network gives nothing faster. Choose a smaller --target-macs or a smaller width.")
+                          "network gives nothing faster. Choose a smaller target (--target-macs) or width.")
     if plan.macs >= plan.teacher_macs:
         raise ConfigError(f"The student {plan.describe()} would not be smaller than its teacher {teacher.name!r} "
                           f"({format_macs(plan.teacher_macs)}MACs). Choose a --target-macs below "

@@ -239,3 +239,37 @@ def test_distill_cli_bad_input_exit_code(_isolated_home, photos, tmp_path, capsy
     assert "name the model to make a fast version of" in capsys.readouterr().err
     assert main(["distill", "vintagify", "--data", str(tmp_path / "missing"), "--out", str(tmp_path / "r")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_psnr_and_ssim():
+    import numpy as np
+
+    from engine.metrics.fidelity import psnr, ssim
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + 10, 0, 255).astype(np.uint8)
+    assert psnr(a, a) == float("inf") and ssim(a, a) == pytest.approx(1.0)
+    mse = np.mean((a.astype(float) - b) ** 2)
+    assert psnr(a, b) == pytest.approx(10 * np.log10(255 ** 2 / mse))
+    noisy = np.clip(a + rng.normal(0, 40, a.shape), 0, 255).astype(np.uint8)
+    assert 0 < ssim(a, noisy) < ssim(a, b) < 1
+    with pytest.raises(ValueError, match="differ in size"):
+        psnr(a, b[:10])
+
+
+def test_fast_model_exports_to_onnx_with_parity(_isolated_home, tmp_path):
+    import numpy as np
+    import onnxruntime as ort
+
+    from engine.export.onnx import OnnxExportConfig, export_onnx_task
+
+    mid = _teacher(_isolated_home, arch="mobile_resnet", ngf=8, mid="tiny-fast", head_kernel=3, n_blocks=2,
+                   norm="instance_affine")
+    res = run_inline(export_onnx_task, OnnxExportConfig(model=mid, out=str(tmp_path / "f.onnx")))
+    assert res.parity["max_abs_diff"] <= 1e-3
+    x = np.random.default_rng(1).uniform(-1, 1, (1, 3, 36, 44)).astype(np.float32)
+    y = ort.InferenceSession(str(tmp_path / "f.onnx"), providers=["CPUExecutionProvider"]).run(None, {"image": x})[0]
+    with torch.no_grad():
+        ref = ModelLibrary().load(ModelLibrary().resolve(mid)).module(torch.from_numpy(x)).numpy()
+    assert np.abs(y - ref).max() < 1e-4

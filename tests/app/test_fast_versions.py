@@ -1,0 +1,99 @@
+"""Fast / Full per model on the Translate and Draw pages, the model card's facts, and the Train page's "Make a fast
+version of this model"."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.library import model_meta, save_model
+from engine.registry import get_model
+
+
+@pytest.fixture
+def pair(_isolated_home, tiny_model_id):
+    """The tiny teacher of tests/app/conftest.py and a fast version of it."""
+    torch.manual_seed(1)
+    net = get_model("mobile_resnet", ngf=8, n_blocks=2, head_kernel=3)
+    teacher = _isolated_home / "models" / "tiny" / "model.safetensors"
+    meta = model_meta(id="tiny-fast", name="Tiny test model (fast)", family="cyclegan", task="translate",
+                      arch="mobile_resnet", arch_kwargs={"ngf": 8, "n_blocks": 2, "head_kernel": 3},
+                      description="a fast version for tests",
+                      distilled_from={"id": "tiny", "name": "Tiny test model", "arch": "resnet_6blocks",
+                                      "file": str(teacher), "macs_256": 10**9})
+    save_model(_isolated_home / "models" / "tiny-fast" / "model.safetensors", net, meta)
+    return "tiny", "tiny-fast"
+
+
+@pytest.mark.parametrize("page_name", ["translate", "draw"])
+def test_fast_full_toggle_picks_the_version_and_is_remembered(window, pair, page_name):
+    from app.settings import settings
+
+    page = window.pages[page_name]
+    page.reload_models(select="tiny")
+    ids = [page.model_combo.itemData(i) for i in range(page.model_combo.count())]
+    assert "tiny" in ids and "tiny-fast" not in ids  # one entry per model
+    assert page.speed.isEnabled()
+    assert page.speed.speed() == "fast"  # default on a CPU
+    assert page.current_model().id == "tiny-fast"
+    page.speed.buttons["full"].click()
+    assert page.current_model().id == "tiny"
+    assert settings().get(f"{page_name}/speed") == "full"
+    page.speed.buttons["fast"].click()
+    assert page.current_model().id == "tiny-fast"
+    assert "fast version" in page.speed.buttons["fast"].toolTip()
+    # a model without a fast version: the toggle is off and says how to make one
+    other = next(i for i in range(page.model_combo.count()) if page.model_combo.itemData(i) != "tiny")
+    page.model_combo.setCurrentIndex(other)
+    assert not page.speed.isEnabled() and "Train page" in page.speed.buttons["fast"].toolTip()
+    # the choice survives a restart of the page's model list
+    page.reload_models(select="tiny-fast")
+    assert page.model_combo.currentData() == "tiny" and page.current_model().id == "tiny-fast"
+
+
+def test_translate_with_the_fast_version_and_its_card(window, pair, qtbot, image_factory):
+    from app.widgets.model_card import card_markdown
+
+    page = window.pages["translate"]
+    page.reload_models(select="tiny")
+    m = page.current_model()
+    text = card_markdown(m)
+    assert "fast version of: **Tiny test model**" in text and "MACs at 256x256" in text
+    assert page.card_btn.isEnabled()
+    page.show_card()
+    page.add_paths([str(image_factory("a.png"))])
+    qtbot.waitUntil(lambda: page.thumbs.count() == 1, timeout=10000)
+    page.translate_all()
+    qtbot.waitUntil(lambda: all(e.status == "done" for e in page.thumbs.all_entries()), timeout=30000)
+    qtbot.waitUntil(lambda: page.batch is None, timeout=5000)
+    entry = page.thumbs.all_entries()[0]
+    assert entry.result is not None and entry.result_model.startswith("tiny-fast")
+
+
+def test_train_page_makes_a_fast_version(window, pair, tmp_path, image_factory, qtbot):
+    from app.widgets.fast_version_dialog import FastVersionDialog, fast_version_config
+
+    models = window.library.list(task="translate")
+    dlg = FastVersionDialog(models, window, "tiny")
+    qtbot.addWidget(dlg)
+    assert dlg.model_combo.currentData() == "tiny"
+    assert dlg.model_combo.findData("tiny-fast") < 0  # fast versions are not offered as teachers
+    assert not dlg.ok_button.isEnabled()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    dlg.photos.setText(str(photos))
+    assert dlg.ok_button.isEnabled()
+    values = dlg.values()
+    cfg = fast_version_config(values, str(tmp_path / "run"), "cpu", models)
+    assert cfg.family == "distill" and cfg.teacher == "tiny" and cfg.teacher_cache > 0 and cfg.name.endswith("(fast)")
+    assert fast_version_config(values, str(tmp_path / "run"), "cuda", models).teacher_cache == 0
+    # refusals before any work, shown on the page: the tiny model is too small to compress by 10x, and with a
+    # larger target the photo folder is empty
+    page = window.pages["train"]
+    assert page.fast_btn.isEnabled()
+    page.make_fast_version(values)
+    qtbot.waitUntil(lambda: page.handle is None, timeout=30000)
+    assert "No mobile_resnet student fits a target of 68 MMACs" in page.status_label.text()
+    page.make_fast_version(dict(values, target_macs="300M"))
+    qtbot.waitUntil(lambda: page.handle is None, timeout=30000)
+    assert "has 0 usable photos; a fast version needs at least 16" in page.status_label.text()
+    assert not list(tmp_path.glob("run*"))
