@@ -158,21 +158,16 @@ def draw_latency(model_id: str, strokes: int) -> dict:
     info = ModelLibrary().resolve(model_id)
     ckpt = load_checkpoint(info.path)
     meta = dict(ckpt.meta, image_size=256)
-    meta["model"] = dict(meta["model"], id=f"{model_id}-256", name=f"{info.name} at 256 px")
+    new_id = f"{info.id}-256"
+    meta["model"] = dict(meta["model"], id=new_id, name=f"{info.name} at 256 px")
     home = Path(os.environ["GANSTUDIO_HOME"])
-    save_checkpoint(home / "models" / f"{model_id}-256" / "model.safetensors", ckpt.tensors, meta)
+    save_checkpoint(home / "models" / new_id / "model.safetensors", ckpt.tensors, meta)
     import bench_draw
-    from app.main import make_app
-    from app.main_window import MainWindow
 
-    app = make_app([sys.argv[0]])
-    win = MainWindow()
-    win.resize(1366, 768)
-    win.show()
-    page = win.show_page("draw")
+    app, win, page = bench_draw.open_draw_page()
     page.reload_models()
     page.speed.set_speed("full")  # run exactly the chosen model (it is its own entry)
-    res = bench_draw.measure(app, page, f"{model_id}-256", strokes)
+    res = bench_draw.measure(app, page, new_id, strokes)
     win.close()
     return res
 

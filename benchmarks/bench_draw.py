@@ -102,6 +102,18 @@ def _stats(v):
     return {"median": round(statistics.median(v), 1), "min": round(min(v), 1), "max": round(max(v), 1), "n": len(v)}
 
 
+def open_draw_page():
+    """(app, main window, Draw page) of the real app, offscreen."""
+    from app.main import make_app
+    from app.main_window import MainWindow
+
+    app = make_app([sys.argv[0]])
+    win = MainWindow()
+    win.resize(1400, 900)
+    win.show()
+    return app, win, win.show_page("draw")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--device", default=None, help="cpu, cuda ... (default: the app's choice)")
@@ -120,15 +132,8 @@ def main() -> None:
 
     if a.threads:
         torch.set_num_threads(a.threads)
-    from app.main import make_app
-    from app.main_window import MainWindow
-
     models = [make_random_model(home, m) if m in ("unet_256", "unet_128") else m for m in a.models.split(",")]
-    app = make_app([sys.argv[0]])
-    win = MainWindow()
-    win.resize(1400, 900)
-    win.show()
-    page = win.show_page("draw")
+    app, win, page = open_draw_page()
     known = {m.id for m in page.models}
     out = {"machine": machine(), "results": []}
     for m in models:

@@ -20,7 +20,7 @@ import torch.nn as nn
 from ..errors import ConfigError
 from ..registry import register_model
 from .networks import NORMS, ResnetBlock, ResnetGenerator, UnetGenerator, UnetSkipConnectionBlock, _use_bias, \
-    get_norm_layer
+    get_norm_layer, padding_layers, resnet_layers, unet_levels
 
 
 class FastInstanceNorm2d(nn.Module):
@@ -87,18 +87,10 @@ class SeparableConv2d(nn.Module):
 class MobileResnetBlock(nn.Module):
     def __init__(self, dim: int, padding_type: str, norm_layer, dropout: float, use_bias: bool):
         super().__init__()
-        if padding_type not in ("reflect", "replicate", "zero"):
-            raise ConfigError(f"padding {padding_type!r} is not supported; use reflect, replicate or zero")
         block: List[nn.Module] = []
         for i in range(2):
-            p = 0
-            if padding_type == "reflect":
-                block.append(nn.ReflectionPad2d(1))
-            elif padding_type == "replicate":
-                block.append(nn.ReplicationPad2d(1))
-            else:
-                p = 1
-            block += [SeparableConv2d(dim, dim, 3, padding=p, norm_layer=norm_layer, use_bias=use_bias),
+            pad, p = padding_layers(padding_type)
+            block += pad + [SeparableConv2d(dim, dim, 3, padding=p, norm_layer=norm_layer, use_bias=use_bias),
                       norm_layer(dim)]
             if i == 0:
                 block.append(nn.ReLU(True))
@@ -125,19 +117,8 @@ class MobileResnetGenerator(nn.Module):
         if not 4 <= ngf <= 1024:
             raise ConfigError(f"the mobile ResNet width ngf must be between 4 and 1024 (got {ngf})")
         norm_layer, use_bias = mobile_norm_layer(norm), _use_bias(norm)
-        model: List[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, 7, bias=use_bias),
-                                  norm_layer(ngf), nn.ReLU(True)]
-        for i in range(2):
-            mult = 2 ** i
-            model += [nn.Conv2d(ngf * mult, ngf * mult * 2, 3, stride=2, padding=1, bias=use_bias),
-                      norm_layer(ngf * mult * 2), nn.ReLU(True)]
-        model += [MobileResnetBlock(ngf * 4, padding_type, norm_layer, dropout, use_bias) for _ in range(n_blocks)]
-        for i in range(2):
-            mult = 2 ** (2 - i)
-            model += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 3, stride=2, padding=1, output_padding=1,
-                                         bias=use_bias),
-                      norm_layer(ngf * mult // 2), nn.ReLU(True)]
-        model += [nn.ReflectionPad2d(head_kernel // 2), nn.Conv2d(ngf, output_nc, head_kernel), nn.Tanh()]
+        blocks = [MobileResnetBlock(ngf * 4, padding_type, norm_layer, dropout, use_bias) for _ in range(n_blocks)]
+        model = resnet_layers(input_nc, output_nc, ngf, norm_layer, use_bias, blocks, head_kernel)
         self.model = nn.Sequential(*model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -177,12 +158,8 @@ class MobileUnetGenerator(nn.Module):
             raise ConfigError(f"the mobile U-Net width ngf must be between 4 and 1024 (got {ngf})")
         norm_layer, use_bias = mobile_norm_layer(norm), _use_bias(norm)
         kw = dict(norm_layer=norm_layer, use_bias=use_bias)
-        block = MobileUnetBlock(ngf * 8, ngf * 8, innermost=True, **kw)
-        for _ in range(num_downs - 5):
-            block = MobileUnetBlock(ngf * 8, ngf * 8, submodule=block, use_dropout=use_dropout, **kw)
-        block = MobileUnetBlock(ngf * 4, ngf * 8, submodule=block, **kw)
-        block = MobileUnetBlock(ngf * 2, ngf * 4, submodule=block, **kw)
-        block = MobileUnetBlock(ngf, ngf * 2, submodule=block, **kw)
+        block = unet_levels(lambda o, i, sub, inner, drop: MobileUnetBlock(
+            o, i, submodule=sub, innermost=inner, use_dropout=drop, **kw), ngf, num_downs, use_dropout)
         self.model = nn.Sequential(nn.Conv2d(input_nc, ngf, 4, stride=2, padding=1, bias=use_bias), block,
                                    nn.ReLU(), nn.ConvTranspose2d(ngf * 2, output_nc, 4, stride=2, padding=1),
                                    nn.Tanh())

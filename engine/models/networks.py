@@ -64,21 +64,24 @@ def init_weights(net: nn.Module, init_type: str = "normal", gain: float = 0.02) 
     return net
 
 
+def padding_layers(padding_type: str):
+    """(layers, conv padding) for a 3x3 convolution: a reflection/replication pad layer, or zero padding in the conv."""
+    if padding_type == "reflect":
+        return [nn.ReflectionPad2d(1)], 0
+    if padding_type == "replicate":
+        return [nn.ReplicationPad2d(1)], 0
+    if padding_type == "zero":
+        return [], 1
+    raise ConfigError(f"padding {padding_type!r} is not supported; use reflect, replicate or zero")
+
+
 class ResnetBlock(nn.Module):
     def __init__(self, dim: int, padding_type: str, norm_layer, use_dropout: bool, use_bias: bool):
         super().__init__()
         block = []
         for i in range(2):
-            p = 0
-            if padding_type == "reflect":
-                block.append(nn.ReflectionPad2d(1))
-            elif padding_type == "replicate":
-                block.append(nn.ReplicationPad2d(1))
-            elif padding_type == "zero":
-                p = 1
-            else:
-                raise ConfigError(f"padding {padding_type!r} is not supported")
-            block += [nn.Conv2d(dim, dim, kernel_size=3, padding=p, bias=use_bias), norm_layer(dim)]
+            pad, p = padding_layers(padding_type)
+            block += pad + [nn.Conv2d(dim, dim, kernel_size=3, padding=p, bias=use_bias), norm_layer(dim)]
             if i == 0:
                 block.append(nn.ReLU(True))
                 if use_dropout:
@@ -118,6 +121,27 @@ class Upsample(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = F.conv_transpose2d(self.pad(x), self.filt.to(x.dtype), stride=2, padding=2, groups=x.shape[1])
         return y[:, :, 1:-1, 1:-1]
+
+
+def resnet_layers(input_nc: int, output_nc: int, ngf: int, norm_layer, use_bias: bool, blocks, head_kernel: int = 7):
+    """Johnson et al.'s layer list around the residual ``blocks`` (at 4 x ngf channels, 1/4 resolution): c7s1-ngf,
+    two stride-2 convolutions, the blocks, two transposed convolutions, a ``head_kernel`` convolution and Tanh. The
+    indices are junyanz's (``model.N`` keys of imported checkpoints)."""
+    model = [nn.ReflectionPad2d(3), nn.Conv2d(input_nc, ngf, kernel_size=7, padding=0, bias=use_bias),
+             norm_layer(ngf), nn.ReLU(True)]
+    for i in range(2):
+        mult = 2 ** i
+        model += [nn.Conv2d(ngf * mult, ngf * mult * 2, kernel_size=3, stride=2, padding=1, bias=use_bias),
+                  norm_layer(ngf * mult * 2), nn.ReLU(True)]
+    model += list(blocks)
+    for i in range(2):
+        mult = 2 ** (2 - i)
+        model += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, kernel_size=3, stride=2, padding=1,
+                                     output_padding=1, bias=use_bias),
+                  norm_layer(ngf * mult // 2), nn.ReLU(True)]
+    model += [nn.ReflectionPad2d(head_kernel // 2), nn.Conv2d(ngf, output_nc, kernel_size=head_kernel, padding=0),
+              nn.Tanh()]
+    return model
 
 
 class ResnetGenerator(nn.Module):
@@ -220,6 +244,17 @@ class UnetSkipConnectionBlock(nn.Module):
         return torch.cat([x, self.model(x)], 1)
 
 
+def unet_levels(make, ngf: int, num_downs: int, use_dropout: bool):
+    """The nested U-Net levels below the outermost one: ``make(outer_nc, inner_nc, submodule, innermost, dropout)``
+    builds one level; dropout only in the extra ngf*8 levels, as in junyanz."""
+    block = make(ngf * 8, ngf * 8, None, True, False)
+    for _ in range(num_downs - 5):
+        block = make(ngf * 8, ngf * 8, block, False, use_dropout)
+    for outer, inner in ((ngf * 4, ngf * 8), (ngf * 2, ngf * 4), (ngf, ngf * 2)):
+        block = make(outer, inner, block, False, False)
+    return block
+
+
 class UnetGenerator(nn.Module):
     def __init__(self, input_nc: int = 3, output_nc: int = 3, num_downs: int = 8, ngf: int = 64, norm: str = "batch",
                  use_dropout: bool = False):
@@ -228,12 +263,8 @@ class UnetGenerator(nn.Module):
             raise ConfigError("a U-Net needs at least 5 downsamplings")
         norm_layer, use_bias = get_norm_layer(norm), _use_bias(norm)
         kw = dict(norm_layer=norm_layer, use_bias=use_bias)
-        block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, innermost=True, **kw)
-        for _ in range(num_downs - 5):
-            block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, submodule=block, use_dropout=use_dropout, **kw)
-        block = UnetSkipConnectionBlock(ngf * 4, ngf * 8, submodule=block, **kw)
-        block = UnetSkipConnectionBlock(ngf * 2, ngf * 4, submodule=block, **kw)
-        block = UnetSkipConnectionBlock(ngf, ngf * 2, submodule=block, **kw)
+        block = unet_levels(lambda o, i, sub, inner, drop: UnetSkipConnectionBlock(
+            o, i, submodule=sub, innermost=inner, use_dropout=drop, **kw), ngf, num_downs, use_dropout)
         self.model = UnetSkipConnectionBlock(output_nc, ngf, input_nc=input_nc, submodule=block, outermost=True, **kw)
         self.size_multiple = 2 ** num_downs
 
