@@ -28,37 +28,46 @@ def pair(_isolated_home, tiny_model_id):
 def test_fast_full_toggle_picks_the_version_and_is_remembered(window, pair, page_name):
     from app.settings import settings
 
+    from app.widgets.model_picker import catalog_of
+
     page = window.pages[page_name]
-    page.reload_models(select="tiny")
+    catalog_of(window).refresh()
+    speed = page.picker.speed
+    assert page.picker.select("tiny")
     ids = [page.model_combo.itemData(i) for i in range(page.model_combo.count())]
     assert "tiny" in ids and "tiny-fast" not in ids  # one entry per model
-    assert page.speed.isEnabled()
-    assert page.speed.speed() == "fast"  # default on a CPU
+    assert speed.isEnabled()
+    assert speed.speed() == "fast"  # default on a CPU
     assert page.current_model().id == "tiny-fast"
-    page.speed.buttons["full"].click()
-    assert page.current_model().id == "tiny"
+    changed = []
+    page.picker.modelChanged.connect(changed.append)
+    speed.buttons["full"].click()
+    assert page.current_model().id == "tiny" and [m.id for m in changed] == ["tiny"]
     assert settings().get(f"{page_name}/speed") == "full"
-    page.speed.buttons["fast"].click()
+    speed.buttons["fast"].click()
     assert page.current_model().id == "tiny-fast"
-    assert "fast version" in page.speed.buttons["fast"].toolTip()
+    assert "fast version" in speed.buttons["fast"].toolTip()
     # a model without a fast version: the toggle is off and says how to make one
     other = next(i for i in range(page.model_combo.count()) if page.model_combo.itemData(i) != "tiny")
     page.model_combo.setCurrentIndex(other)
-    assert not page.speed.isEnabled() and "Train page" in page.speed.buttons["fast"].toolTip()
-    # the choice survives a restart of the page's model list
-    page.reload_models(select="tiny-fast")
+    assert not speed.isEnabled() and "Train page" in speed.buttons["fast"].toolTip()
+    # selecting the fast version's id selects its model's entry; a library refresh keeps the choice
+    assert page.picker.select("tiny-fast")
+    catalog_of(window).refresh()
     assert page.model_combo.currentData() == "tiny" and page.current_model().id == "tiny-fast"
 
 
 def test_translate_with_the_fast_version_and_its_card(window, pair, qtbot, image_factory):
     from app.widgets.model_card import card_markdown
 
+    from app.widgets.model_picker import catalog_of
+
     page = window.pages["translate"]
-    page.reload_models(select="tiny")
+    catalog_of(window).refresh()
+    assert page.picker.select("tiny")
     m = page.current_model()
     text = card_markdown(m)
     assert "fast version of: **Tiny test model**" in text and "MACs at 256x256" in text
-    assert page.card_btn.isEnabled()
     page.show_card()
     page.add_paths([str(image_factory("a.png"))])
     qtbot.waitUntil(lambda: page.thumbs.count() == 1, timeout=10000)
