@@ -94,6 +94,7 @@ class DistillTrainer(Trainer):
     family = "distill"
     config_cls = DistillConfig
     headline = ("pixel", "feat", "G_gan")
+    generators = ("G",)  # EMA copy with ema_decay > 0 (that copy is sampled and saved)
 
     @classmethod
     def presets(cls) -> Dict[str, Dict[str, Any]]:
@@ -211,14 +212,15 @@ class DistillTrainer(Trainer):
             g_gan = torch.zeros((), device=x.device)
             if self.D is not None:
                 L.set_requires_grad([self.D], False)
-                g_gan = self.gan.g_loss(self.D(out))
+                g_gan = self.gan.g_loss(self.D(self.aug(out)))
             loss = cfg.lambda_pixel * pixel + cfg.lambda_feat * feat + cfg.lambda_gan * g_gan
         self.optimize(loss, "G")
         losses = {"G": loss.detach(), "pixel": pixel.detach(), "feat": feat.detach(), "G_gan": g_gan.detach()}
         if self.D is not None:
             L.set_requires_grad([self.D], True)
             with self.autocast():
-                d = self.gan.d_loss(self.D(target), self.D(out.detach())) * 0.5
+                d = self.gan.d_loss(self.D(self.aug(target)), self.D(self.aug(out.detach()))) * 0.5
+                d = d + self.r1_term(self.D, target)
             self.optimize(d, "D")
             losses["D"] = d.detach()
         return losses
@@ -238,14 +240,15 @@ class DistillTrainer(Trainer):
     # --- outputs -----------------------------------------------------------------------------------------
     def sample_grid(self) -> np.ndarray:
         """Each row: photo, teacher, student."""
-        was = self.G.training
-        self.G.eval()
+        G = self.out_net("G")
+        was = G.training
+        G.eval()
         try:
             with torch.no_grad(), self.autocast():
-                t, s = self.teacher(self.fixed), self.G(self.fixed)
+                t, s = self.teacher(self.fixed), G(self.fixed)
                 self.t_taps.take(), self.s_taps.take()
         finally:
-            self.G.train(was)
+            G.train(was)
         cols = [to_uint8(v) for v in (self.fixed, t, s)]
         return grid([[c[i] for c in cols] for i in range(self.fixed.shape[0])])
 
@@ -253,7 +256,7 @@ class DistillTrainer(Trainer):
         return float(losses["pixel"]) if "pixel" in losses else None
 
     def export_models(self):
-        return [("G.safetensors", self.G, self.model_meta())]
+        return [("G.safetensors", self.out_net("G"), self.model_meta())]
 
     def model_meta(self) -> Dict[str, Any]:
         c, t = self.cfg, self.teacher_info
@@ -267,8 +270,8 @@ class DistillTrainer(Trainer):
                                       f"for {self.step} steps at {c.image_size} px (run {self.run_folder.root}).",
                           distilled_from=teacher_record(t, self.plan.teacher_macs),
                           macs_256=self.plan.macs,
-                          training={"run": str(self.run_folder.root), "step": self.step, "total": self.total,
-                                    "image_size": c.image_size, "data": c.data, "family": "distill"})
+                          training={**self.run_record(), "image_size": c.image_size, "data": c.data,
+                                    "family": "distill"})
 
 
 #: what a fast version takes over from its teacher's metadata: how the pages use it (Draw canvas size, sketch style,

@@ -140,7 +140,7 @@ def test_distill_end_to_end_student_is_standalone_and_names_its_teacher(_isolate
 
 def test_distill_cancel_then_resume_gives_the_uninterrupted_weights(_isolated_home, photos, tmp_path):
     teacher = _teacher(_isolated_home)
-    straight = run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "straight"))
+    straight = run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "straight", ema_decay=0.9))
 
     def cancel_at_3(event, job, payload):
         if event == "progress" and payload.total and payload.done >= 3 and "step" in payload.message:
@@ -148,10 +148,11 @@ def test_distill_cancel_then_resume_gives_the_uninterrupted_weights(_isolated_ho
 
     broken = tmp_path / "broken"
     with pytest.raises(Cancelled):
-        run_inline(core.train_task, _cfg(teacher, photos, broken), on_event=cancel_at_3)
+        run_inline(core.train_task, _cfg(teacher, photos, broken, ema_decay=0.9), on_event=cancel_at_3)
     res = run_inline(core.train_task, core.resume_config(broken))
     assert res.step == 4
-    assert same_weights(weights(RunFolder(straight.run_dir).latest), weights(RunFolder(broken).latest))
+    w = weights(RunFolder(broken).latest)
+    assert same_weights(weights(RunFolder(straight.run_dir).latest), w) and any("G_ema" in k for k in w)
 
 
 def test_teacher_cache_translates_each_photo_once(_isolated_home, photos, tmp_path, monkeypatch):
