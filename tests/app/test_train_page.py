@@ -122,6 +122,25 @@ def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path
         pass
     assert ended.args == ["finished"]
     assert page.runs.count() == 0 and page.progress.value() == 8
+    assert page.state_label.text() == "Finished" and page.status_label.text().startswith("8 steps.")
+    assert page.eta_label.text() == "" and "Finished, step 8 of 8" in win.run_state_label.text()
+
+
+def test_a_failed_run_says_failed_and_why(qtbot, win, tmp_path):
+    a, b = make_folders(tmp_path / "data", 5)
+    page = win.show_page("train")
+    choose(qtbot, page, a, b)
+    for f in b.iterdir():  # the folder is emptied after it was chosen (a removed USB disk, a sync tool)
+        f.unlink()
+    page.settings.select_preset("tiny")
+    handle = page.start()
+    with qtbot.waitSignal(handle.ended, timeout=60000) as ended:
+        pass
+    assert ended.args == ["failed"]
+    assert page.state_label.text() == "Failed" and str(b) in page.status_label.text()
+    assert page.eta_label.text() == "" and page.speed_label.text() == ""
+    assert "Failed" in win.run_state_label.text() and page.problems.list.count() == 1
+    assert page.start_btn.isEnabled() and page.pause_btn.text() == "Pause" and not page.pause_btn.isEnabled()
 
 
 def test_face_crop_checkbox_reports_folders_without_faces_before_training(qtbot, win, tmp_path):
