@@ -322,8 +322,14 @@ class Trainer:
             from ..faces.prep import prepared_for_training
 
             name = next(iter(paths))
-            res = prepared_for_training(paths[name], f"folder {name}", self.cfg.image_size, self.cfg.face_margin,
-                                        self.ctx)
+            prep = lambda: prepared_for_training(paths[name], f"folder {name}", self.cfg.image_size,  # noqa: E731
+                                                 self.cfg.face_margin, self.ctx)
+            if self.dist.world > 1:  # rank 0 writes the crops; the others wait, then reuse them (same manifest)
+                res = prep() if self.dist.is_main else None
+                D.barrier(self.dist)
+                res = res or prep()
+            else:
+                res = prep()
             self.log(f"Face crop: {res.message()}")
             paths[name] = res.out_dir
         return paths
