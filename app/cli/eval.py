@@ -117,8 +117,9 @@ def explain(res, stream, quiet: bool = False) -> None:
         print(f"ganstudio: skipped {s['path']} ({s['set']}): {s['reason']}", file=stream)
     if quiet:
         return
-    if res.get("fid_note"):
-        print(f"ganstudio: note: {res['fid_note']}", file=stream)
+    for key in ("fid_note", "kid_note"):
+        if res.get(key):
+            print(f"ganstudio: note: {res[key]}", file=stream)
     if res.get("mode_collapse_summary"):
         print(f"ganstudio: mode collapse: {res['mode_collapse_summary']}", file=stream)
     if "diversity_fake" in res:

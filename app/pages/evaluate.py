@@ -96,6 +96,7 @@ class EvaluatePage(QWidget):
         self.hype = HypeView(self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.results.compare, "Comparison chart")
         self.tabs.addTab(self.results.collapse, "Mode collapse")
         self.tabs.addTab(self.charts, "Training charts")
         self.tabs.addTab(self.hype, "Human (HYPE)")

@@ -10,8 +10,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHB
                                QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from app.settings import settings
+from app.widgets.eval_compare import ComparisonCharts
 from app.widgets.eval_results import CollapseView, SampleGrids
-from engine.metrics.report import METRIC_OF, cell, columns_for, notes, provenance, save_html, to_markdown
+from engine.metrics.report import (MEANING, METRIC_OF, cell, columns_for, meanings, notes, provenance, save_html,
+                                   to_markdown)
+
+
+NOTE_OF = {"fid": "fid_note", "kid_std": "kid_note", "kid_subsets": "kid_note"}  # why a number is less than it seems
 
 
 class ResultsPanel(QWidget):
@@ -28,19 +33,26 @@ class ResultsPanel(QWidget):
         self.notes = QLabel("Results appear here: one row per compared set.")
         self.notes.setWordWrap(True)
         self.notes.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.meaning = QLabel("")
+        self.meaning.setWordWrap(True)
+        self.meaning.setStyleSheet("color: palette(mid);")
+        self.meaning.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.grids = SampleGrids()
         self.collapse = CollapseView()
-        self.export_btn = QPushButton("Export HTML report…")
+        self.compare = ComparisonCharts()
+        self.export_btn = QPushButton("Export HTML report…", toolTip="Save the table, notes, charts and sample "
+                                                                    "grids as one HTML file to share")
         self.export_btn.clicked.connect(self.export_dialog)
-        self.md_btn = QPushButton("Copy as Markdown")
+        self.md_btn = QPushButton("Copy as Markdown", toolTip="Copy the table and notes for a README or an issue")
         self.md_btn.clicked.connect(lambda: self.page.copy_markdown())
-        self.clear_btn = QPushButton("Clear")
+        self.clear_btn = QPushButton("Clear", toolTip="Remove every result row")
         self.clear_btn.clicked.connect(self.clear)
         top = QWidget()
         tv = QVBoxLayout(top)
         tv.setContentsMargins(0, 0, 0, 0)
         tv.addWidget(self.table, 1)
         tv.addWidget(self.notes)
+        tv.addWidget(self.meaning)
         row = QHBoxLayout()
         row.addStretch(1)
         for b in (self.clear_btn, self.md_btn, self.export_btn):
@@ -72,6 +84,8 @@ class ResultsPanel(QWidget):
         self.table.setColumnCount(len(cols) + 1)
         self.table.setRowCount(len(results))
         self.table.setHorizontalHeaderLabels(["Compared"] + [t for _, t, _ in cols])
+        for c, (key, _, _) in enumerate(cols, start=1):
+            self.table.horizontalHeaderItem(c).setToolTip(MEANING.get(key, ""))
         for r, res in enumerate(results):
             name = QTableWidgetItem(res.get("label", ""))
             name.setToolTip(f"real: {res.get('real_source', '')}\ngenerated: {res.get('fake_source', '')}")
@@ -82,11 +96,14 @@ class ResultsPanel(QWidget):
                 why = res.get("messages", {}).get(METRIC_OF.get(key, ""), "")
                 if why:
                     it.setToolTip(why)
-                elif key == "fid" and res.get("fid_note"):
-                    it.setToolTip(res["fid_note"])
+                elif res.get(NOTE_OF.get(key, "")):
+                    it.setToolTip(res[NOTE_OF[key]])
                 self.table.setItem(r, c, it)
         lines = [provenance(results)] + notes(results)
         self.notes.setText("\n".join(f"• {n}" if i else n for i, n in enumerate(lines) if n))
+        means = meanings(results)
+        self.meaning.setText(("What the numbers mean:\n" + "\n".join(f"• {m}" for m in means)) if means else "")
+        self.compare.set_results(results)
         self._update_buttons()
 
     def _selected(self) -> None:

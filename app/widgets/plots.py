@@ -242,21 +242,24 @@ class LineChart(_Card):
 
 
 class BarChart(_Card):
-    """One bar per category (modes, digit classes), with a dashed line at the fair share."""
+    """One bar per category (modes, digit classes, compared sets), with a dashed line at the fair share and optional
+    error bars (± one std)."""
 
     def __init__(self, title: str = "", parent: Optional[QWidget] = None):
         super().__init__(title, parent)
         self.values: List[float] = []
         self.labels: List[str] = []
         self.colors: List[QColor] = []
+        self.errors: List[float] = []
         self.reference: Optional[float] = None
         self.note = ""
 
     def set_bars(self, values: Sequence[float], labels: Sequence[str], colors: Optional[Sequence[QColor]] = None,
-                 reference: Optional[float] = None, note: str = "") -> None:
+                 reference: Optional[float] = None, note: str = "", errors: Sequence[float] = ()) -> None:
         self.values = [float(v) for v in values]
         self.labels = list(labels)
         self.colors = list(colors or [])
+        self.errors = [float(e) for e in errors]
         self.reference = reference
         self.note = note
         self.update()
@@ -276,7 +279,8 @@ class BarChart(_Card):
             p.setPen(MUTED)
             p.drawText(r, Qt.AlignCenter, self.placeholder)
             return
-        top = max(max(self.values), self.reference or 0.0, 1e-9) * 1.1
+        errs = self.errors + [0.0] * (n - len(self.errors))
+        top = max(max(v + e for v, e in zip(self.values, errs)), self.reference or 0.0, 1e-9) * 1.1
         slot = plot.width() / n
         show_every = max(1, int(math.ceil(14 / max(1.0, slot))))
         for i, v in enumerate(self.values):
@@ -286,6 +290,13 @@ class BarChart(_Card):
             p.setPen(Qt.NoPen)
             p.setBrush(color)
             p.drawRoundedRect(bar, 1.5, 1.5)
+            if errs[i] > 0:
+                cx, lo, hi = bar.center().x(), max(0.0, v - errs[i]), v + errs[i]
+                y_lo, y_hi = plot.bottom() - lo / top * plot.height(), plot.bottom() - hi / top * plot.height()
+                p.setPen(QPen(TEXT, 1))
+                p.drawLine(QPointF(cx, y_lo), QPointF(cx, y_hi))
+                for y in (y_lo, y_hi):
+                    p.drawLine(QPointF(cx - 4, y), QPointF(cx + 4, y))
             if i % show_every == 0:
                 p.setPen(MUTED)
                 p.drawText(QRectF(plot.left() + i * slot - 8, plot.bottom() + 2, slot + 16, 16),

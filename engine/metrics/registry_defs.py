@@ -96,7 +96,14 @@ def kid_metric(data: MetricData) -> Dict[str, Any]:
     o = data.options
     mean, std = F.kid(real.features, data.fake.features, subsets=o.kid_subsets, subset_size=o.kid_subset_size,
                       seed=o.seed)
-    return {"kid": mean, "kid_std": std, "kid_subset_size": min(o.kid_subset_size, nr, nf)}
+    m = min(o.kid_subset_size, nr, nf)
+    out = {"kid": mean, "kid_std": std, "kid_subset_size": m, "kid_subsets": o.kid_subsets}
+    if m == nr == nf:  # every subset is both whole sets: the subsets agree by construction
+        out["kid_subsets"] = 1
+        out["kid_note"] = (f"KID spread not measured: with {nr} real and {nf} generated images every subset holds all "
+                           "of them, so its std of 0 says nothing about certainty. Add images (a few hundred) before "
+                           "trusting small KID differences.")
+    return out
 
 
 @register_metric("is", label="Inception Score", lower_is_better=False, keys=("is", "is_std"), needs_real=False)

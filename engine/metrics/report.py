@@ -15,20 +15,56 @@ from ..fsutil import atomic_write_text
 # (result key, column title, format)
 COLUMNS: List[Tuple[str, str, str]] = [
     ("fid", "FID ↓", "{:.2f}"), ("kid", "KID ↓", "{:.4f}"), ("kid_std", "KID std", "{:.4f}"),
+    ("kid_subsets", "KID subsets", "{}"),
     ("is", "IS ↑", "{:.2f}"), ("is_std", "IS std", "{:.2f}"), ("precision", "Precision ↑", "{:.3f}"),
     ("recall", "Recall ↑", "{:.3f}"), ("diversity_fake", "Diversity ↑", "{:.2f}"),
     ("diversity_ratio", "Diversity / real", "{:.2f}"), ("classifier_class_entropy", "Class entropy ↑", "{:.3f}"),
     ("classifier_score", "Classifier score ↑", "{:.3f}"), ("collapsed_share", "Near-duplicates ↓", "{:.0%}"),
     ("modes_covered", "Real modes covered ↑", "{:.0%}"), ("n_real", "N real", "{}"), ("n_fake", "N generated", "{}"),
 ]
-METRIC_OF = {"fid": "fid", "kid": "kid", "kid_std": "kid", "is": "is", "is_std": "is", "precision": "pr",
+METRIC_OF = {"fid": "fid", "kid": "kid", "kid_std": "kid", "kid_subsets": "kid", "is": "is", "is_std": "is", "precision": "pr",
              "recall": "pr", "diversity_fake": "diversity", "diversity_ratio": "diversity",
              "classifier_class_entropy": "diversity", "classifier_score": "diversity",
              "collapsed_share": "mode_collapse", "modes_covered": "mode_collapse"}
 
 
+# One line per column: what the number means, for people who do not read GAN papers.
+MEANING: Dict[str, str] = {
+    "fid": "FID: distance between the real and generated sets in Inception features; 0 = same statistics. Biased "
+           "upwards at small N: compare FIDs only at equal N.",
+    "kid": "KID: like FID but unbiased at small N; 0 = indistinguishable sets, differences below the std are noise.",
+    "kid_std": "KID std: spread of KID over random subsets; a rough error bar for the KID beside it.",
+    "kid_subsets": "KID subsets: how many random subsets (of how many images) the KID mean and std come from.",
+    "is": "Inception Score: how confidently and variedly ImageNet classes are recognised; only meaningful for "
+          "ImageNet-like pictures.",
+    "is_std": "IS std: spread of the Inception Score over splits.",
+    "precision": "Precision: share of generated images that fall among the real ones (realism); two very different "
+                 "domains (photos vs anime) give low values by design.",
+    "recall": "Recall: share of real images near some generated one (coverage of the real variety).",
+    "diversity_fake": "Diversity: average feature distance between generated images; higher = more varied.",
+    "diversity_ratio": "Diversity / real: generated diversity relative to the real set's; about 1 is healthy, far "
+                       "below 1 suggests mode collapse.",
+    "classifier_class_entropy": "Class entropy: how evenly your classifier spreads the generated images over its "
+                                "classes.",
+    "classifier_score": "Classifier score: how confidently your classifier recognises the generated images.",
+    "collapsed_share": "Near-duplicates: share of generated images that are almost copies of each other.",
+    "modes_covered": "Real modes covered: share of the real data's clusters that some generated image reaches.",
+    "n_real": "N real / N generated: how many images each number rests on; small N means large uncertainty.",
+}
+
+
+def meanings(results: Sequence[Dict[str, Any]]) -> List[str]:
+    """The "what this means" line of every metric column the results show."""
+    keys = [k for k, _, _ in columns_for(results)]
+    return list(dict.fromkeys(MEANING[k] for k in keys if k in MEANING))
+
+
 def cell(result: Dict[str, Any], key: str, fmt: str) -> str:
     v = result.get(key)
+    if key == "kid_std" and v is not None and result.get("kid_subsets") == 1:
+        return "not measured"
+    if key == "kid_subsets" and v is not None:
+        return f"{v} × {result.get('kid_subset_size', '?')}"
     if v is None:
         metric = METRIC_OF.get(key)
         return "n/a" if metric and metric in result.get("messages", {}) else ""
@@ -63,8 +99,9 @@ def notes(results: Sequence[Dict[str, Any]]) -> List[str]:
         who = r.get("label", "")
         for m, text in r.get("messages", {}).items():
             out.append(f"{who}: {text}")
-        if r.get("fid_note"):
-            out.append(f"{who}: {r['fid_note']}")
+        for key in ("fid_note", "kid_note"):
+            if r.get(key):
+                out.append(f"{who}: {r[key]}")
         if r.get("classifier"):
             out.append(f"{who}: classifier scores by {r['classifier']}")
         if r.get("mode_collapse_summary"):

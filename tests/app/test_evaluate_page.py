@@ -120,3 +120,30 @@ def test_hype_time_shows_each_image_for_the_exposure_then_masks_it(qtbot, window
     window.activateWindow()
     qtbot.keyClick(hv.stage, Qt.Key_R if s.current()["real"] else Qt.Key_F)  # keyboard answer, correct
     assert s.position == 1 and s.answers[0].correct and s.answers[0].exposure_ms == pytest.approx(500.0)
+
+
+def test_folder_comparison_is_honest_about_uncertainty_and_charted(qtbot, window, tmp_path):
+    """Issue 18, item 7: with few images KID's std is 'not measured' (not 0.0000), the subsets are shown, every
+    metric has a one-line meaning, and folder comparisons get a chart with one bar per set."""
+    page = window.pages["evaluate"]
+    real = make_folder(tmp_path / "real", 10, "circles", seed=21)
+    page.accept_paths([str(real), str(make_folder(tmp_path / "boxes", 10, "boxes", seed=22)),
+                       str(make_folder(tmp_path / "rings", 10, "circles", seed=23))])
+    page.metrics_box.set_selected(("kid", "pr"))
+    _run_and_wait(qtbot, page)
+    panel = page.results
+    assert panel.table.rowCount() == 2
+    assert panel.cell_text(0, "KID std") == "not measured"
+    assert panel.cell_text(0, "KID subsets") == "1 × 10"
+    headers = {panel.table.horizontalHeaderItem(c).text(): panel.table.horizontalHeaderItem(c).toolTip()
+               for c in range(panel.table.columnCount())}
+    assert "realism" in headers["Precision ↑"] and "unbiased" in headers["KID ↓"]
+    meaning = panel.meaning.text()
+    assert meaning.startswith("What the numbers mean") and "Precision:" in meaning and "photos vs anime" in meaning
+    assert "KID spread not measured" in panel.notes.text()
+    page.tabs.setCurrentWidget(panel.compare)
+    assert panel.compare.shown() == ["kid", "precision", "recall"]
+    kid = panel.compare.charts["kid"]
+    assert kid.labels == ["boxes", "rings"] and len(kid.values) == 2 and kid.values[0] > 0
+    assert kid.errors == [0.0, 0.0]  # no error bar where the spread was not measured
+    assert "2 compared sets" in panel.compare.info.text()
