@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.settings import settings
 from app.widgets.model_card import show_model_card
+from app.widgets.save_dialog import ask_save_image
 from app.widgets.thumb_list import Entry
 from engine import translate as T
 from engine.imageio import output_name
@@ -55,8 +56,7 @@ class TranslateActions:
             return
         default = str(Path(settings().last_dir("save")) / output_name(e.path, self.result_suffix(), None,
                                                                      e.result.alpha is not None))
-        path, _ = QFileDialog.getSaveFileName(self, "Save result", default,
-                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp);;TIFF (*.tif *.tiff)")
+        path = ask_save_image(self, "Save result", default)
         if path:
             self.save_to(e, path)
 

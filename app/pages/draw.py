@@ -23,6 +23,7 @@ from app.widgets.image_panel import ImagePanel
 from app.widgets.images import to_pixmap
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.problems import ProblemsPanel
+from app.widgets.save_dialog import ask_save_image
 from app.widgets.sketch_canvas import SketchCanvas
 from engine import draw as DR
 from engine.imageio import save_image
@@ -31,7 +32,8 @@ from engine.library import ModelInfo, resources_dir
 TITLE = "Draw"
 ICON = "draw"
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif);;All files (*)"
-NORM_MODES = [("eval", "Batch norm: trained statistics (eval)"), ("train", "Batch norm: this drawing (train)")]
+NORM_MODES = [("eval", "Style: as trained (steadier)"), ("train", "Style: adapt to this drawing (bolder)")]
+CANVAS_MIN_PX = 512  # on screen, whatever the model's resolution (a 128 px model is drawn at 4x)
 
 
 def create(window) -> "DrawPage":
@@ -70,8 +72,10 @@ class DrawPage(QWidget):
         self.model_combo = self.picker.combo
         self.picker.modelChanged.connect(lambda *_: self._model_changed())
         top.addWidget(self.picker, 1)
-        self.norm_combo = QComboBox(toolTip="pix2pix models with batch norm: use the statistics learnt in training "
-                                            "(eval) or those of the drawing itself (train, as junyanz's test.py)")
+        self.norm_combo = QComboBox(toolTip="How this model adapts to your drawing. 'As trained' uses what it "
+                                            "learnt from its training pictures (steadier); 'adapt to this drawing' "
+                                            "measures your drawing itself (bolder, as the original pix2pix demo; "
+                                            "technically: batch-norm statistics in eval or train mode)")
         for key, text in NORM_MODES:
             self.norm_combo.addItem(text, key)
         self.norm_combo.currentIndexChanged.connect(self._norm_changed)
@@ -80,6 +84,9 @@ class DrawPage(QWidget):
         self.model_info.setStyleSheet("color: palette(mid);")
 
         self.canvas = SketchCanvas()
+        self.canvas.setMinimumSize(CANVAS_MIN_PX, CANVAS_MIN_PX)
+        self.canvas.setToolTip("Draw here with the left button; the right button erases. Ctrl+wheel changes the "
+                               "brush; drop a sketch or a photo here to load it")
         self.tools = DrawTools(self.canvas)
         self.output = ImagePanel("Draw on the left: the model's result appears here as you draw.")
         self.latency_label = QLabel("")
@@ -233,6 +240,7 @@ class DrawPage(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Make a sketch from a photo", settings().last_dir("draw"),
                                               IMAGE_FILTER)
         if path:
+            settings().set_last_dir(path, "draw")  # the next dialog opens here
             self.sketch_from_path(path)
 
     def sketch_from_path(self, path: str):
@@ -269,11 +277,7 @@ class DrawPage(QWidget):
             self.save_result_to(path)
 
     def _ask_save(self, title: str, name: str) -> str:
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(settings().last_dir("draw_save")) / name),
-                                              "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)")
-        if path and not Path(path).suffix:
-            path += ".png"
-        return path
+        return ask_save_image(self, title, str(Path(settings().last_dir("draw_save")) / name))
 
     def save_sketch_to(self, path: str):
         return self._save(path, self.canvas.array())

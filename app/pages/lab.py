@@ -55,6 +55,7 @@ class LabPage(QWidget):
         for name in DATASETS:
             self.data.addItem(DATASET_TITLES[name], name)
         self.data.currentIndexChanged.connect(self._data_changed)
+        self.data.setToolTip("What the GAN learns: 2-D point clouds (fast, easy to see) or handwritten digits")
         bar.addWidget(self.data)
         bar.addWidget(QLabel("Steps:"))
         self.steps = QSpinBox(minimum=100, maximum=1_000_000, singleStep=1000, value=5000)
@@ -63,13 +64,17 @@ class LabPage(QWidget):
         bar.addWidget(self.steps)
         self.compare = QCheckBox("Compare two configurations")
         self.compare.setChecked(True)
+        self.compare.setToolTip("Train two settings side by side (A and B) on the same data, to see what changes")
         self.compare.toggled.connect(self._compare_toggled)
         bar.addWidget(self.compare)
         bar.addSpacing(12)
         self.layers = {}
-        for key, text in (("surface", "Decision surface"), ("field", "Gradient field"), ("real", "Real"),
-                          ("fake", "Generated")):
-            cb = QCheckBox(text)
+        for key, text, tip in (("surface", "Decision surface", "Shade where the discriminator says real or fake"),
+                               ("field", "Gradient field", "Arrows: where the generator is pushed to move its "
+                                                           "points"),
+                               ("real", "Real", "Show the real data points"),
+                               ("fake", "Generated", "Show the generator's points")):
+            cb = QCheckBox(text, toolTip=tip)
             cb.setChecked(True)
             cb.toggled.connect(self._layers_changed)
             self.layers[key] = cb
@@ -80,7 +85,7 @@ class LabPage(QWidget):
         self.start_btn = QPushButton("Start")
         self.start_btn.setToolTip("Train from scratch with the settings shown")
         self.start_btn.clicked.connect(self.start)
-        self.stop_btn = QPushButton("Stop")
+        self.stop_btn = QPushButton("Stop", toolTip="Stop training (what is shown stays)")
         self.stop_btn.clicked.connect(self.stop)
         bar.addWidget(self.start_btn)
         bar.addWidget(self.stop_btn)

@@ -134,7 +134,9 @@ class LatentPage(QWidget, LatentActions):
         lv.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
         row.addWidget(QLabel("Seeds from"))
-        self.start_seed = QSpinBox(minimum=0, maximum=2 ** 31 - GRID_PAGE - 1)
+        self.start_seed = QSpinBox(minimum=0, maximum=2 ** 31 - GRID_PAGE - 1,
+                                   toolTip="The first seed of the grid: each seed is one random picture, always the "
+                                           "same for the same number")
         row.addWidget(self.start_seed, 1)
         self.prev_btn = QToolButton(text="◀", toolTip="Previous page of seeds")
         self.next_btn = QToolButton(text="▶", toolTip="Next page of seeds")
@@ -161,7 +163,7 @@ class LatentPage(QWidget, LatentActions):
         self.caption.setAlignment(Qt.AlignCenter)
         cv.addWidget(self.caption)
         row = QHBoxLayout()
-        self.save_btn = QPushButton("Save image…")
+        self.save_btn = QPushButton("Save image…", toolTip="Save the picture shown, at the model's resolution")
         row.addStretch(1)
         row.addWidget(self.save_btn)
         cv.addLayout(row)

@@ -44,7 +44,8 @@ class DrawTools(QWidget):
         self.size_slider = QSlider(Qt.Horizontal, minimum=1, maximum=64, toolTip="Brush size in canvas pixels "
                                                                                  "([ smaller, ] bigger, Ctrl+wheel)")
         self.size_slider.setMaximumWidth(140)
-        self.size_spin = QSpinBox(minimum=1, maximum=64, suffix=" px")
+        self.size_spin = QSpinBox(minimum=1, maximum=64, suffix=" px", toolTip="Brush size in canvas pixels "
+                                                                               "([ and ] change it)")
         self.size_slider.valueChanged.connect(self.size_spin.setValue)
         self.size_spin.valueChanged.connect(self.size_slider.setValue)
         self.size_spin.valueChanged.connect(lambda *_: self._apply())

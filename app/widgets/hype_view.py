@@ -44,28 +44,37 @@ class HypeView(QWidget):
         g = QGridLayout()
         self.real_edit = QLineEdit(settings().get("hype/real", "") or "")
         self.fake_edit = QLineEdit(settings().get("hype/fake", "") or "")
+        self.real_edit.setToolTip("A folder of real pictures shown to the rater")
+        self.fake_edit.setToolTip("A folder of generated pictures shown to the rater, mixed with the real ones")
         for row, (label, edit) in enumerate((("Real images:", self.real_edit), ("Generated images:", self.fake_edit))):
             g.addWidget(QLabel(label), row, 0)
             g.addWidget(edit, row, 1)
-            b = QPushButton("…")
+            b = QPushButton("…", toolTip="Choose the folder")
             b.clicked.connect(lambda _=False, e=edit: self._pick(e))
             g.addWidget(b, row, 2)
         self.mode_combo = QComboBox()
         self.mode_combo.addItem("HYPE-∞ (unlimited time, score = error rate)", "inf")
         self.mode_combo.addItem("HYPE-time (adaptive exposure, score = threshold in ms)", "time")
+        self.mode_combo.setToolTip("HYPE-∞: take your time, the score is how often you are fooled. HYPE-time: "
+                                   "pictures flash for shorter and shorter times")
         self.rater_edit = QLineEdit(settings().get("hype/rater", "") or "")
         self.rater_edit.setPlaceholderText("rater name")
+        self.rater_edit.setToolTip("Who rates: sessions of several raters can be merged")
         self.count_spin = QSpinBox()
         self.count_spin.setRange(5, 500)
         self.count_spin.setValue(50)
         self.count_spin.setSuffix(" of each")
+        self.count_spin.setToolTip("How many real and how many generated pictures the session shows")
         opts = QHBoxLayout()
         for w in (self.mode_combo, self.rater_edit, self.count_spin):
             opts.addWidget(w)
         g.addLayout(opts, 2, 0, 1, 3)
         buttons = QHBoxLayout()
-        for text, slot in (("Start", self.start), ("Resume…", self.resume_dialog), ("Merge sessions…", self.merge)):
-            b = QPushButton(text)
+        for text, slot, tip in (("Start", self.start, "Start a rating session"),
+                                ("Resume…", self.resume_dialog, "Go on with a session saved earlier"),
+                                ("Merge sessions…", self.merge, "Combine the sessions of several raters into one "
+                                                                "score")):
+            b = QPushButton(text, toolTip=tip)
             b.clicked.connect(slot)
             buttons.addWidget(b)
         g.addLayout(buttons, 3, 0, 1, 3)
@@ -75,8 +84,8 @@ class HypeView(QWidget):
         self.stage.setStyleSheet("background: #202020; color: #ddd;")
         self.stage.setFocusPolicy(Qt.StrongFocus)  # so R and F answer as soon as a session starts
         self.counter = QLabel("")
-        self.real_btn = QPushButton("Real  (R)")
-        self.fake_btn = QPushButton("Fake  (F)")
+        self.real_btn = QPushButton("Real  (R)", toolTip="The picture shown is a real one (key R)")
+        self.fake_btn = QPushButton("Fake  (F)", toolTip="The picture shown is generated (key F)")
         self.real_btn.clicked.connect(lambda: self.answer(True))
         self.fake_btn.clicked.connect(lambda: self.answer(False))
         for key, val in (("R", True), ("F", False)):

@@ -36,7 +36,8 @@ class EditPanel(QWidget):
         self.method.setToolTip("GANSpace: principal axes of sampled latents. SeFa: eigenvectors of the style "
                                "weights. Both find directions without labels.")
         self.count = QSpinBox(minimum=1, maximum=64, value=10, toolTip="Number of directions")
-        self.compute_btn = QPushButton("Find directions")
+        self.compute_btn = QPushButton("Find directions", toolTip="Look for the directions in which this model's "
+                                                                   "pictures change most (a few seconds)")
         self.compute_btn.clicked.connect(lambda: self.computeRequested.emit(self.method.currentData(),
                                                                             self.count.value()))
         row.addWidget(self.method, 1)
@@ -56,8 +57,10 @@ class EditPanel(QWidget):
         self.empty.setWordWrap(True)
         self.grid.addWidget(self.empty, 0, 0, 1, 3)
         row = QHBoxLayout()
-        for text, sig in (("Reset", None), ("Save set…", self.saveRequested), ("Load set…", self.loadRequested)):
-            b = QPushButton(text)
+        for text, sig, tip in (("Reset", None, "Put every slider back to 0"),
+                               ("Save set…", self.saveRequested, "Save these directions to a file to use them again"),
+                               ("Load set…", self.loadRequested, "Load directions saved earlier for this model")):
+            b = QPushButton(text, toolTip=tip)
             b.clicked.connect(self.reset if sig is None else sig.emit)
             row.addWidget(b)
             setattr(self, f"btn_{text.split()[0].lower()}", b)
@@ -74,10 +77,11 @@ class EditPanel(QWidget):
         self.pos_btn.clicked.connect(lambda: self.markRequested.emit(True))
         self.neg_btn.clicked.connect(lambda: self.markRequested.emit(False))
         self.examples = QLabel("0 positive, 0 negative")
-        self.name_edit = QLineEdit(placeholderText="name, e.g. smile")
-        self.create_btn = QPushButton("Create direction")
+        self.name_edit = QLineEdit(placeholderText="name, e.g. smile", toolTip="The name of your new direction")
+        self.create_btn = QPushButton("Create direction", toolTip="Make a slider from your examples: from the "
+                                                                 "pictures that lack it towards those that have it")
         self.create_btn.clicked.connect(lambda: self.createRequested.emit(self.name_edit.text().strip() or "custom"))
-        clear = QPushButton("Clear")
+        clear = QPushButton("Clear", toolTip="Forget the examples picked so far")
         clear.clicked.connect(self.clearExamplesRequested.emit)
         g.addWidget(self.pos_btn, 0, 0)
         g.addWidget(self.neg_btn, 0, 1)
@@ -104,7 +108,9 @@ class EditPanel(QWidget):
         for i, name in enumerate(names):
             s = QSlider(Qt.Horizontal)
             s.setRange(-SLIDER_RANGE * SLIDER_STEPS, SLIDER_RANGE * SLIDER_STEPS)
-            s.setToolTip(f"Move along {name} (in standard deviations of the latent distribution)")
+            s.setToolTip(f"Move along {name}: watch what changes in the picture (the amount is in standard "
+                         "deviations of the latent distribution; directions are numbered by how much the pictures "
+                         "vary along them)")
             lab = QLabel("0.0σ")
             lab.setMinimumWidth(44)
             s.valueChanged.connect(lambda val, lab=lab: (lab.setText(f"{val / SLIDER_STEPS:+.1f}σ"),
@@ -136,14 +142,16 @@ class MixPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         f = QFormLayout(self)
-        self.enabled = QCheckBox("Mix the image shown with seed B")
-        self.seed_b = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=1)
+        self.enabled = QCheckBox("Mix the image shown with seed B",
+                                 toolTip="Take some layers (coarse, middle, fine) from another seed's picture")
+        self.seed_b = QSpinBox(minimum=0, maximum=2 ** 31 - 1, value=1, toolTip="The seed whose picture lends "
+                                                                                "the checked layers")
         self.groups = {}
         f.addRow(self.enabled)
         f.addRow("Seed B:", self.seed_b)
         for g, text in (("coarse", "Coarse (4–8 px: pose, face shape)"), ("middle", "Middle (16–32 px: features)"),
                         ("fine", "Fine (64 px+: colours, texture)")):
-            cb = QCheckBox(f"from B: {text}")
+            cb = QCheckBox(f"from B: {text}", toolTip=f"Take the {g} layers from seed B: {text.split('(')[1][:-1]}")
             cb.setChecked(g == "coarse")
             self.groups[g] = cb
             f.addRow(cb)
@@ -169,7 +177,7 @@ class InterpPanel(QWidget):
         f = QFormLayout(self)
         self.seeds = QLineEdit("0, 1, 2")
         self.seeds.setToolTip("Seeds to pass through, in order (the path loops back to the first)")
-        add = QPushButton("Add shown seed")
+        add = QPushButton("Add shown seed", toolTip="Append the seed shown now to the list")
         add.clicked.connect(self.addCurrentRequested.emit)
         row = QHBoxLayout()
         row.addWidget(self.seeds, 1)
@@ -178,19 +186,22 @@ class InterpPanel(QWidget):
         self.mode = QComboBox()
         self.mode.addItem("Linear in w", "w")
         self.mode.addItem("Spherical in z", "z")
+        self.mode.setToolTip("How to travel between seeds: straight lines between styles (w, smoothest) or great "
+                             "circles between random codes (z)")
         f.addRow("Path:", self.mode)
         self.frames = QSpinBox(minimum=2, maximum=500, value=24, toolTip="Frames per transition")
         f.addRow("Frames per step:", self.frames)
-        self.fps = QSpinBox(minimum=1, maximum=120, value=24)
+        self.fps = QSpinBox(minimum=1, maximum=120, value=24, toolTip="Frames per second of the animation")
         f.addRow("Frames per second:", self.fps)
         self.size = QComboBox()
         for s in (128, 256, 512):
             self.size.addItem(f"{s} px", s)
         self.size.setCurrentIndex(1)
+        self.size.setToolTip("Side of the exported animation in pixels")
         f.addRow("Video size:", self.size)
         row = QHBoxLayout()
-        self.gif_btn = QPushButton("Export GIF…")
-        self.mp4_btn = QPushButton("Export MP4…")
+        self.gif_btn = QPushButton("Export GIF…", toolTip="Save the animation as a GIF (plays everywhere)")
+        self.mp4_btn = QPushButton("Export MP4…", toolTip="Save the animation as an MP4 video (smaller, smoother)")
         self.gif_btn.clicked.connect(lambda: self.exportRequested.emit("gif"))
         self.mp4_btn.clicked.connect(lambda: self.exportRequested.emit("mp4"))
         row.addWidget(self.gif_btn)
@@ -235,15 +246,19 @@ class PhotoPanel(QWidget):
         self.space = QComboBox()
         self.space.addItem("w+ (one style per layer, closest)", "w+")
         self.space.addItem("w (one style, easiest to edit)", "w")
+        self.space.setToolTip("Where to look for your photo: w+ matches it more closely, w keeps the sliders "
+                              "working best")
         f.addRow("Space:", self.space)
-        self.steps = QSpinBox(minimum=10, maximum=5000, value=200)
+        self.steps = QSpinBox(minimum=10, maximum=5000, value=200, toolTip="Optimisation steps: more = closer "
+                                                                           "match, slower")
         f.addRow("Steps:", self.steps)
-        self.features = QCheckBox("Deep-feature loss (Inception)")
+        self.features = QCheckBox("Deep-feature loss (Inception)", toolTip="Match what the picture shows, not "
+                                                                           "only its pixels (slower, usually closer)")
         self.features.setChecked(True)
         f.addRow(self.features)
         v.addLayout(f)
         row = QHBoxLayout()
-        self.open_btn = QPushButton("Open photo…")
+        self.open_btn = QPushButton("Open photo…", toolTip="Choose a photo to find in this model's latent space")
         self.open_btn.clicked.connect(self.openRequested.emit)
         self.embed_btn = QPushButton("Embed instantly (encoder)")
         self.embed_btn.setToolTip("Find the photo's latent code in one pass through the model's encoder")
@@ -252,7 +267,7 @@ class PhotoPanel(QWidget):
         self.project_btn = QPushButton("Project")
         self.project_btn.setToolTip("Find the photo's latent code by optimisation (slower, closer)")
         self.project_btn.clicked.connect(self.projectRequested.emit)
-        self.cancel_btn = QPushButton("Cancel")
+        self.cancel_btn = QPushButton("Cancel", toolTip="Stop the projection (what it found so far stays)")
         self.cancel_btn.clicked.connect(self.cancelRequested.emit)
         self.cancel_btn.setEnabled(False)
         for b in (self.open_btn, self.project_btn, self.cancel_btn):

@@ -47,6 +47,9 @@ class LossChart(QChartView):
             self.points[k] = []
         self.ax.setRange(0, 1)
         self.ay.setRange(0, 1)
+        for axis in (self.ax, self.ay):  # no "0 0 0 0 1" before there is anything to measure
+            axis.setLabelsVisible(False)
+        self.ax.setTitleText("step (the losses appear after the first steps)")
 
     def add(self, step: int, losses: Dict[str, float]) -> None:
         for k, s in self.series.items():
@@ -73,11 +76,23 @@ class LossChart(QChartView):
         if not pts:
             return
         xs, ys = [p.x() for p in pts], [p.y() for p in pts]
-        self.ax.setRange(min(xs), max(max(xs), min(xs) + 1))
+        x0, x1 = min(xs), max(max(xs), min(xs) + 1)
+        self.ax.setRange(x0, x1)
+        self.ax.setTickCount(int(max(2, min(6, x1 - x0 + 1))))  # integer step labels never repeat
+        self.ax.setTitleText("step")
+        for axis in (self.ax, self.ay):
+            axis.setLabelsVisible(True)
         lo, hi = min(ys), max(ys)
         pad = (hi - lo) * 0.05 or 0.5
         self.ay.setRange(min(0.0, lo - pad), hi + pad)
         self.ay.applyNiceNumbers()
+
+    def x_labels(self) -> List[str]:
+        """The step labels shown under the chart (empty while there is no data)."""
+        if not self.ax.labelsVisible():
+            return []
+        n, lo, hi = self.ax.tickCount(), self.ax.min(), self.ax.max()
+        return [f"{lo + (hi - lo) * i / (n - 1):.0f}" for i in range(n)]
 
     def count(self, key: str) -> int:
         return self.series[key].count() if key in self.series else 0

@@ -95,6 +95,8 @@ class RunCharts(QWidget):
         self.run_list = QListWidget()
         self.run_list.itemChanged.connect(self._refresh)
         self.key_list = QListWidget()
+        self.run_list.setToolTip("Training runs: tick the ones to draw")
+        self.key_list.setToolTip("Values measured during training (losses, FID, KID): tick the ones to draw")
         self.key_list.itemChanged.connect(self._refresh)
         self.chart = MetricChart()
         self.info = QLabel("Add a training run folder (one with metrics.jsonl) to chart its metrics over steps.")

@@ -11,11 +11,17 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QGridLayout, QG
 
 from app.settings import settings
 from engine.metrics.classifier import list_classifiers
+from engine.metrics.report import MEANING
 from engine.metrics.weights import IS_WEIGHTS_NAME, find_is_weights
 
 METRIC_BOXES = [("fid", "FID", True), ("kid", "KID", True), ("is", "Inception Score", False),
                 ("pr", "Precision / recall", True), ("diversity", "Diversity", True),
                 ("mode_collapse", "Mode collapse", True)]
+
+
+METRIC_TIPS = {"fid": MEANING["fid"], "kid": MEANING["kid"], "is": MEANING["is"],
+               "pr": MEANING["precision"] + "\n" + MEANING["recall"], "diversity": MEANING["diversity_fake"],
+               "mode_collapse": MEANING["collapsed_share"] + "\n" + MEANING["modes_covered"]}
 
 
 class MetricOptionsBox(QGroupBox):
@@ -29,7 +35,7 @@ class MetricOptionsBox(QGroupBox):
         saved = settings().get("evaluate/metrics", None)
         chosen = set(saved.split(",")) if isinstance(saved, str) and saved else {k for k, _, on in METRIC_BOXES if on}
         for i, (key, text, _) in enumerate(METRIC_BOXES):
-            cb = QCheckBox(text)
+            cb = QCheckBox(text, toolTip=METRIC_TIPS[key])
             cb.setChecked(key in chosen)
             cb.toggled.connect(self._toggled)
             self.checks[key] = cb

@@ -88,6 +88,7 @@ class ModelPicker(QWidget):
             lay.addWidget(self.label)
         if multi:
             self.list = QListWidget()
+            self.list.setToolTip("Tick the models to use; hover over one for its description")
             self.list.itemChanged.connect(self._ticks_changed)
             lay.addWidget(self.list, 1)
         else:

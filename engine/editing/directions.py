@@ -86,6 +86,11 @@ def _sigmas(model: LatentModel, vectors: torch.Tensor, n: int = 4096, seed: int 
 
 
 @torch.no_grad()
+def ranked_names(k: int, first: str) -> List[str]:
+    """Names a user can read for unlabelled directions found in rank order: "direction 1 (largest variance)", ..."""
+    return [f"direction {i + 1}" + (f" ({first})" if i == 0 else "") for i in range(k)]
+
+
 def ganspace(model: LatentModel, k: int = 10, n: int = 10000, seed: int = 0) -> DirectionSet:
     """GANSpace: principal axes of sampled w (w models). For z models, PCA of the first block's activations,
     carried back to z by least squares (GANSpace's recipe for BigGAN) and orthonormalised."""
@@ -104,7 +109,8 @@ def ganspace(model: LatentModel, k: int = 10, n: int = 10000, seed: int = 0) -> 
         q, r = torch.linalg.qr(sol.t())  # orthonormal, keeps the order of the components
         vectors = (q * torch.sign(torch.diagonal(r))).t()
     vectors = vectors.cpu().contiguous()
-    return DirectionSet(vectors, _sigmas(model, vectors), [f"PC{i}" for i in range(k)], model.space, "ganspace")
+    return DirectionSet(vectors, _sigmas(model, vectors), ranked_names(k, "largest variance"), model.space,
+                        "ganspace")
 
 
 @torch.no_grad()
@@ -123,7 +129,7 @@ def sefa(model: LatentModel, k: int = 10, layers: Optional[Tuple[int, int]] = No
     vectors = v[: min(k, v.shape[0])].cpu().contiguous()
     n = vectors.shape[0]
     rows = [(0, 10 ** 6)] * n
-    return DirectionSet(vectors, _sigmas(model, vectors), [f"SeFa {i}" for i in range(n)], model.space, "sefa",
+    return DirectionSet(vectors, _sigmas(model, vectors), ranked_names(n, "strongest"), model.space, "sefa",
                         rows)
 
 

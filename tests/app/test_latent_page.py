@@ -131,6 +131,8 @@ def test_drop_photo_and_project(window, qtbot, tiny_stylegan, image_factory):
     page.edit_panel.method.setCurrentIndex(1)
     page.edit_panel.compute_btn.click()
     qtbot.waitUntil(lambda: len(page.edit_panel.sliders) == 10, timeout=60000)
+    names = [page.edit_panel.grid.itemAtPosition(i + 1, 0).widget().text() for i in range(2)]
+    assert names == ["direction 1 (strongest)", "direction 2"]  # not "SeFa 0" or "PC0" (issue 18, item 8)
     qtbot.waitUntil(lambda: page.last_render is not None, timeout=10000)
     before = page.last_render.copy()
     n = page.renders

@@ -1,0 +1,143 @@
+"""Issue 18, items 8 and 9 on the Translate, Draw, Latent, Evaluate, Export and Lab pages: plain words, layouts that
+fit, dialogs that remember, drops, a large Draw canvas and a tooltip on every control. Each test does what the user
+did and checks what the user sees."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QFileDialog, QLineEdit, QListWidget,
+                               QPlainTextEdit, QSlider, QTabBar, QTextBrowser, QWidget)
+
+from .test_translate_page import drop, select_model
+
+CONTROLS = (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QListWidget, QPlainTextEdit, QSlider)
+
+
+@pytest.fixture
+def laptop(window, qtbot):
+    """The main window on a 1366x768 laptop screen."""
+    window.resize(1366, 768)
+    qtbot.wait(50)
+    return window
+
+
+@pytest.mark.parametrize("name", ["translate", "draw", "latent", "evaluate", "export", "lab"])
+def test_every_control_has_a_tooltip(laptop, name):
+    page = laptop.show_page(name)
+    missing = [f"{type(w).__name__} {getattr(w, 'text', lambda: '')()!r} in {type(w.parent()).__name__}"
+               for w in page.findChildren(QWidget) if isinstance(w, CONTROLS) and not w.toolTip().strip()
+               and not isinstance(w.parent(), (QComboBox, QAbstractSpinBox, QTabBar))  # Qt's own inner parts
+               and not w.objectName().startswith("qt_")]
+    assert missing == []
+
+
+def test_draw_canvas_is_large_and_the_style_choice_speaks_plainly(laptop, qtbot):
+    page = laptop.show_page("draw")
+    page.select_model("sketch2anime")  # a pix2pix model working at 128 px, with batch norm
+    assert page.canvas.canvas_size == 128
+    qtbot.waitUntil(lambda: page.canvas.image_rect().width() >= 512, timeout=5000)  # shown at 4x or more
+    assert page.canvas.image_rect().height() >= 512
+    assert page.norm_combo.isVisible()
+    texts = [page.norm_combo.itemText(i) for i in range(page.norm_combo.count())]
+    assert texts == ["Style: as trained (steadier)", "Style: adapt to this drawing (bolder)"]
+    assert not any("norm" in t.lower() or "eval" in t for t in texts)
+
+
+def test_sketch_from_photo_opens_in_the_last_folder(window, monkeypatch, image_factory):
+    page = window.show_page("draw")
+    page.select_model("sketch2anime")
+    photo = image_factory("photos/me.png", w=80, h=80)
+    asked = []
+
+    def fake_open(parent, title, folder, filt):
+        asked.append(folder)
+        return str(photo), filt
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", fake_open)
+    page.sketch_from_photo()
+    page.sketch_from_photo()
+    assert asked[1] == str(photo.parent)
+
+
+def test_drop_a_photo_on_draw_loads_it_into_the_canvas(window, qtbot, image_factory):
+    page = window.show_page("draw")
+    page.select_model("sketch2anime")
+    assert page.canvas.is_blank()
+    mime = drop(window, [image_factory("sketch.png", w=100, h=100)])
+    qtbot.waitUntil(lambda: not page.canvas.is_blank(), timeout=10000)
+    assert window.current_page() is page and "Loaded sketch.png" in window.statusBar().currentMessage()
+    del mime
+
+
+def test_drop_folders_on_evaluate(window, image_factory, tmp_path):
+    page = window.show_page("evaluate")
+    image_factory("real/a.png")
+    image_factory("gen/b.png")
+    mime = drop(window, [tmp_path / "real", tmp_path / "gen"])
+    assert window.current_page() is page
+    assert page.real_edit.text() == str(tmp_path / "real")  # the first folder is the real set
+    assert [c.label for c in page.candidates] == ["gen"]  # the next one is compared
+    del mime
+
+
+def test_save_proposes_a_name_of_the_type_selected(window, qtbot, image_factory, tiny_model_id, monkeypatch):
+    page = window.pages["translate"]
+    select_model(page, tiny_model_id)
+    asked = []
+
+    def fake_save(parent, title, default, filters, selected):
+        asked.append((default, selected))
+        return str(Path(default).with_suffix("")), selected  # the user typed a name without an extension
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_save)
+    written = []
+    monkeypatch.setattr(page, "save_to", lambda e, path: written.append(path))
+    for name in ("photo.jpg", "drawing.png"):
+        img = image_factory(name, w=40, h=40)
+        page.add_paths([img])
+        qtbot.waitUntil(lambda: page.thumbs.entry(img) is not None and page.thumbs.entry(img).result is not None,
+                        timeout=20000)
+        page.save_current()
+    (jpg_default, jpg_filter), (png_default, png_filter) = asked
+    assert jpg_default.endswith("photo_tiny.jpg") and jpg_filter.startswith("JPEG")
+    assert png_default.endswith("drawing_tiny.png") and png_filter.startswith("PNG")
+    assert written[0].endswith("photo_tiny.jpg") and written[1].endswith("drawing_tiny.png")
+
+
+def test_model_card_fits_inside_its_window(laptop, qtbot):
+    page = laptop.pages["translate"]
+    select_model(page, "vintagify")
+    assert page.card_btn.isEnabled()
+    qtbot.mouseClick(page.card_btn, Qt.LeftButton)
+    dlg = next(w for w in page.findChildren(QWidget) if w.windowTitle().startswith("Model card"))
+    qtbot.waitExposed(dlg)
+    assert dlg.width() <= laptop.width() and dlg.height() <= laptop.height()
+    tb = dlg.findChild(QTextBrowser)
+    qtbot.wait(100)
+    assert tb.horizontalScrollBar().maximum() == 0  # nothing wider than the card: no sideways scrolling
+    dlg.close()
+
+
+def test_export_describes_the_ticked_model_not_the_highlighted_row(window):
+    page = window.show_page("export")
+    ids = [page.model_list.item(i).data(Qt.UserRole) for i in range(page.model_list.count())]
+    page.set_checked([])
+    page.model_list.setCurrentRow(ids.index("dcgan-faces"))  # the user clicks one row ...
+    page.set_checked(["vintagify"])  # ... but ticks another
+    text = page.model_info.text()
+    assert "Vintage photo" in text and "DCGAN" not in text
+    page.set_checked([])
+    assert page.model_info.text() == "Tick a model to export it."
+
+
+def test_the_empty_loss_chart_shows_no_meaningless_axis():
+    from app.widgets.loss_chart import LossChart
+
+    chart = LossChart([("G", "G"), ("D", "D")])
+    assert chart.x_labels() == []  # not "0 0 0 0 1"
+    chart.add(1, {"G": 2.0, "D": 1.0})
+    chart.add(2, {"G": 1.5, "D": 0.9})
+    labels = chart.x_labels()
+    assert len(labels) == len(set(labels)) >= 2
