@@ -10,10 +10,11 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 from app.widgets.plots import BarChart
 from engine.metrics.report import MEANING
 
-# (result key, chart title, key of its std or "")
-CHARTED = (("fid", "FID ↓", ""), ("kid", "KID ↓ (± std)", "kid_std"), ("precision", "Precision ↑", ""),
-           ("recall", "Recall ↑", ""), ("diversity_fake", "Diversity ↑", ""), ("is", "Inception Score ↑", "is_std"),
-           ("collapsed_share", "Near-duplicates ↓", ""))
+# (result key, chart title, key of its std or "", value format)
+CHARTED = (("fid", "FID ↓", "", "{:.1f}"), ("kid", "KID ↓ (± std)", "kid_std", "{:.4f}"),
+           ("precision", "Precision ↑", "", "{:.3f}"), ("recall", "Recall ↑", "", "{:.3f}"),
+           ("diversity_fake", "Diversity ↑", "", "{:.2f}"), ("is", "Inception Score ↑", "is_std", "{:.2f}"),
+           ("collapsed_share", "Near-duplicates ↓", "", "{:.0%}"))
 
 
 def short(label: str, n: int = 14) -> str:
@@ -34,29 +35,29 @@ class ComparisonCharts(QWidget):
         self.info = QLabel("Evaluate folders or models: each metric gets a chart here with one bar per compared set.")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
-        grid = QGridLayout()
+        self.grid = QGridLayout()
         self.charts: Dict[str, BarChart] = {}
-        for i, (key, title, _) in enumerate(CHARTED):
+        for key, title, _, _ in CHARTED:
             c = BarChart(title)
             c.setToolTip(MEANING.get(key, ""))
             c.setVisible(False)
             self.charts[key] = c
-            grid.addWidget(c, i // 2, i % 2)
-        lay.addLayout(grid, 1)
+        lay.addLayout(self.grid, 1)
 
     def set_results(self, results: Sequence[Dict[str, Any]]) -> None:
         labels = [short(r.get("label", "") or f"set {i + 1}") for i, r in enumerate(results)]
-        shown: List[str] = []
-        for key, title, std_key in CHARTED:
+        for c in self.charts.values():
+            self.grid.removeWidget(c)
+            c.setVisible(False)
+        shown = [row for row in CHARTED if any(r.get(row[0]) is not None for r in results)]
+        for i, (key, _, std_key, fmt) in enumerate(shown):  # the charts shown fill the grid in order, two a row
             chart = self.charts[key]
-            if not any(r.get(key) is not None for r in results):
-                chart.setVisible(False)
-                continue
             values = [float(r.get(key) or 0.0) for r in results]
-            errors = [_spread(r, std_key) for r in results]
-            chart.set_bars(values, labels, errors=errors)
+            unmeasured = std_key == "kid_std" and any(r.get("kid_subsets") == 1 for r in results)
+            chart.set_bars(values, labels, errors=[_spread(r, std_key) for r in results], value_fmt=fmt,
+                           note="± not measured at this N" if unmeasured else "")
+            self.grid.addWidget(chart, i // 2, i % 2)
             chart.setVisible(True)
-            shown.append(title)
         n = len(results)
         self.info.setText(f"{n} compared set{'s' if n != 1 else ''}: " + ", ".join(
             f"{short(r.get('label', ''), 40)} (N = {r.get('n_fake', '?')})" for r in results) if results else

@@ -253,13 +253,16 @@ class BarChart(_Card):
         self.errors: List[float] = []
         self.reference: Optional[float] = None
         self.note = ""
+        self.value_fmt = ""  # e.g. "{:.3f}": the value written above each bar
 
     def set_bars(self, values: Sequence[float], labels: Sequence[str], colors: Optional[Sequence[QColor]] = None,
-                 reference: Optional[float] = None, note: str = "", errors: Sequence[float] = ()) -> None:
+                 reference: Optional[float] = None, note: str = "", errors: Sequence[float] = (),
+                 value_fmt: str = "") -> None:
         self.values = [float(v) for v in values]
         self.labels = list(labels)
         self.colors = list(colors or [])
         self.errors = [float(e) for e in errors]
+        self.value_fmt = value_fmt
         self.reference = reference
         self.note = note
         self.update()
@@ -273,7 +276,7 @@ class BarChart(_Card):
         if self.note and fm.horizontalAdvance(self.title + self.note) * 1.15 + 30 < r.width():
             p.setPen(MUTED)
             p.drawText(r.adjusted(10, 6, -10, 0), Qt.AlignRight | Qt.AlignTop, self.note)
-        plot = r.adjusted(12, 28, -12, -20)
+        plot = r.adjusted(12, 28 + (14 if self.value_fmt else 0), -12, -20)
         n = len(self.values)
         if not n or plot.height() < 10:
             p.setPen(MUTED)
@@ -290,6 +293,12 @@ class BarChart(_Card):
             p.setPen(Qt.NoPen)
             p.setBrush(color)
             p.drawRoundedRect(bar, 1.5, 1.5)
+            if self.value_fmt:
+                p.setPen(TEXT)
+                text = self.value_fmt.format(v) + (f" ± {self.value_fmt.format(errs[i])}" if errs[i] > 0 else "")
+                top_y = plot.bottom() - (v + errs[i]) / top * plot.height()
+                p.drawText(QRectF(plot.left() + i * slot, top_y - 16, slot, 14), Qt.AlignHCenter | Qt.AlignBottom,
+                           text)
             if errs[i] > 0:
                 cx, lo, hi = bar.center().x(), max(0.0, v - errs[i]), v + errs[i]
                 y_lo, y_hi = plot.bottom() - lo / top * plot.height(), plot.bottom() - hi / top * plot.height()
