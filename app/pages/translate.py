@@ -32,7 +32,7 @@ def create(window) -> "TranslatePage":
     return TranslatePage(window)
 
 
-class TranslatePage(QWidget, TranslateInputs, TranslateActions):
+class TranslatePage(QWidget):
     def __init__(self, window):
         super().__init__(window)
         self.window_ = window
@@ -42,6 +42,15 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         self.preview = None
         self._shown = None  # (Entry, LoadedImage) on screen: its preview reuses the decoded image
         self._loading = None  # (Entry, JobHandle) of the picture being read for showing
+        self.inputs = TranslateInputs(self)  # drops, Open dialogs, scanning, thumbnails, removing
+        self.actions = TranslateActions(self)  # model cards, importing, saving, exporting
+        i, a = self.inputs, self.actions  # the page's entry points (menus, drops, shortcuts, tests)
+        self.accept_paths, self.add_paths, self.open_files, self.open_folder = \
+            i.accept_paths, i.add_paths, i.open_files, i.open_folder
+        self.remove_selected, self.clear_all = i.remove_selected, i.clear_all
+        self.import_model, self.import_path, self.show_card = a.import_model, a.import_path, a.show_card
+        self.save_current, self.save_to, self.export_all, self.export_to = \
+            a.save_current, a.save_to, a.export_all, a.export_to
         self._build()
         self._model_changed()
         for path, why in self.picker.catalog.problems:
@@ -213,7 +222,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
 
     def _results_stale(self) -> None:
         """Results of another model (or another target domain) are stale; show the current image again."""
-        key = self.result_key()
+        key = self.actions.result_key()
         for e in self.thumbs.all_entries():
             if e.result is not None and e.result_model != key:
                 e.result, e.status = None, "ready"
@@ -291,7 +300,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
                 self.preview.cancel()
         side, fit = self.size_picker.max_side()
         cfg = T.TranslateConfig(model=m.id, inputs=tuple(str(e.path) for e in entries), keep_images=True,
-                                out_dir=out_dir, suffix=self.result_suffix() if out_dir else "",
+                                out_dir=out_dir, suffix=self.actions.result_suffix() if out_dir else "",
                                 domain=self.domain_picker.domain(), faces=self.face_toggle.mode(),
                                 options=TranslateOptions(max_side=side, fit_side=fit))
         shown, shown_img = self._shown or (None, None)
@@ -303,7 +312,7 @@ class TranslatePage(QWidget, TranslateInputs, TranslateActions):
         for e in entries:
             e.status = "translating" if kind == "preview" else "queued"
             self.thumbs.refresh(e)
-        h.partial.connect(lambda item, key=self.result_key(): self._item_done(item, key))
+        h.partial.connect(lambda item, key=self.actions.result_key(): self._item_done(item, key))
         h.failed.connect(lambda err: self.problems.add("Translation", err.message))
         h.ended.connect(lambda state, es=entries, kind=kind: self._job_ended(es, state, kind))
         if kind == "batch":

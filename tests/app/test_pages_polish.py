@@ -93,7 +93,7 @@ def test_save_proposes_a_name_of_the_type_selected(window, qtbot, image_factory,
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_save)
     written = []
-    monkeypatch.setattr(page, "save_to", lambda e, path: written.append(path))
+    monkeypatch.setattr(page.actions, "save_to", lambda e, path: written.append(path))
     for name in ("photo.jpg", "drawing.png"):
         img = image_factory(name, w=40, h=40)
         page.add_paths([img])
