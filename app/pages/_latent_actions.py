@@ -1,5 +1,5 @@
-"""What the Latent page does (mixed into :class:`app.pages.latent.LatentPage`): every action submits a job through
-the bridge; renders use ``replace=True`` so a dragged slider never queues stale work."""
+"""What the Latent page does (its ``actions`` controller): every action submits a job through the bridge; renders use
+``replace=True`` so a dragged slider never queues stale work."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,194 +17,202 @@ IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff)"
 
 
 class LatentActions:
+    """The Latent page's behaviour beyond its layout: rendering, seeds, directions, mixing, interpolation
+    and photos (the page's ``actions`` controller)."""
+
+    def __init__(self, page):
+        self.page = page  # app.pages.latent.LatentPage
+
     # --- rendering ---------------------------------------------------------------------------------------
     def request_render(self):
-        state = self.view_state()
+        state = self.page.view_state()
         if state is None:
             return None
-        session = self.session
-        h = self.bridge.submit(lambda st, ctx: session.render(st), state, name="Render", kind="latent-render",
-                               replace=True)
+        session = self.page.session
+        h = self.page.bridge.submit(lambda st, ctx: session.render(st), state, name="Render", kind="latent-render",
+                                    replace=True)
         h.finished.connect(lambda img, s=session: self._rendered(s, img))
-        h.failed.connect(lambda err: self.problems.add("Render", err.message))
+        h.failed.connect(lambda err: self.page.problems.add("Render", err.message))
         return h
 
     def _rendered(self, session, img) -> None:
-        if session is not self.session:
+        if session is not self.page.session:
             return
-        self.last_render = img
-        self.renders += 1
-        self.view.set_image(img)
+        self.page.last_render = img
+        self.page.renders += 1
+        self.page.view.set_image(img)
 
     def psi_changed(self) -> None:
         self.request_render()
         self.refresh_grid()
 
     def resample_noise(self) -> None:
-        self.noise_seed += 1
-        self.noise_mode.setCurrentIndex(self.noise_mode.findData("random"))
+        self.page.noise_seed += 1
+        self.page.noise_mode.setCurrentIndex(self.page.noise_mode.findData("random"))
         self.request_render()
 
     # --- seeds -------------------------------------------------------------------------------------------
     def refresh_grid(self):
-        if self.session is None:
+        if self.page.session is None:
             return None
         from app.pages.latent import GRID_PAGE
 
-        start = self.start_seed.value()
+        start = self.page.start_seed.value()
         seeds = list(range(start, start + GRID_PAGE))
-        self.grid.clear()
+        self.page.grid.clear()
         for s in seeds:
             it = QListWidgetItem(str(s))
             it.setData(Qt.UserRole, s)
             it.setTextAlignment(Qt.AlignHCenter)
-            self.grid.addItem(it)
-        session, psi = self.session, self.psi.value() / 100
-        h = self.bridge.submit(lambda ss, ctx: session.grid(ss, psi, ctx), seeds, name="Seed grid",
-                               kind="latent-grid", replace=True)
-        h.partial.connect(lambda part, s=session: s is self.session and self._grid_part(part))
-        h.failed.connect(lambda err: self.problems.add("Seeds", err.message))
+            self.page.grid.addItem(it)
+        session, psi = self.page.session, self.page.psi.value() / 100
+        h = self.page.bridge.submit(lambda ss, ctx: session.grid(ss, psi, ctx), seeds, name="Seed grid",
+                                    kind="latent-grid", replace=True)
+        h.partial.connect(lambda part, s=session: s is self.page.session and self.page._grid_part(part))
+        h.failed.connect(lambda err: self.page.problems.add("Seeds", err.message))
         return h
 
     def page_seeds(self, direction: int) -> None:
         from app.pages.latent import GRID_PAGE
 
-        self.start_seed.setValue(max(0, self.start_seed.value() + direction * GRID_PAGE))
+        self.page.start_seed.setValue(max(0, self.page.start_seed.value() + direction * GRID_PAGE))
         self.refresh_grid()
 
     def open_seed(self, seed: int):
-        if self.session is None:
+        if self.page.session is None:
             return None
-        self.current = self.session.seed(seed)
-        self.caption.setText(f"Seed {seed}")
+        self.page.current = self.page.session.seed(seed)
+        self.page.caption.setText(f"Seed {seed}")
         return self.request_render()
 
     def save_image(self) -> None:
-        if self.last_render is None:
-            self.window_.notify("Nothing to save yet.")
+        if self.page.last_render is None:
+            self.page.window_.notify("Nothing to save yet.")
             return
-        name = (self.current.label if self.current else "image").replace(" ", "_") + ".png"
-        path, _ = QFileDialog.getSaveFileName(self, "Save image", str(Path(settings().last_dir("save")) / name),
+        name = (self.page.current.label if self.page.current else "image").replace(" ", "_") + ".png"
+        path, _ = QFileDialog.getSaveFileName(self.page, "Save image", str(Path(settings().last_dir("save")) / name),
                                               "PNG (*.png);;JPEG (*.jpg)")
         if path:
             settings().set_last_dir(path, "save")
-            img = self.last_render
-            h = self.bridge.submit(lambda p, ctx: save_image(p, img), path, name="Save", lane="io")
-            h.finished.connect(lambda p: self.window_.notify(f"Saved {p}"))
-            h.failed.connect(lambda err: self.problems.add("Save", err.message))
+            img = self.page.last_render
+            h = self.page.bridge.submit(lambda p, ctx: save_image(p, img), path, name="Save", lane="io")
+            h.finished.connect(lambda p: self.page.window_.notify(f"Saved {p}"))
+            h.failed.connect(lambda err: self.page.problems.add("Save", err.message))
 
     def show_card(self) -> None:
-        show_model_card(self, self.current_model())
+        show_model_card(self.page, self.page.current_model())
 
     # --- directions --------------------------------------------------------------------------------------
     def compute_directions(self, method: str, k: int):
-        if self.session is None:
+        if self.page.session is None:
             return None
-        session = self.session
-        self.edit_panel.compute_btn.setEnabled(False)
-        h = self.bridge.submit(lambda cfg, ctx: session.compute_directions(cfg[0], cfg[1], ctx), (method, k),
-                               name=f"Find {method} directions", kind="latent-directions")
+        session = self.page.session
+        self.page.edit_panel.compute_btn.setEnabled(False)
+        h = self.page.bridge.submit(lambda cfg, ctx: session.compute_directions(cfg[0], cfg[1], ctx), (method, k),
+                                    name=f"Find {method} directions", kind="latent-directions")
         h.finished.connect(self._directions_ready)
-        h.failed.connect(lambda err: self.problems.add("Directions", err.message))
-        h.ended.connect(lambda *_: self.edit_panel.compute_btn.setEnabled(True))
-        self.window_.show_job(h, "Finding directions")
+        h.failed.connect(lambda err: self.page.problems.add("Directions", err.message))
+        h.ended.connect(lambda *_: self.page.edit_panel.compute_btn.setEnabled(True))
+        self.page.window_.show_job(h, "Finding directions")
         return h
 
     def _directions_ready(self, ds) -> None:
-        self.edit_panel.set_directions(list(ds.names))
-        self.window_.notify(f"{len(ds)} edit directions ({ds.method}).")
+        self.page.edit_panel.set_directions(list(ds.names))
+        self.page.window_.notify(f"{len(ds)} edit directions ({ds.method}).")
 
     def save_directions(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save direction set", settings().last_dir("directions"),
+        path, _ = QFileDialog.getSaveFileName(self.page, "Save direction set", settings().last_dir("directions"),
                                               "Direction sets (*.safetensors)")
-        if path and self.session is not None:
+        if path and self.page.session is not None:
             self.save_directions_to(path if path.endswith(".safetensors") else path + ".safetensors")
 
     def save_directions_to(self, path: str):
         settings().set_last_dir(path, "directions")
-        session = self.session
-        h = self.bridge.submit(lambda p, ctx: session.save_directions(p), path, name="Save directions", lane="io")
-        h.finished.connect(lambda p: self.window_.notify(f"Saved directions to {p}"))
-        h.failed.connect(lambda err: self.problems.add("Save directions", err.message))
+        session = self.page.session
+        h = self.page.bridge.submit(lambda p, ctx: session.save_directions(p), path, name="Save directions", lane="io")
+        h.finished.connect(lambda p: self.page.window_.notify(f"Saved directions to {p}"))
+        h.failed.connect(lambda err: self.page.problems.add("Save directions", err.message))
         return h
 
     def load_directions(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load direction set", settings().last_dir("directions"),
+        path, _ = QFileDialog.getOpenFileName(self.page, "Load direction set", settings().last_dir("directions"),
                                               "Direction sets (*.safetensors)")
         if path:
             self.load_directions_from(path)
 
     def load_directions_from(self, path: str):
         settings().set_last_dir(path, "directions")
-        session = self.session
-        h = self.bridge.submit(lambda p, ctx: session.load_directions(p), path, name="Load directions")
+        session = self.page.session
+        h = self.page.bridge.submit(lambda p, ctx: session.load_directions(p), path, name="Load directions")
         h.finished.connect(self._directions_ready)
-        h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))
+        h.failed.connect(lambda err: self.page.problems.add(Path(path).name, err.message))
         return h
 
     def mark_example(self, positive: bool) -> None:
-        if self.current is None:
+        if self.page.current is None:
             return
-        (self.positives if positive else self.negatives).append(self.current)
-        self.edit_panel.set_examples(len(self.positives), len(self.negatives))
+        (self.page.positives if positive else self.page.negatives).append(self.page.current)
+        self.page.edit_panel.set_examples(len(self.page.positives), len(self.page.negatives))
 
     def clear_examples(self) -> None:
-        self.positives, self.negatives = [], []
-        self.edit_panel.set_examples(0, 0)
+        self.page.positives, self.page.negatives = [], []
+        self.page.edit_panel.set_examples(0, 0)
 
     def create_direction(self, name: str):
-        if self.session is None:
+        if self.page.session is None:
             return None
-        session, pos, neg, psi = self.session, list(self.positives), list(self.negatives), self.psi.value() / 100
-        h = self.bridge.submit(lambda n, ctx: session.add_user_direction(pos, neg, n, psi), name,
-                               name="Create direction", kind="latent-directions")
+        pg = self.page
+        session, pos, neg, psi = pg.session, list(pg.positives), list(pg.negatives), pg.psi.value() / 100
+        h = self.page.bridge.submit(lambda n, ctx: session.add_user_direction(pos, neg, n, psi), name,
+                                    name="Create direction", kind="latent-directions")
         h.finished.connect(lambda ds: (self._directions_ready(ds), self.clear_examples()))
-        h.failed.connect(lambda err: self.problems.add("Direction", err.message))
+        h.failed.connect(lambda err: self.page.problems.add("Direction", err.message))
         return h
 
     # --- mixing and interpolation ------------------------------------------------------------------------
     def mix_changed(self) -> None:
-        if self.session is None:
+        if self.page.session is None:
             return
-        seed_b = self.mix_panel.seed_b.value()
-        session = self.session
-        h = self.bridge.submit(lambda s, ctx: session.grid([s], self.psi.value() / 100), seed_b, name="Seed B",
-                               kind="latent-mixb", replace=True)
-        h.finished.connect(lambda res: self.mix_panel.preview.setPixmap(
+        seed_b = self.page.mix_panel.seed_b.value()
+        session = self.page.session
+        psi = self.page.psi.value() / 100  # read on the GUI thread, not in the job
+        h = self.page.bridge.submit(lambda s, ctx: session.grid([s], psi), seed_b, name="Seed B",
+                                    kind="latent-mixb", replace=True)
+        h.finished.connect(lambda res: self.page.mix_panel.preview.setPixmap(
             to_pixmap(res[0][1]).scaled(96, 96, Qt.KeepAspectRatio, Qt.SmoothTransformation)))
         self.request_render()
 
     def add_current_seed(self) -> None:
-        if self.current is not None and self.current.seed is not None:
-            seeds = self.interp_panel.seed_list() if self.interp_panel.seeds.text().strip() else []
-            self.interp_panel.seeds.setText(", ".join(str(s) for s in seeds + [self.current.seed]))
+        if self.page.current is not None and self.page.current.seed is not None:
+            seeds = self.page.interp_panel.seed_list() if self.page.interp_panel.seeds.text().strip() else []
+            self.page.interp_panel.seeds.setText(", ".join(str(s) for s in seeds + [self.page.current.seed]))
 
     def export_interpolation(self, kind: str) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export interpolation",
+        path, _ = QFileDialog.getSaveFileName(self.page, "Export interpolation",
                                               str(Path(settings().last_dir("export")) / f"interpolation.{kind}"),
                                               "GIF (*.gif)" if kind == "gif" else "MP4 video (*.mp4)")
         if path:
             self.export_interpolation_to(path if path.lower().endswith(f".{kind}") else f"{path}.{kind}")
 
     def export_interpolation_to(self, path: str):
-        if self.session is None:
+        if self.page.session is None:
             return None
         try:
-            seeds = self.interp_panel.seed_list()
+            seeds = self.page.interp_panel.seed_list()
         except ValueError as e:
-            self.problems.add("Interpolation", f"{e}; list seed numbers separated by commas.")
+            self.page.problems.add("Interpolation", f"{e}; list seed numbers separated by commas.")
             return None
         settings().set_last_dir(path, "export")
-        ip, session, psi = self.interp_panel, self.session, self.psi.value() / 100
+        ip, session, psi = self.page.interp_panel, self.page.session, self.page.psi.value() / 100
         args = dict(frames_per_segment=ip.frames.value(), mode=ip.mode.currentData(), psi=psi,
                     fps=float(ip.fps.value()), size=int(ip.size.currentData()))
-        h = self.bridge.submit(lambda p, ctx: session.interpolate([session.seed(s) for s in seeds], p, ctx=ctx,
-                                                                  **args), path, name="Export interpolation")
+        h = self.page.bridge.submit(lambda p, ctx: session.interpolate([session.seed(s) for s in seeds], p, ctx=ctx,
+                                                                       **args), path, name="Export interpolation")
         ip.progress.setVisible(True)
         ip.progress.setRange(0, 1000)
         h.progress.connect(lambda p: ip.progress.setValue(int(1000 * p.done / p.total) if p.total else 0))
-        h.finished.connect(lambda p: self.window_.notify(f"Wrote {p}"))
-        h.failed.connect(lambda err: self.problems.add("Interpolation", err.message))
+        h.finished.connect(lambda p: self.page.window_.notify(f"Wrote {p}"))
+        h.failed.connect(lambda err: self.page.problems.add("Interpolation", err.message))
         h.ended.connect(lambda *_: ip.progress.setVisible(False))
         return h
 
@@ -212,55 +220,56 @@ class LatentActions:
     def accept_paths(self, paths) -> bool:
         if not paths:
             return False
-        self.tabs.setCurrentWidget(self.photo_panel)
+        self.page.tabs.setCurrentWidget(self.page.photo_panel)
         self.load_photo(str(paths[0]), project=True)
         return True
 
     def open_photo(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", settings().last_dir("open"), IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.page, "Open a photo", settings().last_dir("open"), IMAGE_FILTER)
         if path:
             settings().set_last_dir(path, "open")
             self.load_photo(path, project=True)
 
     def load_photo(self, path: str, project: bool = True):
-        h = self.bridge.submit(lambda p, ctx: load_image(p).to_uint8().rgb, path, name="Open photo", lane="io")
+        h = self.page.bridge.submit(lambda p, ctx: load_image(p).to_uint8().rgb, path, name="Open photo", lane="io")
         h.finished.connect(lambda rgb: self._photo_loaded(rgb, Path(path).name, project))
-        h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))
+        h.failed.connect(lambda err: self.page.problems.add(Path(path).name, err.message))
         return h
 
     def _photo_loaded(self, rgb, name: str, project: bool) -> None:
-        self.photo_rgb, self.photo_name = rgb, name
-        pp = self.photo_panel
+        self.page.photo_rgb, self.page.photo_name = rgb, name
+        pp = self.page.photo_panel
         pp.target.setPixmap(to_pixmap(rgb).scaled(128, 128, Qt.KeepAspectRatio, Qt.SmoothTransformation))
         pp.error.setText(f"{name}: {rgb.shape[1]}x{rgb.shape[0]}")
         if project:  # a model with an encoder embeds instantly; the others project by optimisation
-            self.embed() if self.session is not None and self.session.encoder is not None else self.project()
+            self.embed() if self.page.session is not None and self.page.session.encoder is not None else self.project()
 
     def embed(self):
         """Instant embedding with the model's encoder (VAE-GAN): one forward pass, then edit as a projected photo."""
-        if self.session is None or self.photo_rgb is None:
-            self.window_.notify("Open or drop a photo first.")
+        if self.page.session is None or self.page.photo_rgb is None:
+            self.page.window_.notify("Open or drop a photo first.")
             return None
-        session, rgb = self.session, self.photo_rgb
+        session, rgb = self.page.session, self.page.photo_rgb
         if session.encoder is None:
-            self.problems.add("Embed", session.encoder_problem or f"{session.model.name} has no encoder; use Project.")
+            self.page.problems.add("Embed", session.encoder_problem
+                                   or f"{session.model.name} has no encoder; use Project.")
             return None
-        label = f"photo {getattr(self, 'photo_name', '')}".strip()
-        h = self.bridge.submit(lambda r, ctx: session.embed(r, label), rgb, name="Embed photo",
-                               kind="latent-project", replace=True)
-        h.finished.connect(lambda res, s=session: s is self.session and self._projected(res))
-        h.failed.connect(lambda err: self.problems.add("Embed", err.message))
+        label = f"photo {getattr(self.page, 'photo_name', '')}".strip()
+        h = self.page.bridge.submit(lambda r, ctx: session.embed(r, label), rgb, name="Embed photo",
+                                    kind="latent-project", replace=True)
+        h.finished.connect(lambda res, s=session: s is self.page.session and self._projected(res))
+        h.failed.connect(lambda err: self.page.problems.add("Embed", err.message))
         return h
 
     def project(self):
-        if self.session is None or self.photo_rgb is None:
-            self.window_.notify("Open or drop a photo first.")
+        if self.page.session is None or self.page.photo_rgb is None:
+            self.page.window_.notify("Open or drop a photo first.")
             return None
-        pp, session, rgb = self.photo_panel, self.session, self.photo_rgb
+        pp, session, rgb = self.page.photo_panel, self.page.session, self.page.photo_rgb
         cfg = ProjectConfig(space=pp.space.currentData(), steps=pp.steps.value(), use_features=pp.features.isChecked())
-        h = self.bridge.submit(lambda c, ctx: session.project(rgb, c, ctx), cfg, name="Project photo",
-                               kind="latent-project", replace=True)
-        self.project_job = h
+        h = self.page.bridge.submit(lambda c, ctx: session.project(rgb, c, ctx), cfg, name="Project photo",
+                                    kind="latent-project", replace=True)
+        self.page.project_job = h
         pp.progress.setVisible(True)
         pp.progress.setRange(0, cfg.steps)
         pp.progress.setValue(0)
@@ -269,22 +278,22 @@ class LatentActions:
         h.progress.connect(lambda p: pp.progress.setValue(int(p.done)))
         h.partial.connect(self._projection_step)
         h.finished.connect(self._projected)
-        h.failed.connect(lambda err: self.problems.add("Projection", err.message))
+        h.failed.connect(lambda err: self.page.problems.add("Projection", err.message))
         h.ended.connect(self._projection_ended)
-        self.window_.show_job(h, "Projecting photo")
+        self.page.window_.show_job(h, "Projecting photo")
         return h
 
     def _projection_step(self, d) -> None:
-        self.photo_panel.recon.setPixmap(to_pixmap(d["image"]).scaled(128, 128, Qt.KeepAspectRatio,
-                                                                       Qt.SmoothTransformation))
-        self.photo_panel.error.setText(f"Step {d['step']} of {d['steps']}: loss {d['loss']:.4f}")
-        self.view.set_image(d["image"])
-        self.caption.setText(f"Projecting {getattr(self, 'photo_name', 'photo')}…")
+        self.page.photo_panel.recon.setPixmap(to_pixmap(d["image"]).scaled(128, 128, Qt.KeepAspectRatio,
+                                                                            Qt.SmoothTransformation))
+        self.page.photo_panel.error.setText(f"Step {d['step']} of {d['steps']}: loss {d['loss']:.4f}")
+        self.page.view.set_image(d["image"])
+        self.page.caption.setText(f"Projecting {getattr(self.page, 'photo_name', 'photo')}…")
 
     def _projected(self, res) -> None:
-        self.projection = res
-        res.latent.label = f"photo {getattr(self, 'photo_name', '')}".strip()
-        self.current = res.latent
+        self.page.projection = res
+        res.latent.label = f"photo {getattr(self.page, 'photo_name', '')}".strip()
+        self.page.current = res.latent
         feat = f", feature distance {res.feature_distance:.3f}" if res.feature_distance is not None else ""
         err = f"MSE {res.mse:.4f}, PSNR {res.psnr:.1f} dB{feat}"
         if res.method == "encoder":
@@ -292,15 +301,15 @@ class LatentActions:
                    "or Project to refine it."
         else:
             text = f"Reconstruction error: {err} (features: {res.feature_net}). Edit it with the sliders."
-        self.photo_panel.error.setText(text)
-        self.photo_panel.recon.setPixmap(to_pixmap(res.reconstruction).scaled(128, 128, Qt.KeepAspectRatio,
-                                                                              Qt.SmoothTransformation))
-        self.caption.setText(f"{res.latent.label} (PSNR {res.psnr:.1f} dB)")
+        self.page.photo_panel.error.setText(text)
+        self.page.photo_panel.recon.setPixmap(to_pixmap(res.reconstruction).scaled(128, 128, Qt.KeepAspectRatio,
+                                                                                   Qt.SmoothTransformation))
+        self.page.caption.setText(f"{res.latent.label} (PSNR {res.psnr:.1f} dB)")
         self.request_render()
 
     def _projection_ended(self, *_):
-        pp = self.photo_panel
+        pp = self.page.photo_panel
         pp.progress.setVisible(False)
         pp.project_btn.setEnabled(True)
         pp.cancel_btn.setEnabled(False)
-        self.project_job = None
+        self.page.project_job = None

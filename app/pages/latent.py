@@ -49,7 +49,7 @@ class ImageLabel(QLabel):
         self._rescale()
 
 
-class LatentPage(QWidget, LatentActions):
+class LatentPage(QWidget):
     def __init__(self, window):
         super().__init__(window)
         self.window_ = window
@@ -65,6 +65,12 @@ class LatentPage(QWidget, LatentActions):
         self.project_job = None
         self.photo_rgb = None
         self._loaded = False
+        self.actions = a = LatentActions(self)  # rendering, seeds, directions, mixing, interpolation, photos
+        self.accept_paths, self.open_seed, self.show_card, self.load_photo = \
+            a.accept_paths, a.open_seed, a.show_card, a.load_photo  # the page's entry points (drops, tests)
+        self.compute_directions, self.mark_example = a.compute_directions, a.mark_example
+        self.save_directions_to, self.load_directions_from = a.save_directions_to, a.load_directions_from
+        self.export_interpolation_to = a.export_interpolation_to
         self._build()
 
     # --- layout ------------------------------------------------------------------------------------------
@@ -101,7 +107,7 @@ class LatentPage(QWidget, LatentActions):
         self.picker.modelChanged.connect(lambda *_: self._loaded and self._model_changed())
         top.addWidget(self.picker, 1)
         self.card_btn = QToolButton(text="Card", toolTip="Show the model card")
-        self.card_btn.clicked.connect(self.show_card)
+        self.card_btn.clicked.connect(self.actions.show_card)
         top.addWidget(self.card_btn)
         top.addSpacing(12)
         top.addWidget(QLabel("Truncation ψ:"))
@@ -170,31 +176,31 @@ class LatentPage(QWidget, LatentActions):
         return center
 
     def _connect(self) -> None:
-        self.psi.valueChanged.connect(lambda v: (self.psi_label.setText(f"{v / 100:.2f}"), self.psi_changed()))
-        self.noise_mode.currentIndexChanged.connect(lambda *_: self.request_render())
-        self.noise_strength.valueChanged.connect(lambda *_: self.request_render())
-        self.resample_btn.clicked.connect(self.resample_noise)
-        self.start_seed.editingFinished.connect(self.refresh_grid)
-        self.prev_btn.clicked.connect(lambda: self.page_seeds(-1))
-        self.next_btn.clicked.connect(lambda: self.page_seeds(1))
-        self.grid.itemClicked.connect(lambda it: self.open_seed(int(it.data(Qt.UserRole))))
-        self.save_btn.clicked.connect(self.save_image)
+        self.psi.valueChanged.connect(lambda v: (self.psi_label.setText(f"{v / 100:.2f}"), self.actions.psi_changed()))
+        self.noise_mode.currentIndexChanged.connect(lambda *_: self.actions.request_render())
+        self.noise_strength.valueChanged.connect(lambda *_: self.actions.request_render())
+        self.resample_btn.clicked.connect(self.actions.resample_noise)
+        self.start_seed.editingFinished.connect(self.actions.refresh_grid)
+        self.prev_btn.clicked.connect(lambda: self.actions.page_seeds(-1))
+        self.next_btn.clicked.connect(lambda: self.actions.page_seeds(1))
+        self.grid.itemClicked.connect(lambda it: self.actions.open_seed(int(it.data(Qt.UserRole))))
+        self.save_btn.clicked.connect(self.actions.save_image)
         ep = self.edit_panel
-        ep.computeRequested.connect(self.compute_directions)
-        ep.slidersChanged.connect(self.request_render)
-        ep.saveRequested.connect(self.save_directions)
-        ep.loadRequested.connect(self.load_directions)
-        ep.markRequested.connect(self.mark_example)
-        ep.createRequested.connect(self.create_direction)
-        ep.clearExamplesRequested.connect(self.clear_examples)
+        ep.computeRequested.connect(self.actions.compute_directions)
+        ep.slidersChanged.connect(self.actions.request_render)
+        ep.saveRequested.connect(self.actions.save_directions)
+        ep.loadRequested.connect(self.actions.load_directions)
+        ep.markRequested.connect(self.actions.mark_example)
+        ep.createRequested.connect(self.actions.create_direction)
+        ep.clearExamplesRequested.connect(self.actions.clear_examples)
         ep.set_examples(0, 0)
-        self.mix_panel.changed.connect(self.mix_changed)
-        self.interp_panel.exportRequested.connect(self.export_interpolation)
-        self.interp_panel.addCurrentRequested.connect(self.add_current_seed)
+        self.mix_panel.changed.connect(self.actions.mix_changed)
+        self.interp_panel.exportRequested.connect(self.actions.export_interpolation)
+        self.interp_panel.addCurrentRequested.connect(self.actions.add_current_seed)
         pp = self.photo_panel
-        pp.openRequested.connect(self.open_photo)
-        pp.projectRequested.connect(self.project)
-        pp.embedRequested.connect(self.embed)
+        pp.openRequested.connect(self.actions.open_photo)
+        pp.projectRequested.connect(self.actions.project)
+        pp.embedRequested.connect(self.actions.embed)
         pp.cancelRequested.connect(lambda: self.project_job and self.project_job.cancel())
 
     # --- models ------------------------------------------------------------------------------------------
@@ -224,7 +230,7 @@ class LatentPage(QWidget, LatentActions):
         self.current = None
         self.grid.clear()
         self.edit_panel.set_directions([])
-        self.clear_examples()
+        self.actions.clear_examples()
         self.view.setText(f"Loading {m.name}…")
         h = self.bridge.submit(lambda mid, ctx: LatentSession.open(self.library, mid), m.id,
                                name=f"Load {m.name}", kind="latent-load", replace=True)
@@ -246,8 +252,8 @@ class LatentPage(QWidget, LatentActions):
         self.photo_panel.set_encoder(session.encoder is not None)
         if session.encoder_problem:
             self.problems.add(session.model.name, session.encoder_problem)
-        self.refresh_grid()
-        self.open_seed(self.start_seed.value())
+        self.actions.refresh_grid()
+        self.actions.open_seed(self.start_seed.value())
 
     def view_state(self) -> Optional[ViewState]:
         if self.session is None or self.current is None:
