@@ -141,3 +141,18 @@ def test_the_empty_loss_chart_shows_no_meaningless_axis():
     chart.add(2, {"G": 1.5, "D": 0.9})
     labels = chart.x_labels()
     assert len(labels) == len(set(labels)) >= 2
+
+
+def test_advanced_training_settings_open_without_sideways_scrolling(laptop, qtbot):
+    from PySide6.QtWidgets import QScrollArea
+
+    page = laptop.show_page("train")
+    page.settings.adv_btn.setChecked(True)  # the user opens Advanced settings
+    qtbot.wait(100)
+    scroll = page.settings.parent()
+    while scroll is not None and not isinstance(scroll, QScrollArea):
+        scroll = scroll.parent()
+    assert scroll is not None
+    assert not scroll.horizontalScrollBar().isVisible()
+    assert page.settings.width() <= scroll.viewport().width()
+    assert laptop.width() <= 1366  # and the window did not grow
