@@ -17,12 +17,20 @@ def _read_umask() -> int:
 _FILE_MODE = 0o666 & ~_read_umask()
 
 
+#: every temp file we write ends with this (``.NAME.<random>.EXT.part``); stale ones are ours to clean
+PART_SUFFIX = ".part"
+
+
 @contextlib.contextmanager
-def atomic_path(dest: Path, suffix: str = "") -> Iterator[Path]:
-    """Yield a temp path in ``dest``'s folder; on success fsync and rename it onto ``dest``; on failure remove it."""
+def atomic_path(dest: Path, suffix: str = "", *, replace: bool = True) -> Iterator[Path]:
+    """Yield a temp path in ``dest``'s folder; on success fsync and rename it onto ``dest``; on failure remove it.
+
+    ``replace=False`` never replaces an existing ``dest``: the finished file is hard-linked into place, which fails
+    with :class:`FileExistsError` if the name was taken in the meantime (by another process, too)."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=(suffix or dest.suffix) + ".part", dir=dest.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name[:100]}.", suffix=(suffix or dest.suffix)[:20] + PART_SUFFIX,
+                               dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -31,12 +39,30 @@ def atomic_path(dest: Path, suffix: str = "") -> Iterator[Path]:
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp_path, _FILE_MODE)
-        os.replace(tmp_path, dest)
+        if replace:
+            os.replace(tmp_path, dest)
+        else:
+            _link_new(tmp_path, dest)
         _fsync_dir(dest.parent)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp_path.unlink()
         raise
+
+
+def _link_new(tmp: Path, dest: Path) -> None:
+    """Put the finished ``tmp`` at ``dest`` only if ``dest`` does not exist (atomically: a claim two writers can
+    never both win). File systems without hard links fall back to a create-exclusive placeholder."""
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        raise
+    except OSError:
+        fd = os.open(dest, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)  # FileExistsError if taken
+        os.close(fd)
+        os.replace(tmp, dest)
+        return
+    os.unlink(tmp)
 
 
 def atomic_write_bytes(dest: Path, data: bytes) -> None:
@@ -67,17 +93,75 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def unique_path(path: Path, taken: set | None = None) -> Path:
-    """``path`` if free, else ``stem_1.ext``, ``stem_2.ext`` ... (also avoiding names in ``taken``)."""
-    path = Path(path)
-    taken = taken or set()
-    if not path.exists() and str(path) not in taken:
-        return path
+    """``path`` if free, else ``stem_1.ext``, ``stem_2.ext`` ... (also avoiding names in ``taken``).
+
+    Only a guess for names shown before writing: use :func:`write_unique` to claim a name."""
+    for cand in _candidates(Path(path)):
+        if not cand.exists() and str(cand) not in (taken or set()):
+            return cand
+    raise AssertionError("unreachable")
+
+
+def _candidates(path: Path) -> Iterator[Path]:
+    yield path
     i = 1
     while True:
-        cand = path.with_name(f"{path.stem}_{i}{path.suffix}")
-        if not cand.exists() and str(cand) not in taken:
-            return cand
+        yield path.with_name(f"{path.stem}_{i}{path.suffix}")
         i += 1
+
+
+def write_unique(path: Path, data: bytes, taken: set | None = None) -> Path:
+    """Write ``data`` atomically under ``path`` or the first free ``stem_N.ext``, claiming the name atomically (two
+    processes writing into one folder never get the same name). ``taken`` (real paths) are never used."""
+    path = Path(path)
+    taken = taken or set()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=path.suffix[:20] + PART_SUFFIX,
+                               dir=path.parent)
+    tmp_path = Path(tmp)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp_path, _FILE_MODE)
+        for cand in _candidates(path):
+            if str(cand) in taken or os.path.realpath(cand) in taken or cand.exists():
+                continue
+            try:
+                _link_new(tmp_path, cand)
+            except FileExistsError:
+                continue
+            _fsync_dir(path.parent)
+            return cand
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp_path.unlink()
+        raise
+    raise AssertionError("unreachable")
+
+
+def clean_stale_parts(folder: Path, min_age_s: float = 0.0) -> int:
+    """Remove temp files of our own naming (``.NAME.<random>.EXT.part``) left in ``folder`` by an interrupted write.
+    Returns how many were removed."""
+    import time
+
+    n = 0
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return 0
+    now = time.time()
+    for p in entries:
+        if not (p.name.startswith(".") and p.name.endswith(PART_SUFFIX) and p.name.count(".") >= 3):
+            continue
+        try:
+            if p.is_file() and not p.is_symlink() and now - p.stat().st_mtime >= min_age_s:
+                p.unlink()
+                n += 1
+        except OSError:
+            pass
+    return n
 
 
 def user_data_dir() -> Path:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from .errors import ImageLoadError
-from .fsutil import atomic_write_bytes, unique_path
+from .fsutil import atomic_write_bytes, write_unique
 from .imagescan import IMAGE_EXTS, ScanResult, is_image_name, scan_inputs  # noqa: F401  (re-exported)
 
 SAVE_EXTS = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
@@ -316,21 +316,21 @@ def _match_depth(a: np.ndarray, dtype) -> np.ndarray:
 
 def save_image(path, rgb: np.ndarray, alpha: Optional[np.ndarray] = None, *, protect: Iterable = (),
                overwrite: bool = False) -> Path:
-    """Write atomically. Never replaces a file in ``protect`` (the inputs); picks a free name unless
-    ``overwrite``. Returns the path written."""
+    """Write atomically. Never replaces a file in ``protect`` (the inputs); without ``overwrite`` the first free
+    name (``stem_N.ext``) is claimed atomically, so concurrent writers never share a name. Returns the path."""
     path = Path(path)
     protected = {os.path.realpath(p) for p in protect}
-    if not overwrite or os.path.realpath(path) in protected:
-        path = unique_path(path, protected)
     data = encode_image(rgb, alpha, path.suffix or ".png")
-    atomic_write_bytes(path, data)
-    return path
+    if overwrite and os.path.realpath(path) not in protected:
+        atomic_write_bytes(path, data)
+        return path
+    return write_unique(path, data, protected)
 
 
 def output_name(src: Optional[Path], suffix: str = "", ext: Optional[str] = None, has_alpha: bool = False) -> str:
     """``photo.jpg`` -> ``photo_vintage.jpg``; alpha forces PNG when the source format cannot hold it."""
     stem = src.stem if src else "image"
-    e = (ext or (src.suffix.lower() if src else ".png"))
+    e = (ext or (src.suffix if src else ".png")).lower()
     if e not in SAVE_EXTS:
         e = ".png"
     if has_alpha and e in (".jpg", ".jpeg"):

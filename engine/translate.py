@@ -6,6 +6,7 @@ images. Bad files are skipped with their reason; the rest are translated.
 """
 from __future__ import annotations
 
+import errno
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,8 +15,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from . import devices
 from .config import Config, check, check_choice
-from .errors import ImageLoadError
-from .imageio import LoadedImage, load_image, output_name, save_image, scan_inputs
+from .errors import ConfigError, ImageLoadError
+from .imageio import SAVE_EXTS, LoadedImage, load_image, output_name, save_image, scan_inputs
+from .outputs import check_inside, check_name
 from .inference import TranslateOptions, Translator
 from .jobs import JobContext
 from .library import ModelInfo, ModelLibrary
@@ -41,6 +43,9 @@ class TranslateConfig(Config):
         check_choice("direction", self.direction, ("AtoB", "BtoA"))
         check(not self.ext or self.ext.startswith("."), "ext must start with a dot, like .png")
         check_choice("faces", self.faces, FACE_MODES)
+        check(not self.ext or self.ext.lower() in SAVE_EXTS,
+              f"cannot write {self.ext} files; the output format (--ext) must be one of {', '.join(sorted(SAVE_EXTS))}")
+        check_name(self.suffix, "output suffix (--suffix)")
 
 
 @dataclass
@@ -96,9 +101,7 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
         ctx.partial(ItemResult(-1, path, error=reason))
     files = scan.files
     inputs = {str(p) for p in files}
-    out_dir = Path(cfg.out_dir) if cfg.out_dir else None
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _prepare_out_dir(cfg.out_dir)
     total = len(files)
     ctx.progress(0, total, f"Translating {total} image{'s' if total != 1 else ''}")
     bs = max(1, cfg.options.batch_size if device.type != "cpu" else 1)
@@ -121,8 +124,15 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
                 for (i, im), res in zip(good, outs):
                     item = ItemResult(i, files[i], notes=res.notes, seconds=dt)
                     if out_dir is not None:
-                        name = output_name(files[i], cfg.suffix, cfg.ext or None, res.image.alpha is not None)
-                        item.output = save_image(out_dir / name, res.image.rgb, res.image.alpha, protect=inputs)
+                        try:
+                            item.output = _save_one(out_dir, files[i], res.image, cfg, inputs)
+                        except (ConfigError, OSError) as e:  # one unwritable name is one skipped item
+                            if isinstance(e, OSError) and e.errno in _STOP_ERRNOS:
+                                raise
+                            reason = f"could not write the output ({_why(e)})"
+                            summary.skipped.append((files[i], reason))
+                            ctx.partial(ItemResult(i, files[i], error=reason))
+                            continue
                     if cfg.keep_images:
                         item.image = res.image
                     summary.translated.append(item)
@@ -140,6 +150,32 @@ def _translator(module, device, options, meta, faces: str):
 
         return FaceTranslator.for_model(translator, meta, FaceDetector(device))
     return translator
+
+
+#: write errors that would fail every item alike: stop the batch instead of skipping each one
+_STOP_ERRNOS = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT)
+
+
+def _prepare_out_dir(out_dir: str) -> Optional[Path]:
+    if not out_dir:
+        return None
+    path = Path(out_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"The output folder {path} is a file; choose a folder.")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _save_one(out_dir: Path, src: Path, image: LoadedImage, cfg: TranslateConfig, inputs) -> Path:
+    name = check_name(output_name(src, cfg.suffix, cfg.ext or None, image.alpha is not None), "output file name")
+    dest = check_inside(out_dir / name, out_dir)
+    return save_image(dest, image.rgb, image.alpha, protect=inputs)
+
+
+def _why(e: BaseException) -> str:
+    if isinstance(e, OSError):
+        return "the file name is too long" if e.errno == errno.ENAMETOOLONG else (e.strerror or str(e))
+    return str(e)
 
 
 def _load_batch(files: List[Path], idx: List[int], loaded: Optional[Mapping[str, LoadedImage]] = None) -> List[Any]:
@@ -206,12 +242,14 @@ def load_task(path, ctx: JobContext) -> LoadedImage:
 
 
 def save_results_task(items, ctx: JobContext):
-    """Save already translated images: ``items`` = [(source_path, LoadedImage, dest_path)], never over an input."""
-    items = list(items)
-    protect = {str(src) for src, _, _ in items}
+    """Save already translated images: ``items`` = [(source_path, LoadedImage, dest_path[, overwrite])], never over
+    an input; an existing file is replaced only where ``overwrite`` is given (the user confirmed), else a free name
+    is picked."""
+    items = [tuple(it) + (False,) * (4 - len(it)) for it in items]
+    protect = {str(it[0]) for it in items}
     written = []
-    for i, (src, img, dest) in enumerate(items):
+    for i, (src, img, dest, overwrite) in enumerate(items):
         ctx.check_cancel()
-        written.append(save_image(dest, img.rgb, img.alpha, protect=protect))
+        written.append(save_image(dest, img.rgb, img.alpha, protect=protect, overwrite=bool(overwrite)))
         ctx.progress(i + 1, len(items), "Saving")
     return written

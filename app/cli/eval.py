@@ -11,10 +11,12 @@ FILE`` writes the full result (every key, the mode-collapse clusters) and ``--re
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from app.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL
 from app.cli.progress import TerminalProgress
+from engine.errors import printable
 
 JSON_KEYS = ("fid", "kid", "kid_std", "is", "is_std", "precision", "recall", "n_real", "n_fake", "extractor")
 DEFAULT_METRICS = "fid,kid"
@@ -43,8 +45,10 @@ def add_parser(sub):
     p.add_argument("--no-cache", action="store_true", help="do not use or write cached features of REAL_DIR")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--json", action="store_true", help="print the JSON object described above")
-    p.add_argument("--details", default="", metavar="FILE", help="write the full result as JSON")
-    p.add_argument("--report", default="", metavar="FILE", help="write an HTML report with sample grids")
+    p.add_argument("--details", default=None, metavar="FILE", help="write the full result as JSON")
+    p.add_argument("--report", default=None, metavar="FILE", help="write an HTML report with sample grids")
+    p.add_argument("--overwrite", action="store_true", help="replace existing --details/--report files")
+    p.add_argument("--allow-same", action="store_true", help="allow REAL_DIR and FAKE_DIR to be the same folder")
     p.add_argument("--quiet", "-q", action="store_true")
     return p
 
@@ -68,7 +72,7 @@ def build_config(args):
                           out_dir=args.out, **common)
     if not args.real_dir or not args.fake_dir:
         raise ConfigError("Give two folders (REAL_DIR FAKE_DIR), or --model MODEL --input DIR --real DIR.")
-    return EvalConfig(real=(args.real_dir,), fake=(args.fake_dir,), **common)
+    return EvalConfig(real=(args.real_dir,), fake=(args.fake_dir,), allow_same=args.allow_same, **common)
 
 
 def run(args) -> int:
@@ -76,17 +80,19 @@ def run(args) -> int:
     from engine.metrics import eval_task
 
     cfg = build_config(args)
+    outputs = check_outputs(args)  # before any work: never over an input, never replace without --overwrite
     bar = TerminalProgress(quiet=args.quiet or args.json)
     ev = run_inline(eval_task, cfg, on_event=bar)
     res = ev.metrics
-    if args.details:
-        from engine.fsutil import atomic_write_text
+    if args.details is not None:
+        from engine.outputs import write_output_text
 
-        atomic_write_text(args.details, json.dumps(res, indent=2, default=str) + "\n")
-    if args.report:
+        write_output_text(args.details, json.dumps(res, indent=2, default=str) + "\n", what="--details file",
+                          **outputs)
+    if args.report is not None:
         from engine.metrics.report import save_html
 
-        save_html(args.report, [ev])
+        save_html(args.report, [ev], **outputs)
     if args.json:
         out = {k: res[k] for k in JSON_KEYS if k in res}
         out["extractor"] = f"{res['extractor']}; resize: {res['resize']}"
@@ -97,6 +103,20 @@ def run(args) -> int:
     if set(res["metrics"]) <= set(res["messages"]):  # nothing could be computed
         return EXIT_BAD_INPUT
     return EXIT_PARTIAL if res["messages"] or res["skipped"] else EXIT_OK
+
+
+def check_outputs(args) -> dict:
+    """The --details/--report files, checked by the output policy; returns the policy arguments for writing."""
+    from engine.errors import ConfigError
+    from engine.outputs import check_output
+
+    inputs = [p for p in (args.real_dir, args.fake_dir, args.real, args.out, *args.input) if p]
+    for flag, value in (("--details", args.details), ("--report", args.report)):
+        if value is not None:
+            check_output(value, inputs=inputs, overwrite=args.overwrite, what=f"{flag} file")
+    if args.details and args.report and os.path.realpath(args.details) == os.path.realpath(args.report):
+        raise ConfigError(f"--details and --report name the same file {args.details}; give two names.")
+    return {"inputs": inputs, "overwrite": args.overwrite}
 
 
 def print_human(res) -> None:
@@ -112,9 +132,9 @@ def print_human(res) -> None:
 def explain(res, stream, quiet: bool = False) -> None:
     """Why metrics are missing, what was skipped, notes and the diversity numbers (stderr in --json mode)."""
     for name, text in res.get("messages", {}).items():
-        print(f"ganstudio: {name}: {text}", file=stream)
+        print(f"ganstudio: {name}: {printable(text)}", file=stream)
     for s in res.get("skipped", []):
-        print(f"ganstudio: skipped {s['path']} ({s['set']}): {s['reason']}", file=stream)
+        print(f"ganstudio: skipped {printable(s['path'])} ({s['set']}): {printable(s['reason'])}", file=stream)
     if quiet:
         return
     for key in ("fid_note", "kid_note"):

@@ -41,6 +41,8 @@ def add_parser(sub):
     m.add_argument("model", metavar="MODEL")
     m.add_argument("--out", "-o", required=True, metavar="DIR")
     m.add_argument("--fp16", action="store_true", help="store weights as float16 (half the size)")
+    for q in (o, m):
+        q.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
     for q in (o, a, m):
         q.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="for run folders")
         q.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -67,7 +69,8 @@ def _onnx(args) -> int:
     from engine.jobs import run_inline
 
     cfg = OnnxExportConfig(model=args.model, out=args.out, direction=args.direction, opset=args.opset,
-                           exporter=args.exporter, tolerance=args.tolerance, psi=args.psi)
+                           exporter=args.exporter, tolerance=args.tolerance, psi=args.psi,
+                           overwrite=args.overwrite)
     res = run_inline(export_onnx_task, cfg, on_event=_bar(args))
     if args.json:
         print(json.dumps({"path": str(res.path), "card": str(res.card_path) if res.card_path else None,
@@ -99,7 +102,8 @@ def _model(args) -> int:
     from engine.export.package import ModelExportConfig, export_model_task
     from engine.jobs import run_inline
 
-    cfg = ModelExportConfig(model=args.model, out_dir=args.out, direction=args.direction, fp16=args.fp16)
+    cfg = ModelExportConfig(model=args.model, out_dir=args.out, direction=args.direction, fp16=args.fp16,
+                            overwrite=args.overwrite)
     res = run_inline(export_model_task, cfg, on_event=_bar(args))
     if args.json:
         print(json.dumps({"path": str(res.path), "card": str(res.card_path), "size": res.size}, indent=2))

@@ -7,6 +7,7 @@ import sys
 
 from app.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL
 from app.cli.progress import TerminalProgress
+from engine.errors import printable
 
 
 def add_parser(sub):
@@ -38,10 +39,13 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from engine.errors import ConfigError
     from engine.inference import TranslateOptions
     from engine.jobs import run_inline
     from engine.translate import TranslateConfig, translate_task
 
+    if not args.out.strip():
+        raise ConfigError("The output folder (--out) is empty; give a folder to write the translated images to.")
     ext = args.ext if not args.ext or args.ext.startswith(".") else "." + args.ext
     cfg = TranslateConfig(model=args.model, inputs=tuple(args.inputs), out_dir=args.out, suffix=args.suffix, ext=ext,
                           direction=args.direction, domain=args.domain, device=args.device,
@@ -61,7 +65,7 @@ def run(args) -> int:
         for note in sorted({n for i in summary.translated for n in i.notes if n.startswith("No face found")}):
             print(f"  {note}", file=sys.stderr)
         for p, r in summary.skipped:
-            print(f"  skipped {p}: {r}", file=sys.stderr)
+            print(f"  skipped {printable(p)}: {printable(r)}", file=sys.stderr)
     if not summary.translated:
         if not args.json:
             print("ganstudio: error: no images were translated", file=sys.stderr)

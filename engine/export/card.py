@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from .. import __version__
-from ..fsutil import atomic_write_text
+from ..outputs import write_output_text
 from ..library import ModelInfo
 from . import ExportError
 
@@ -113,9 +113,10 @@ def card_markdown(card: Dict[str, Any], original: Optional[str] = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_card_markdown(dest: Path, card: Dict[str, Any], original_card: Optional[Path] = None) -> Path:
+def write_card_markdown(dest: Path, card: Dict[str, Any], original_card: Optional[Path] = None, *,
+                        inputs=(), overwrite: bool = True) -> Path:
     original = None
     if original_card is not None and Path(original_card).is_file():
         original = Path(original_card).read_text(encoding="utf-8", errors="replace")
-    atomic_write_text(Path(dest), card_markdown(card, original))
-    return Path(dest)
+    return write_output_text(Path(dest), card_markdown(card, original), inputs=inputs, overwrite=overwrite,
+                             what="model card")

@@ -37,7 +37,7 @@ import torch
 from torch import nn
 
 from ..config import Config, check, check_choice
-from ..fsutil import atomic_path
+from ..outputs import check_output, write_output
 from ..inference import MIN_SIDE
 from ..library import ModelInfo, ModelLibrary
 from ..models.networks import size_multiple
@@ -65,6 +65,7 @@ class OnnxExportConfig(Config):
     tolerance: float = PARITY_TOLERANCE
     psi: float = DEFAULT_PSI  # default truncation written to the card of generate models with a psi input
     card: bool = True  # also write FILE.md (the card is always inside the .onnx file)
+    overwrite: bool = False  # replace existing FILE.onnx / FILE.md (--overwrite, or confirmed in the GUI)
 
     def validate(self) -> None:
         check_choice("exporter", self.exporter, EXPORTERS)
@@ -182,20 +183,25 @@ def export_onnx_task(cfg: OnnxExportConfig, ctx, library: Optional[ModelLibrary]
     library = library or ModelLibrary()
     ctx.progress(0, 1, "Loading model")
     info = library.resolve(cfg.model or None, direction=cfg.direction)
+    policy = {"inputs": [p for p in (info.path, info.card) if p], "overwrite": cfg.overwrite}
+    check_output(out, what="ONNX file", **policy)  # before any work
+    if cfg.card:
+        check_output(out.with_suffix(".md"), what="model card", **policy)
     module = library.load(info, torch.device("cpu")).module
     ctx.check_cancel()
     res = export_module(module, info, out, opset=cfg.opset, exporter=cfg.exporter, tolerance=cfg.tolerance,
-                        psi=cfg.psi, ctx=span(ctx, 0.05, 0.95))
+                        psi=cfg.psi, ctx=span(ctx, 0.05, 0.95), **policy)
     if cfg.card:
-        res.card_path = write_card_markdown(out.with_suffix(".md"), res.card, info.card)
+        res.card_path = write_card_markdown(out.with_suffix(".md"), res.card, info.card, **policy)
     ctx.progress(1, 1, "Done")
     return res
 
 
 def export_module(module: nn.Module, info: ModelInfo, out: Path, *, opset: int = DEFAULT_OPSET,
                   exporter: str = "auto", tolerance: float = PARITY_TOLERANCE, psi: float = DEFAULT_PSI,
-                  ctx=None) -> OnnxExport:
-    """Export ``module`` (the model ``info`` describes) to ``out``; raise before writing anything if it fails."""
+                  ctx=None, inputs=(), overwrite: bool = True) -> OnnxExport:
+    """Export ``module`` (the model ``info`` describes) to ``out``; raise before writing anything if it fails.
+    ``out`` is written by the output policy (:mod:`engine.outputs`)."""
     t0 = time.perf_counter()
     ctx = ctx or _NullCtx()
     module = module.float().eval()
@@ -210,8 +216,8 @@ def export_module(module: nn.Module, info: ModelInfo, out: Path, *, opset: int =
         exp = {"exporter": variant, "opset": opset, **_versions(variant)}
         card = build_card(info, io=spec.io_card(), export=exp, parity=parity, notes=notes)
         ctx.progress(0.9, 1, "Writing the ONNX file")
-        with atomic_path(Path(out)) as dest:
-            embed_card(raw, dest, card)
+        write_output(Path(out), lambda dest: embed_card(raw, dest, card), inputs=inputs, overwrite=overwrite,
+                     what="ONNX file")
     return OnnxExport(Path(out), card, seconds=time.perf_counter() - t0, notes=notes)
 
 

@@ -17,7 +17,7 @@ import torch
 from .. import __version__
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import Config
-from ..fsutil import atomic_write_text
+from ..outputs import check_output, write_output, write_output_text
 from ..library import ModelInfo, ModelLibrary, build_model
 from . import ExportError
 
@@ -28,6 +28,7 @@ class ModelExportConfig(Config):
     out_dir: str = ""
     direction: str = "AtoB"
     fp16: bool = False  # store floating weights as float16 (half the size)
+    overwrite: bool = False  # replace an existing model file / card (--overwrite, or confirmed in the GUI)
 
 
 @dataclass
@@ -50,25 +51,30 @@ def export_model_task(cfg: ModelExportConfig, ctx, library: Optional[ModelLibrar
     library = library or ModelLibrary()
     ctx.progress(0, 3, "Reading the model")
     info = library.resolve(cfg.model or None, direction=cfg.direction)
+    out_dir = Path(cfg.out_dir).expanduser()
+    name = slug(info.id.split("@")[0].replace("file:", ""))
+    dest, card = out_dir / f"{name}.safetensors", out_dir / f"{name}.md"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} is a file; choose a folder to write the model to.")
+    policy = {"inputs": [p for p in (info.path, info.card) if p], "overwrite": cfg.overwrite}
+    if dest.exists() and dest.resolve() == Path(info.path).resolve():
+        raise ExportError(f"{dest} is the model file itself; choose another folder.")
+    check_output(dest, what="model file", **policy)  # before any work
+    check_output(card, what="model card", **policy)
     if "_imported_state" in info.meta:
         state, meta = info.meta["_imported_state"], {k: v for k, v in info.meta.items() if not k.startswith("_")}
     else:
         ckpt = load_checkpoint(info.path)
         state, meta = ckpt.tensors, dict(ckpt.meta)
     ctx.progress(1, 3, "Checking the weights")
-    build_model(meta, state, what=f"model {info.name!r}")  # never ship a file that would not load
+    build_model(meta, state, what=f"model {info.name!r} ({info.path})")  # never ship a file that would not load
     ctx.check_cancel()
-    out_dir = Path(cfg.out_dir).expanduser()
-    name = slug(info.id.split("@")[0].replace("file:", ""))
-    dest = out_dir / f"{name}.safetensors"
-    if dest.resolve() == Path(info.path).resolve():
-        raise ExportError(f"{dest} is the model file itself; choose another folder.")
     meta["exported"] = {"from": str(info.path), "source": info.source, "by": f"ganstudio {__version__}",
                         "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     ctx.progress(2, 3, f"Writing {dest.name}")
-    save_checkpoint(dest, state, meta, dtype=torch.float16 if cfg.fp16 else None)
-    card = out_dir / f"{name}.md"
-    atomic_write_text(card, model_card_text(info))
+    write_output(dest, lambda tmp: save_checkpoint(tmp, state, meta, dtype=torch.float16 if cfg.fp16 else None),
+                 what="model file", **policy)
+    write_output_text(card, model_card_text(info), what="model card", **policy)
     ctx.progress(3, 3, "Done")
     return ModelExport(dest, card, dest.stat().st_size)
 

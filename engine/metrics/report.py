@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from .. import __version__
-from ..fsutil import atomic_write_text
+from ..outputs import write_output_text
 
 # (result key, column title, format)
 COLUMNS: List[Tuple[str, str, str]] = [
@@ -215,5 +215,7 @@ def to_html(evaluations: Sequence[Any], charts: Optional[Dict[str, bytes]] = Non
 
 
 def save_html(path, evaluations: Sequence[Any], charts: Optional[Dict[str, bytes]] = None,
-              hype: Sequence[str] = ()) -> None:
-    atomic_write_text(path, to_html(evaluations, charts, hype))
+              hype: Sequence[str] = (), *, inputs: Sequence[Any] = (), overwrite: bool = False) -> None:
+    """Write the report by the output policy (never over an input, never replacing without ``overwrite``)."""
+    write_output_text(path, to_html(evaluations, charts, hype), inputs=inputs, overwrite=overwrite,
+                      what="report file")

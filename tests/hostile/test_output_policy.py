@@ -1,0 +1,141 @@
+"""Attacks on writers: eval reports over inputs, exports replacing files, racing writers, names escaping --out."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.hostile.conftest import images, one_error, strays, tree
+
+
+def test_eval_report_over_an_evaluated_image_is_refused_before_any_work(tmp_path, cli):
+    real, fake = images(tmp_path / "real"), images(tmp_path / "fake")
+    before = tree(tmp_path)
+    victim = fake / "img0.png"
+    for flag in ("--report", "--details"):
+        code, out, err = cli("eval", real, fake, flag, victim)
+        assert code == 2
+        one_error(err, str(victim), "input")
+    assert tree(tmp_path) == before and not strays(tmp_path)
+
+
+def test_eval_report_never_replaces_an_existing_file_without_overwrite(tmp_path, cli):
+    real, fake = images(tmp_path / "real"), images(tmp_path / "fake")
+    mine = tmp_path / "mine.html"
+    mine.write_text("my own notes")
+    code, _, err = cli("eval", real, fake, "--report", mine)
+    assert code == 2
+    one_error(err, str(mine), "--overwrite")
+    assert mine.read_text() == "my own notes" and not strays(tmp_path)
+
+
+def test_eval_report_empty_name_is_bad_input(tmp_path, cli):
+    real, fake = images(tmp_path / "real"), images(tmp_path / "fake")
+    code, _, err = cli("eval", real, fake, "--report", "")
+    assert code == 2
+    one_error(err, "--report", "empty")
+
+
+def test_export_onnx_never_replaces_the_neighbouring_card(tmp_path, cli):
+    mine_md = tmp_path / "mine.md"
+    mine_md.write_text("my notes")
+    code, _, err = cli("export", "onnx", "vintagify", "--out", tmp_path / "mine.onnx")
+    assert code == 2
+    one_error(err, str(mine_md), "--overwrite")
+    assert mine_md.read_text() == "my notes" and sorted(p.name for p in tmp_path.iterdir()) == ["mine.md"]
+
+
+def test_export_model_never_replaces_an_existing_card(tmp_path, cli):
+    out = tmp_path / "out"
+    out.mkdir()
+    card = out / "vintagify.md"
+    card.write_text("my card")
+    code, _, err = cli("export", "model", "vintagify", "--out", out)
+    assert code == 2
+    one_error(err, str(card), "--overwrite")
+    assert card.read_text() == "my card" and sorted(p.name for p in out.iterdir()) == ["vintagify.md"]
+    code, _, err = cli("export", "model", "vintagify", "--out", out, "--overwrite")  # asked: replaced, atomically
+    assert code == 0, err
+    assert card.read_text() != "my card" and (out / "vintagify.safetensors").exists() and not strays(out)
+
+
+def test_export_onto_the_model_file_itself_is_refused(tmp_path, cli):
+    from engine.library import ModelLibrary
+
+    info = ModelLibrary().resolve("vintagify")
+    src = tmp_path / "vintagify.safetensors"  # the export's own name for it
+    src.write_bytes(Path(info.path).read_bytes())
+    before = tree(tmp_path)
+    code, _, err = cli("export", "model", src, "--out", tmp_path, "--overwrite")
+    assert code == 2
+    one_error(err, str(src))
+    assert tree(tmp_path) == before
+
+
+def test_two_writers_racing_for_names_never_share_one(tmp_path):
+    """Two writers (translate runs) saving the same names into one folder: every result keeps its own file."""
+    from engine.imageio import load_image, save_image
+
+    out = tmp_path / "out"
+    n, results = 60, {0: [], 1: []}
+    barrier = threading.Barrier(2)
+
+    def writer(k: int) -> None:
+        barrier.wait()
+        for i in range(n):
+            rgb = np.full((8, 8, 3), (k * 100 + i) % 256, np.uint8)
+            results[k].append(save_image(out / f"img{i % 5}.png", rgb))
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    claimed = results[0] + results[1]
+    assert len(set(claimed)) == 2 * n  # no name given to two writers
+    assert len(list(out.iterdir())) == 2 * n and not strays(out)
+    for k in (0, 1):  # and every file holds what its writer wrote
+        for i, p in enumerate(results[k]):
+            assert load_image(p).rgb[0, 0, 0] == (k * 100 + i) % 256
+
+
+@pytest.mark.parametrize("suffix", ["/../../X", "..\\..\\X", "_a/b", "\x1b[31m", "x" * 300])
+def test_suffix_cannot_escape_out_and_is_refused_before_work(tmp_path, cli, suffix):
+    src = images(tmp_path / "in", 1)
+    before = tree(tmp_path)
+    code, _, err = cli("translate", src, "--out", tmp_path / "a" / "b" / "out", "--suffix", suffix)
+    assert code == 2
+    one_error(err, "--suffix")
+    assert tree(tmp_path) == before and not (tmp_path / "X").exists() and not (tmp_path / "a").exists()
+
+
+def test_one_unwritable_output_name_is_one_skipped_item(tmp_path, cli):
+    src = tmp_path / "in"
+    images(src, names=["ok.png", "o" * 236 + ".png"])  # the input name fits; the name with the suffix does not
+    out = tmp_path / "out"
+    code, stdout, err = cli("translate", src, "--out", out, "--suffix", "_vintage")
+    assert code == 3  # partly done, with a summary
+    assert "Translated 1 image" in stdout and "skipped 1" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["ok_vintage.png"] and not strays(out)
+    assert "too long" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("out", ["", "   "])
+def test_empty_out_is_bad_input(tmp_path, cli, out):
+    src = images(tmp_path / "in", 1)
+    code, _, err = cli("translate", src, "--out", out)
+    assert code == 2
+    one_error(err, "--out")
+
+
+def test_ext_gif_is_refused_not_silently_png(tmp_path, cli):
+    src = images(tmp_path / "in", 1)
+    code, _, err = cli("translate", src, "--out", tmp_path / "out", "--ext", ".GIF")
+    assert code == 2
+    one_error(err, ".GIF")
+    assert not (tmp_path / "out").exists()
+    code, _, err = cli("translate", src, "--out", tmp_path / "out", "--ext", ".PNG")  # case does not matter
+    assert code == 0, err
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["img0.png"]
