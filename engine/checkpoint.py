@@ -30,6 +30,8 @@ from .fsutil import atomic_path
 FORMAT = "ganstudio.checkpoint"
 FORMAT_VERSION = 1
 META_KEY = "ganstudio"
+#: metadata key of the SHA-256 of every tensor (name, dtype, shape, bytes), checked on load
+CHECKSUM_KEY = "tensor_sha256"
 
 
 @dataclass
@@ -67,9 +69,32 @@ def save_checkpoint(path, tensors: Mapping[str, torch.Tensor], meta: Optional[Di
             t = t.to(dtype)
         out[k] = t.to("cpu").contiguous()
     _dedupe_storage(out)
+    full[CHECKSUM_KEY] = tensor_digest(out)
     with atomic_path(path) as tmp:
-        save_file(out, str(tmp), metadata={META_KEY: json.dumps(full, default=_json_default)})
+        try:
+            save_file(out, str(tmp), metadata={META_KEY: json.dumps(full, default=_json_default)})
+        except Exception as e:  # noqa: BLE001 - safetensors reports I/O failures as its own error type
+            if type(e).__name__ != "SafetensorError":
+                raise
+            raise _as_os_error(e, path) from None
     return path
+
+
+def _as_os_error(e: BaseException, path: Path) -> OSError:
+    """A safetensors I/O failure as the :class:`OSError` it wraps ("... (os error 28)"), so that callers say "the
+    disk is full" and name the file instead of "SafetensorError"."""
+    import errno
+    import os
+    import re
+
+    m = re.search(r"os error (\d+)", str(e))
+    code = int(m.group(1)) if m else errno.EIO
+    return OSError(code, os.strerror(code), str(path))
+
+
+def nonfinite_tensors(named: Iterable[Tuple[str, torch.Tensor]]) -> List[str]:
+    """Names of floating tensors holding NaN or infinity."""
+    return [k for k, v in named if v.is_floating_point() and v.numel() and not bool(torch.isfinite(v).all())]
 
 
 def _dedupe_storage(d: Dict[str, torch.Tensor]) -> None:
@@ -102,17 +127,38 @@ def read_meta(path) -> Dict[str, Any]:
     return _parse_meta(path, header.get("__metadata__") or {})
 
 
-def load_checkpoint(path, device: str = "cpu") -> Checkpoint:
+def load_checkpoint(path, device: str = "cpu", *, verify: bool = True) -> Checkpoint:
+    """Tensors + metadata. With ``verify`` the tensors must match the checksum written with them (files written
+    before checksums existed have none and are accepted)."""
     from safetensors.torch import load_file
 
     path = _existing(path)
     header = _read_header(path)
     meta = _parse_meta(path, header.get("__metadata__") or {})
     try:
-        tensors = load_file(str(path), device=device)
+        tensors = load_file(str(path), device="cpu")
     except Exception as e:
         raise CheckpointError(f"{path}: the file is damaged and cannot be read ({_short(e)}).") from None
+    expected = meta.get(CHECKSUM_KEY) if verify else None
+    if expected is not None and tensor_digest(tensors) != expected:
+        raise CheckpointError(f"{path} is damaged: its weights do not match the checksum written with them (the "
+                              "file was changed or corrupted after it was saved).")
+    if str(device) != "cpu":
+        tensors = {k: v.to(device) for k, v in tensors.items()}
     return Checkpoint(tensors, meta, path)
+
+
+def tensor_digest(tensors: Mapping[str, torch.Tensor]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes (in name order)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k].detach().to("cpu").contiguous().reshape(-1)
+        h.update(f"{k}|{t.dtype}|{tuple(tensors[k].shape)}|".encode("utf-8", "surrogateescape"))
+        if t.numel():
+            h.update(t.view(torch.uint8).numpy().data)
+    return h.hexdigest()
 
 
 def _existing(path) -> Path:
@@ -143,15 +189,18 @@ def _read_header(path: Path) -> Dict[str, Any]:
             raise CheckpointError(f"{path} is not a safetensors model file (bad header).")
         raw = fh.read(n)
     try:
-        header = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        header = _loads_bounded(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise CheckpointError(f"{path} is not a safetensors model file (unreadable header).") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path} is not a safetensors model file (bad header).")
     end = 0
     for k, v in header.items():
         if k != "__metadata__" and isinstance(v, dict):
-            end = max(end, int(v.get("data_offsets", [0, 0])[1]))
+            offs = v.get("data_offsets")
+            if not (isinstance(offs, list) and len(offs) == 2 and all(isinstance(o, int) and o >= 0 for o in offs)):
+                raise CheckpointError(f"{path} is not a safetensors model file (bad offsets for {str(k)[:80]!r}).")
+            end = max(end, offs[1])
     if 8 + n + end > size:
         raise CheckpointError(f"{path} is truncated ({size} bytes, {8 + n + end} expected); "
                               "the file was not completely written or copied.")
@@ -159,20 +208,51 @@ def _read_header(path: Path) -> Dict[str, Any]:
 
 
 def _parse_meta(path: Path, md: Dict[str, str]) -> Dict[str, Any]:
+    if not isinstance(md, dict):
+        raise CheckpointError(f"{path} is not a safetensors model file (bad metadata).")
     raw = md.get(META_KEY)
     if raw is None:
         return {"format": "foreign", "format_version": 0, "foreign_metadata": dict(md)}
+    if not isinstance(raw, str) or len(raw) > MAX_META_CHARS:
+        raise CheckpointError(f"{path}: the GAN Studio metadata is damaged (not text, or over "
+                              f"{MAX_META_CHARS // 2**20} MB).")
     try:
-        meta = json.loads(raw)
-    except json.JSONDecodeError:
-        raise CheckpointError(f"{path}: the GAN Studio metadata is damaged.") from None
+        meta = _loads_bounded(raw)
+    except (ValueError, RecursionError) as e:
+        raise CheckpointError(f"{path}: the GAN Studio metadata is damaged ({_short(e)}).") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path}: the GAN Studio metadata is damaged (not a JSON object).")
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r}.")
-    ver = int(meta.get("format_version", 0))
+        raise CheckpointError(f"{path}: unknown checkpoint format {str(meta.get('format'))[:80]!r}.")
+    ver = meta.get("format_version", 0)
+    if not isinstance(ver, int) or isinstance(ver, bool):
+        raise CheckpointError(f"{path}: the GAN Studio metadata is damaged (format_version {str(ver)[:40]!r} is "
+                              "not a number).")
     if ver > FORMAT_VERSION:
         raise CheckpointError(f"{path} was written by a newer GAN Studio ({meta.get('created_with', '?')}, format "
                               f"{ver}); this version reads format {FORMAT_VERSION}. Please update GAN Studio.")
     return meta
+
+
+#: bounds on what a file's JSON may make us parse
+MAX_META_CHARS = 16 * 2**20
+MAX_JSON_DEPTH = 64
+
+
+def _loads_bounded(raw) -> Any:
+    """``json.loads`` that refuses nesting deeper than :data:`MAX_JSON_DEPTH` (deep nesting is an attack on the
+    recursion limit, never a real checkpoint). Raises ValueError or RecursionError."""
+    obj = json.loads(raw)
+    stack = [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        if d > MAX_JSON_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(o, dict):
+            stack.extend((v, d + 1) for v in o.values())
+        elif isinstance(o, list):
+            stack.extend((v, d + 1) for v in o)
+    return obj
 
 
 def _short(e: BaseException) -> str:

@@ -23,6 +23,7 @@ class Config:
         """Override to check values; raise :class:`ConfigError` with a user-facing message."""
 
     def __post_init__(self) -> None:
+        _check_finite(self)
         self.validate()
 
     def to_dict(self) -> Dict[str, Any]:
@@ -93,6 +94,17 @@ def _plain(v: Any) -> Any:
     if isinstance(v, dict):
         return {str(k): _plain(x) for k, x in v.items()}
     return v
+
+
+def _check_finite(cfg: "Config") -> None:
+    """No setting may be NaN or infinite (``--lr inf`` would train on NaN); checked before ``validate``."""
+    import math
+
+    for f in dataclasses.fields(cfg):
+        v = getattr(cfg, f.name)
+        vals = v if isinstance(v, (list, tuple)) else (v,)
+        if any(isinstance(x, float) and not math.isfinite(x) for x in vals):
+            raise ConfigError(f"{f.name.replace('_', ' ')} must be a finite number; got {v!r}")
 
 
 def check(cond: bool, message: str) -> None:

@@ -20,7 +20,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
-from .checkpoint import load_checkpoint, load_into, read_meta, save_checkpoint
+from .checkpoint import (diff_state, load_checkpoint, load_into, mismatch_message, nonfinite_tensors, read_meta,
+                         save_checkpoint)
 from .errors import CheckpointError, GanStudioError, ModelNotFound
 from .fsutil import user_data_dir
 from .registry import get_model
@@ -119,21 +120,108 @@ def model_meta(*, id: str, name: str, family: str, task: str, arch: str, arch_kw
 
 
 def save_model(path, module: torch.nn.Module, meta: Dict[str, Any], *, fp16: bool = False) -> Path:
-    return save_checkpoint(path, module.state_dict(), meta, dtype=torch.float16 if fp16 else None)
+    """Write a model file; a model whose weights or output hold NaN or infinity is never saved."""
+    dtype = torch.float16 if fp16 else None
+    state = module.state_dict()
+    bad = nonfinite_tensors((k, v.to(dtype) if dtype and v.is_floating_point() else v) for k, v in state.items())
+    if bad or not output_is_finite(module, meta):
+        what = f"weights hold NaN or infinity ({', '.join(bad[:3])})" if bad else "output holds NaN or infinity"
+        raise CheckpointError(f"The model for {path} was not saved: its {what}.")
+    return save_checkpoint(path, state, meta, dtype=dtype)
+
+
+def output_is_finite(module: torch.nn.Module, meta: Dict[str, Any]) -> bool:
+    """Run the model once on a small input (translate: a 3-channel image; generate: one z). True if the output is
+    finite, or if the model takes other inputs (then there is nothing to probe)."""
+    from .models.networks import size_multiple
+
+    task = (meta.get("model") or {}).get("task", "")
+    try:
+        p = next(module.parameters())
+    except StopIteration:
+        return True
+    gen = torch.Generator().manual_seed(0)
+    if task == "translate":
+        side = max(32, size_multiple(module) * 2)
+        x = torch.rand(1, 3, side, side, generator=gen) * 2 - 1
+    elif task == "generate" and isinstance(getattr(module, "z_dim", None), int):
+        x = torch.randn(1, module.z_dim, generator=gen)
+    else:
+        return True
+    was = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            out = module(x.to(p.device, p.dtype))
+    except Exception:  # noqa: BLE001 - a model with another calling convention is not probed
+        return True
+    finally:
+        module.train(was)
+    return not isinstance(out, torch.Tensor) or bool(torch.isfinite(out).all())
+
+
+#: no model file may make us build a network larger than this (the largest real ones have ~30 M parameters)
+MAX_PARAMETERS = 500_000_000
 
 
 def build_model(meta: Dict[str, Any], state: Dict[str, torch.Tensor], *, what: str = "") -> torch.nn.Module:
+    """Rebuild the network a model file describes. The architecture is first built on the meta device (no memory):
+    its size is bounded and its tensor shapes must match the file before any real memory is allocated."""
     arch = meta.get("arch")
-    if not arch:
-        raise CheckpointError("The model file does not say which architecture it holds (no 'arch').")
-    net = get_model(arch, **(meta.get("arch_kwargs") or {}))
-    load_into(net, state, what=what or f"{arch} network")
+    what = what or f"{arch} network"
+    if not arch or not isinstance(arch, str):
+        raise CheckpointError(f"The {what} does not say which architecture it holds (no 'arch').")
+    kwargs = meta.get("arch_kwargs") or {}
+    if not isinstance(kwargs, dict):
+        raise CheckpointError(f"The 'arch_kwargs' of the {what} must be an object.")
+    try:
+        with torch.device("meta"):
+            shell = get_model(arch, **kwargs)
+    except GanStudioError:
+        raise
+    except Exception as e:  # noqa: BLE001 - bad settings in a file are the file's problem
+        raise CheckpointError(f"The architecture settings of the {what} cannot be used ({type(e).__name__}: "
+                              f"{str(e)[:200]}).") from None
+    n = sum(t.numel() for t in shell.state_dict().values())
+    if n > MAX_PARAMETERS:
+        raise CheckpointError(f"The {what} asks for a network of {n / 1e6:.0f} M parameters (at most "
+                              f"{MAX_PARAMETERS / 1e6:.0f} M); it was not built.")
+    missing, unexpected, shapes = diff_state(shell.state_dict(), state)
+    if missing or unexpected or shapes:
+        raise CheckpointError(mismatch_message(what, missing, unexpected, shapes))
+    net = get_model(arch, **kwargs)
+    load_into(net, state, what=what)
     return net.eval()
+
+
+_MODEL_TEXT = ("id", "name", "family", "task", "direction", "description")
+
+
+def check_model_meta(path: Path, meta: Dict[str, Any]) -> None:
+    """The schema of a model file's metadata: a bad file is one problem naming its path, never a crash later."""
+    def bad(what: str) -> CheckpointError:
+        return CheckpointError(f"{path}: the model metadata is malformed ({what}).")
+
+    m = meta.get("model", {})
+    if not isinstance(m, dict):
+        raise bad(f"'model' must be an object, not {type(m).__name__}")
+    for k in _MODEL_TEXT:
+        if m.get(k) is not None and not isinstance(m[k], str):
+            raise bad(f"model.{k} must be text")
+    if not isinstance(meta.get("arch", ""), str):
+        raise bad("'arch' must be text")
+    kwargs = meta.get("arch_kwargs", {})
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise bad("'arch_kwargs' must be an object")
+    for k, v in (kwargs or {}).items():
+        if not isinstance(v, (int, float, str, bool, list, type(None))):
+            raise bad(f"arch_kwargs.{k} must be a number, text, true/false or a list")
 
 
 def _info_from_meta(path: Path, meta: Dict[str, Any], source: str) -> Optional[ModelInfo]:
     if meta.get("kind") != "model":
         return None
+    check_model_meta(path, meta)
     m = meta.get("model") or {}
     mid = m.get("id") or path.stem
     card = None
@@ -167,6 +255,9 @@ class ModelLibrary:
                     info = _info_from_meta(f, read_meta(f), source)
                 except GanStudioError as e:
                     self.problems.append((f, str(e)))
+                    continue
+                except (OSError, ValueError, TypeError, RecursionError) as e:  # one bad file never hides the others
+                    self.problems.append((f, f"{f}: cannot be read ({type(e).__name__}: {str(e)[:200]})."))
                     continue
                 if info is None:
                     continue
@@ -297,7 +388,7 @@ class ModelLibrary:
             else:
                 ckpt = load_checkpoint(info.path)
                 state, meta = ckpt.tensors, ckpt.meta
-            net = build_model(meta, state, what=f"model {info.name!r}").to(device)
+            net = build_model(meta, state, what=f"model {info.name!r} ({info.path})").to(device)
             with self._lock:
                 self._cache = {k: v for k, v in self._cache.items() if k[2] == str(device)}
                 if len(self._cache) >= 3:

@@ -39,12 +39,16 @@ from .. import devices
 from ..config import Config, check, check_choice
 from ..errors import ConfigError, DataError
 from . import distributed as D
+from ._guard import NonFiniteGuard
 from ._intervals import scale_intervals
 from .augment import DiffAugment, parse_policy
 from .ema import EMASet, make_ema
 from .loop import TrainLoop
 from .runs import RunFolder, list_runs, runs_root  # noqa: F401  (re-exported)
 from .schedule import POLICIES, LRSchedule, make_factor
+
+
+MAX_STEPS = 100_000_000  # a run this long would take years; larger numbers are typos
 
 
 @dataclass
@@ -84,7 +88,9 @@ class TrainConfig(Config):
     r1_every: int = 16  # lazy R1: every N steps, scaled by N
 
     def validate(self) -> None:
-        check(self.steps >= 0, "steps must be 0 (the default length) or a positive number")
+        check(0 <= self.steps <= MAX_STEPS, f"steps must be 0 (the default length) or up to {MAX_STEPS:,}")
+        check(0 <= self.seed < 2**32, "seed must be between 0 and 4294967295")
+        check(-1 <= self.num_workers <= 64, "num_workers must be -1 (auto) or between 0 and 64")
         check(1 <= self.batch_size <= 4096, "batch size must be between 1 and 4096")
         check(16 <= self.image_size <= 4096, "image size must be between 16 and 4096 px")
         check(self.lr > 0, "learning rate must be positive")
@@ -245,6 +251,7 @@ class Trainer:
         self.run_folder = RunFolder(cfg.resume_from or cfg.out_dir)
         self.ema = EMASet(cfg.ema_decay)
         self.aug = DiffAugment(cfg.diffaug)
+        self.guard = NonFiniteGuard()  # non-finite losses/gradients skip the update (see _guard.py)
 
     # --- hooks -------------------------------------------------------------------------------------------
     @classmethod
@@ -415,12 +422,8 @@ class Trainer:
     def optimize(self, loss: torch.Tensor, name: str) -> None:
         opt = self.opts[name]
         opt.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(opt)
-        else:
-            loss.backward()
-            opt.step()
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+        self.guard.step(opt, loss, self.scaler)  # a non-finite loss or gradient skips the update
 
     def log(self, message: str) -> None:
         if self.dist.is_main:

@@ -15,15 +15,16 @@ import numpy as np
 import torch
 
 from .. import devices
-from ..checkpoint import load_checkpoint, save_checkpoint
-from ..errors import (Cancelled, CheckpointError, ConfigError, DataError, DiskError, GanStudioError, OutOfMemory,
+from ..checkpoint import save_checkpoint
+from ..errors import (Cancelled, ConfigError, DataError, DiskError, GanStudioError, OutOfMemory,
                       describe_exception, is_oom)
 from ..library import save_model
+from . import _guard as G
 from . import distributed as D
 from . import state as S
 from .run_card import write_run_card
 from .run_status import fmt_duration, milestone
-from .runs import _alive, disk_error
+from .runs import _alive, check_outside_data, disk_error
 
 
 class TrainLoop:
@@ -39,6 +40,7 @@ class TrainLoop:
         self.models: List[Path] = []
         self._acc: Dict[str, torch.Tensor] = {}
         self._n_acc = 0
+        self._n_good: Any = 0  # steps in the sums that were not skipped (a device tensor once the guard runs)
         self._t_log = 0.0
         self._t_run = 0.0
         self._speed = (0.0, 0.0)  # steps/s, eta seconds
@@ -71,7 +73,10 @@ class TrainLoop:
             return self._result("finished")
         except Cancelled:
             if t.step > self.last_ckpt_step and t.step > 0:
-                self._checkpoint("cancelled")
+                try:
+                    self._checkpoint("cancelled")
+                except G.Diverged as d:
+                    raise self._failed(d) from None
             self._status("cancelled", message=f"Cancelled at step {t.step}; resume to continue.")
             raise
         except Exception as e:  # noqa: BLE001 - every failure leaves a status and a clear message
@@ -83,18 +88,23 @@ class TrainLoop:
     def _prepare_folder(self) -> bool:
         rf, cfg = self.rf, self.cfg
         if cfg.resume_from:
-            if not rf.latest.exists():
+            if not any(p.exists() for p in (rf.latest, rf.previous, rf.best)):
                 raise DataError(f"{rf.root} has no checkpoint yet (checkpoints/latest.safetensors), so there is "
                                 "nothing to resume; start a new run instead.")
             if self.main:
                 self._check_not_running()
                 rf.prepare()
+                G.clean_run_parts(rf)  # temp files of writes a crash interrupted
             return False
+        check_outside_data(cfg, rf.root)
         if rf.holds_run():
             step = rf.read_status().get("step", "?")
             raise DataError(f"{rf.root} already holds a training run (step {step}). Resume it (--resume "
                             f"{rf.root}) or choose another output folder.")
-        return rf.prepare() if self.main else False
+        created = rf.prepare() if self.main else False
+        if self.main:
+            G.clean_run_parts(rf)
+        return created
 
     def _check_not_running(self) -> None:
         st = self.rf.read_status()
@@ -110,10 +120,8 @@ class TrainLoop:
     def _start(self) -> None:
         t, rf = self.t, self.rf
         if self.cfg.resume_from:
-            ckpt = load_checkpoint(rf.latest, device="cpu")
+            ckpt = G.load_intact(rf, t.family, t.log)  # latest, else previous or best if latest is damaged
             meta = ckpt.meta
-            if meta.get("kind") != "training" or meta.get("family") != t.family:
-                raise CheckpointError(f"{rf.latest} is not a {t.family} training checkpoint.")
             S.restore(t, ckpt)
             t.step = int(meta.get("step", 0))
             if t.total < t.step:
@@ -154,9 +162,11 @@ class TrainLoop:
                     t.scaler.update()
                 t.update_ema()
                 t.step += 1
-                self._accumulate(losses)
-                t.progress(t.step, t.total, self._message())
+                self._accumulate(losses, t.guard.end_step())
                 s = t.step
+                if t.device.type != "cuda" or s % cfg.log_every == 0:  # a host sync: free on the CPU
+                    self._check_finite(report=s % cfg.log_every == 0)
+                t.progress(t.step, t.total, self._message())
                 if s % cfg.log_every == 0 or s == t.total:
                     self._log_losses()
                 if cfg.sample_every and (s % cfg.sample_every == 0 or s == t.total):
@@ -164,7 +174,9 @@ class TrainLoop:
                 if cfg.eval_every and s % cfg.eval_every == 0:
                     self._evaluate()
                 if cfg.checkpoint_every and s % cfg.checkpoint_every == 0 and s < t.total:
-                    self._checkpoint("running")
+                    self._check_finite()
+                    if not t.guard.streak:  # in a run of skipped steps: the last good checkpoint stays latest
+                        self._checkpoint("running")
         finally:
             self._clock()
             close = getattr(it, "close", None)
@@ -190,11 +202,19 @@ class TrainLoop:
         self.train_seconds += now - self._t_run
         self._t_run = now
 
-    def _accumulate(self, losses: Dict[str, torch.Tensor]) -> None:
+    def _accumulate(self, losses: Dict[str, torch.Tensor], bad: Optional[torch.Tensor] = None) -> None:
+        """Sum the step's losses (a skipped, non-finite step adds nothing; ``_n_good`` counts the others)."""
         for k, v in losses.items():
             v = v.detach().float()
+            if bad is not None:
+                v = torch.where(bad, torch.zeros_like(v), v)
             self._acc[k] = v if k not in self._acc else self._acc[k] + v
         self._n_acc += 1
+        good = 1 if bad is None else (~bad).to(torch.float32)
+        self._n_good = good if self._n_acc == 1 else self._n_good + good
+
+    def _check_finite(self, report: bool = True) -> None:
+        self.t.guard.check(self.t.step, max(0, self.last_ckpt_step), self.rf.root, self.t.log, report)
 
     def _message(self) -> str:
         parts = [f"step {self.t.step}/{self.t.total}"]
@@ -211,8 +231,13 @@ class TrainLoop:
         if not self._acc:
             return
         keys = sorted(self._acc)
-        stacked = torch.stack([self._acc[k].reshape(()) for k in keys]) / self._n_acc
+        sums = torch.stack([self._acc[k].reshape(()) for k in keys])
+        n_good = torch.as_tensor(self._n_good, dtype=sums.dtype, device=sums.device).reshape(1)
+        stacked = torch.cat([sums / n_good.clamp(min=1), n_good])
         vals = D.mean_over_ranks(stacked, t.dist).tolist()  # the one host sync per log interval
+        if not vals.pop():  # every step since the last log was skipped (non-finite): no losses to report
+            self._acc, self._n_acc = {}, 0
+            return
         now = time.perf_counter()
         sps = self._n_acc / max(1e-9, now - self._t_log)
         self._t_log = now
@@ -277,6 +302,8 @@ class TrainLoop:
 
     def _write_checkpoint(self) -> None:
         t, rf = self.t, self.rf
+        self._check_finite()
+        G.assert_finite(t.nets, t.step, max(0, self.last_ckpt_step), rf.root)  # never save NaN weights
         tensors, nested = S.collect(t)
         score = t.score(self.last_losses) if self.last_losses else None
         better = score is not None and (self.best_score is None or score < self.best_score)
@@ -289,12 +316,15 @@ class TrainLoop:
         kept = (f"The previous checkpoint (step {self.last_ckpt_step}) is intact; free some space or fix the "
                 f"folder, then resume with --resume {rf.root}.") if self.last_ckpt_step > 0 else \
             "Free some space or choose another output folder."
+        exports = t.export_models()
+        G.assert_outputs_finite(exports, t.step, max(0, self.last_ckpt_step), rf.root)  # before anything is written
         try:
+            G.keep_previous(rf)
             save_checkpoint(rf.latest, tensors, meta)
             if better:
                 save_checkpoint(rf.best, tensors, dict(meta, best=True))
             self.models = []
-            for name, module, mmeta in t.export_models():
+            for name, module, mmeta in exports:
                 mmeta = t.model_meta_for_export(mmeta)
                 path = save_model(rf.models / name, module, mmeta)
                 write_run_card(path, mmeta, train_seconds=self.train_seconds, losses=self.last_losses,
@@ -330,8 +360,9 @@ class TrainLoop:
             e = disk_error(e, "to the run folder", f"The last checkpoint (step {max(0, self.last_ckpt_step)}) is "
                                                    f"intact; resume with --resume {self.rf.root}.")
         msg = str(e) if isinstance(e, GanStudioError) else describe_exception(e).message
+        extra = {"diverged_at": e.step, "checkpoint_kept": e.kept} if isinstance(e, G.Diverged) else {}
         try:
-            self._status("failed", message=msg)
+            self._status("failed", message=msg, **extra)
             t.log(f"Stopped: {msg}")
         except (DiskError, OSError):
             pass

@@ -3,6 +3,7 @@
     RUN/config.json            the full TrainConfig (family included), rewritten on resume
     RUN/checkpoints/latest.safetensors   nets, optimizers, schedulers, extra state, RNG, step (atomic)
     RUN/checkpoints/best.safetensors     the same, at the best score so far (family-defined)
+    RUN/checkpoints/previous.safetensors the latest before the last checkpoint (a resume falls back to it)
     RUN/models/*.safetensors   exported generators (model files the library lists), rewritten at every checkpoint
     RUN/samples/step_NNNNNNN.jpg         sample grids
     RUN/metrics.jsonl          one JSON object per logged step, each with a "step" field
@@ -46,6 +47,22 @@ def disk_error(e: OSError, what: str, kept: str = "") -> DiskError:
     return DiskError(msg + (f" {kept}" if kept else ""))
 
 
+def check_outside_data(cfg, root: Path) -> None:
+    """A run folder inside a training data folder would feed its own samples back as data: refuse it. Data
+    folders are the config's ``data`` / ``data_*`` settings (every family names them so)."""
+    from ..errors import ConfigError
+
+    run = os.path.realpath(root)
+    for name in sorted(vars(cfg)):
+        value = getattr(cfg, name)
+        if not (name == "data" or name.startswith("data_")) or not isinstance(value, str) or not value:
+            continue
+        data = os.path.realpath(os.path.expanduser(value))
+        if run == data or run.startswith(data.rstrip(os.sep) + os.sep):
+            raise ConfigError(f"The run folder {root} is inside the training data folder {value} ({name}); its "
+                              "samples would become training data. Choose a run folder outside it.")
+
+
 def runs_root() -> Path:
     return user_data_dir() / "runs"
 
@@ -57,6 +74,7 @@ class RunFolder:
         self.ckpt_dir = self.root / "checkpoints"
         self.latest = self.ckpt_dir / "latest.safetensors"
         self.best = self.ckpt_dir / "best.safetensors"
+        self.previous = self.ckpt_dir / "previous.safetensors"  # the latest before the last checkpoint
         self.models = self.root / "models"
         self.samples = self.root / "samples"
         self.metrics = self.root / "metrics.jsonl"

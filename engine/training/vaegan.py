@@ -181,10 +181,7 @@ class VAEGANTrainer(Trainer):
             opt.zero_grad(set_to_none=True)
             for p, g in zip(params, gs):
                 p.grad = g
-            if self.scaler is not None:
-                self.scaler.step(opt)
-            else:
-                opt.step()
+            self.guard.step(opt, loss, self.scaler)  # a non-finite loss or gradient skips the update
 
     # --- outputs -----------------------------------------------------------------------------------------
     @torch.no_grad()
