@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -40,11 +41,19 @@ def pick_device(prefer: Optional[str] = None) -> torch.device:
     """
     prefer = prefer or os.environ.get("GANSTUDIO_DEVICE") or "auto"
     if prefer != "auto":
+        from .errors import ConfigError
+
+        if not re.fullmatch(r"cpu|mps|cuda(:\d{1,2})?", str(prefer)):
+            raise ConfigError(f"Unknown device {str(prefer)[:40]!r}; use auto, cpu, cuda, cuda:N or mps.")
         dev = torch.device(prefer)
         if dev.type == "cuda" and not torch.cuda.is_available():
-            from .errors import ConfigError
-
             raise ConfigError("CUDA was requested but no CUDA GPU is available.")
+        if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"There is no GPU {prefer}: this machine has {torch.cuda.device_count()} "
+                              f"(cuda:0 to cuda:{torch.cuda.device_count() - 1}).")
+        mps = getattr(torch.backends, "mps", None)
+        if dev.type == "mps" and not (mps is not None and mps.is_available()):
+            raise ConfigError("MPS (Apple GPU) was requested but is not available on this machine.")
         return dev
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -7,6 +7,7 @@ form so the GUI, the CLI and the job system report errors the same way.
 from __future__ import annotations
 
 import errno
+import re
 import traceback
 from dataclasses import dataclass
 
@@ -106,6 +107,16 @@ def describe_exception(exc: BaseException) -> ErrorInfo:
     if isinstance(exc, MemoryError):
         return ErrorInfo("Out of memory. Try smaller images or a smaller batch.", "oom", detail)
     return ErrorInfo(f"Unexpected error: {type(exc).__name__}: {exc}", "bug", detail)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (newlines, ANSI escapes, ...) shown as ``\\n``, ``\\x1b``: a file name
+    can never forge a line or recolour the terminal."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), str(text))
 
 
 def _where(exc: OSError) -> str:

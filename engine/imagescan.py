@@ -59,10 +59,15 @@ def scan_inputs(inputs: Sequence, *, recursive: bool = True) -> ScanResult:
             for f in sorted(walker):
                 if any(part.startswith(".") for part in f.relative_to(p).parts):
                     continue
-                if f.is_file():
+                odd = not_a_file(f)
+                if odd:
+                    res.skipped.append((f, odd))
+                elif f.is_file():
                     add(f)
         elif p.is_file():
             add(p)
+        elif os.path.lexists(s) and not_a_file(p):
+            res.skipped.append((p, not_a_file(p)))
         elif any(ch in s for ch in "*?["):
             matches = sorted(_glob.glob(s, recursive=True))
             if not matches:
@@ -79,6 +84,29 @@ def scan_inputs(inputs: Sequence, *, recursive: bool = True) -> ScanResult:
         else:
             res.skipped.append((p, "not found"))
     return res
+
+
+def not_a_file(p: Path) -> str:
+    """Why ``p`` cannot be read as an image although it is listed in a folder ("" for files and folders): symbolic
+    link loops, dangling links, named pipes, sockets and devices (reading a pipe would block forever)."""
+    import errno
+    import stat
+
+    try:
+        mode = os.stat(p).st_mode
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return "symbolic link loop"
+        if os.path.islink(p):
+            return "broken symbolic link (its target does not exist)"
+        return f"cannot be read ({e.strerror or e})"
+    if stat.S_ISFIFO(mode):
+        return "named pipe (FIFO), not a file"
+    if stat.S_ISSOCK(mode):
+        return "socket, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device, not a file"
+    return ""
 
 
 def _size(p: Path) -> int:

@@ -44,11 +44,24 @@ def safe_torch_load(path) -> Any:
     try:
         return torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if "Unsupported global" in str(e) or "Unsupported class" in str(e):
-            raise CheckpointError(f"{path} contains Python objects, not just weights; GAN Studio refuses to load it "
-                                  "because unpickling can run arbitrary code.") from None
-        raise CheckpointError(f"{path} is not a readable PyTorch weight file ({msg[:160]}).") from None
+        raise CheckpointError(_load_failure(path, e)) from None
+
+
+#: what torch's weights-only unpickler says (wording and case vary between versions) when a file holds objects
+_OBJECT_MARKERS = ("unsupported global", "unsupported class", "unsupported operand", "unsupported pickle")
+
+
+def _load_failure(path: Path, e: BaseException) -> str:
+    """One whole sentence for a file ``torch.load(weights_only=True)`` refused (torch's own text is long and
+    multi-line; at most its first line, when short, is kept)."""
+    text = str(e).strip()
+    low = text.lower()
+    if any(m in low for m in _OBJECT_MARKERS) or ("weights only" in low and "global" in low):
+        return (f"{path} contains Python objects, not just weights; GAN Studio refuses to load it because "
+                "unpickling can run arbitrary code.")
+    first = text.splitlines()[0].strip().rstrip(".") if text else type(e).__name__
+    detail = f" ({first})" if len(first) <= 120 else ""
+    return f"{path} is not a readable PyTorch weight file{detail}; it may be damaged or in another format."
 
 
 def _state_dict_of(obj: Any, path: Path) -> Dict[str, torch.Tensor]:

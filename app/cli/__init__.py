@@ -37,7 +37,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "_run", None):
         ap.print_help()
         return EXIT_BAD_INPUT
-    from engine.errors import ConfigError, GanStudioError, describe_exception
+    from engine.errors import ConfigError, GanStudioError, describe_exception, printable
 
     try:
         return int(args._run(args) or 0)
@@ -47,12 +47,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (ConfigError, GanStudioError) as e:
         if os.environ.get("GANSTUDIO_DEBUG"):
             raise
-        print(f"ganstudio: error: {e}", file=sys.stderr)
+        print(f"ganstudio: error: {printable(e)}", file=sys.stderr)
         cancelled = getattr(e, "kind", "") == "cancelled"
-        return EXIT_FAIL if cancelled or getattr(e, "kind", "") in ("oom", "disk") else EXIT_BAD_INPUT
+        return EXIT_FAIL if cancelled or getattr(e, "kind", "") in ("oom", "disk", "diverged") else EXIT_BAD_INPUT
     except Exception as e:  # noqa: BLE001 - one line for the user, the traceback on request
         if os.environ.get("GANSTUDIO_DEBUG"):
             raise
         info = describe_exception(e)
-        print(f"ganstudio: error: {info.message}", file=sys.stderr)
+        print(f"ganstudio: error: {printable(info.message)}", file=sys.stderr)
         return EXIT_FAIL

@@ -5,6 +5,8 @@ import sys
 import time
 from typing import Any, Optional, TextIO
 
+from engine.errors import printable
+
 
 class TerminalProgress:
     def __init__(self, stream: Optional[TextIO] = None, width: int = 30, quiet: bool = False):
@@ -51,7 +53,7 @@ class TerminalProgress:
             bar = f"[{'#' * fill}{'.' * (self.width - fill)}] {frac * 100:5.1f}% {_fmt(elapsed)} / ETA {left}"
         else:
             bar = f"[{'.' * self.width}] {_fmt(elapsed)}"
-        text = f"{bar} {message}"[:160]
+        text = f"{bar} {printable(message)}"[:160]
         if self.tty:
             self.stream.write("\r" + text.ljust(len(self._last_line)))
             if final:
@@ -65,7 +67,7 @@ class TerminalProgress:
         if self.tty and self._last_line:
             self.stream.write("\n")
             self._last_line = ""
-        self.stream.write(text + "\n")
+        self.stream.write(printable(text) + "\n")
         self.stream.flush()
 
 

@@ -157,10 +157,15 @@ def run(args) -> int:
     from engine.training.core import train_task
 
     cfg = make_config(args)
-    if args.threads:
+    if args.threads is not None:
         import torch
 
-        torch.set_num_threads(max(1, args.threads))
+        from engine.errors import ConfigError
+
+        most = max(4, 4 * (os.cpu_count() or 1))
+        if not 1 <= args.threads <= most:
+            raise ConfigError(f"--threads must be between 1 and {most} on this machine; got {args.threads}.")
+        torch.set_num_threads(args.threads)
     rank = int(os.environ.get("RANK", "0"))
     bar = TerminalProgress(quiet=args.quiet or args.json or rank != 0)
     try:

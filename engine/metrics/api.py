@@ -171,12 +171,25 @@ class EvalConfig(Config):
     samples: int = 16  # thumbnails per set for the sample grids
     cluster_examples: int = 6  # example images per cluster
     cache_real: bool = True
+    allow_same: bool = False  # compare a folder with itself (FID 0 by construction) on purpose
 
     def validate(self) -> None:
         check_choice("direction", self.direction, ("AtoB", "BtoA"))
         check(bool(self.fake) != bool(self.model), "give either generated images or a model (with inputs)")
+        same = same_sets(self.real, self.fake)
+        check(self.allow_same or not same,
+              f"the real and generated images are the same ({same}), so FID and KID would be 0 by construction; "
+              "choose two different folders (or pass --allow-same to compare a folder with itself on purpose)")
         check(not self.model or bool(self.inputs), "a model needs input images to translate")
         check(0 <= self.samples <= 256 and 0 <= self.cluster_examples <= 64, "too many sample images requested")
+
+
+def same_sets(a, b) -> str:
+    """The first path of ``b`` that is one of ``a`` (symbolic links followed), or ""."""
+    import os
+
+    real = {os.path.realpath(os.path.expanduser(str(p))) for p in a if str(p)}
+    return next((str(p) for p in b if str(p) and os.path.realpath(os.path.expanduser(str(p))) in real), "")
 
 
 def eval_task(cfg: EvalConfig, ctx: Any, library: Any = None, extractors: Optional[ExtractorCache] = None
