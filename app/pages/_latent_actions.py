@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QListWidgetItem
 
 from app.settings import settings
 from app.widgets.model_card import show_model_card
+from app.widgets.save_path import ask_save_path, checked_save_path
 from app.widgets.images import to_pixmap
 from engine.editing.projection import ProjectConfig
 from engine.imageio import load_image, save_image
@@ -90,12 +91,14 @@ class LatentActions:
             self.page.window_.notify("Nothing to save yet.")
             return
         name = (self.page.current.label if self.page.current else "image").replace(" ", "_") + ".png"
-        path, _ = QFileDialog.getSaveFileName(self.page, "Save image", str(Path(settings().last_dir("save")) / name),
-                                              "PNG (*.png);;JPEG (*.jpg)")
-        if path:
-            settings().set_last_dir(path, "save")
+        chosen = ask_save_path(self.page, "Save image", str(Path(settings().last_dir("save")) / name),
+                               "PNG (*.png);;JPEG (*.jpg)")
+        if chosen:
+            path, overwrite = chosen
+            settings().set_last_dir(str(path), "save")
             img = self.page.last_render
-            h = self.page.bridge.submit(lambda p, ctx: save_image(p, img), path, name="Save", lane="io")
+            h = self.page.bridge.submit(lambda p, ctx: save_image(p, img, overwrite=overwrite), path, name="Save",
+                                        lane="io")
             h.finished.connect(lambda p: self.page.window_.notify(f"Saved {p}"))
             h.failed.connect(lambda err: self.page.problems.add("Save", err.message))
 
@@ -121,10 +124,10 @@ class LatentActions:
         self.page.window_.notify(f"{len(ds)} edit directions ({ds.method}).")
 
     def save_directions(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.page, "Save direction set", settings().last_dir("directions"),
-                                              "Direction sets (*.safetensors)")
-        if path and self.page.session is not None:
-            self.save_directions_to(path if path.endswith(".safetensors") else path + ".safetensors")
+        chosen = ask_save_path(self.page, "Save direction set", settings().last_dir("directions"),
+                               "Direction sets (*.safetensors)", ".safetensors")
+        if chosen and self.page.session is not None:
+            self.save_directions_to(str(chosen[0]))
 
     def save_directions_to(self, path: str):
         settings().set_last_dir(path, "directions")
@@ -190,9 +193,12 @@ class LatentActions:
     def export_interpolation(self, kind: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self.page, "Export interpolation",
                                               str(Path(settings().last_dir("export")) / f"interpolation.{kind}"),
-                                              "GIF (*.gif)" if kind == "gif" else "MP4 video (*.mp4)")
+                                              "GIF (*.gif)" if kind == "gif" else "MP4 video (*.mp4)",
+                                              options=QFileDialog.DontConfirmOverwrite)
         if path:
-            self.export_interpolation_to(path if path.lower().endswith(f".{kind}") else f"{path}.{kind}")
+            chosen = checked_save_path(self.page, path if path.lower().endswith(f".{kind}") else f"{path}.{kind}")
+            if chosen:  # asked before replacing an existing file
+                self.export_interpolation_to(str(chosen[0]))
 
     def export_interpolation_to(self, path: str):
         if self.page.session is None:

@@ -60,14 +60,17 @@ class TranslateActions:
             return
         default = str(Path(settings().last_dir("save")) / output_name(e.path, self.result_suffix(), None,
                                                                      e.result.alpha is not None))
-        path = ask_save_image(self.page, "Save result", default)
-        if path:
-            self.save_to(e, path)
+        chosen = ask_save_image(self.page, "Save result", default)
+        if chosen:  # overwrite only after the user said to replace the existing file
+            self.save_to(e, str(chosen[0]), **({"overwrite": True} if chosen[1] else {}))
 
-    def save_to(self, e: Entry, path: str):
+    def save_to(self, e: Entry, path: str, overwrite: bool = False):
+        """Save one result; an existing file is replaced only with ``overwrite`` (the user confirmed), never an
+        input; otherwise a free name is picked."""
         settings().set_last_dir(path, "save")
         dest = Path(path) if Path(path).suffix else Path(path + ".png")
-        h = self.page.bridge.submit(T.save_results_task, [(e.path, e.result, dest)], name="Save", lane="io")
+        h = self.page.bridge.submit(T.save_results_task, [(e.path, e.result, dest, overwrite)], name="Save",
+                                    lane="io")
         h.finished.connect(lambda written: self.page.window_.notify(f"Saved {written[0]}"))
         h.failed.connect(lambda err: self.page.problems.add("Save", err.message))
         return h

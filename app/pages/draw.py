@@ -264,30 +264,33 @@ class DrawPage(QWidget):
 
     # --- saving ------------------------------------------------------------------------------------------
     def save_sketch(self) -> None:
-        path = self._ask_save("Save sketch", "sketch.png")
-        if path:
-            self.save_sketch_to(path)
+        chosen = self._ask_save("Save sketch", "sketch.png")
+        if chosen:
+            self.save_sketch_to(*chosen)
 
     def save_result(self) -> None:
         if self.result is None:
             self.window_.notify("Nothing to save yet: draw something first.")
             return
-        path = self._ask_save("Save result", "result.png")
-        if path:
-            self.save_result_to(path)
+        chosen = self._ask_save("Save result", "result.png")
+        if chosen:
+            self.save_result_to(*chosen)
 
-    def _ask_save(self, title: str, name: str) -> str:
-        return ask_save_image(self, title, str(Path(settings().last_dir("draw_save")) / name))
+    def _ask_save(self, title: str, name: str):
+        """``(path, overwrite)`` or None; asks before replacing an existing file."""
+        chosen = ask_save_image(self, title, str(Path(settings().last_dir("draw_save")) / name))
+        return (str(chosen[0]), chosen[1]) if chosen else None
 
-    def save_sketch_to(self, path: str):
-        return self._save(path, self.canvas.array())
+    def save_sketch_to(self, path: str, overwrite: bool = False):
+        return self._save(path, self.canvas.array(), overwrite)
 
-    def save_result_to(self, path: str):
-        return self._save(path, self.result) if self.result is not None else None
+    def save_result_to(self, path: str, overwrite: bool = False):
+        return self._save(path, self.result, overwrite) if self.result is not None else None
 
-    def _save(self, path: str, rgb: np.ndarray):
+    def _save(self, path: str, rgb: np.ndarray, overwrite: bool = False):
+        """Replace an existing file only when the user confirmed (``overwrite``); else a free name is picked."""
         settings().set_last_dir(path, "draw_save")
-        h = self.bridge.submit(lambda cfg, ctx: save_image(cfg[0], cfg[1], overwrite=True), (path, rgb.copy()),
+        h = self.bridge.submit(lambda cfg, ctx: save_image(cfg[0], cfg[1], overwrite=overwrite), (path, rgb.copy()),
                                name="Save", lane="io")
         h.finished.connect(lambda p: self.window_.notify(f"Saved {p}"))
         h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))

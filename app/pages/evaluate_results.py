@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHB
 from app.settings import settings
 from app.widgets.eval_compare import ComparisonCharts
 from app.widgets.eval_results import CollapseView, SampleGrids
+from app.widgets.save_path import checked_save_path
+from engine.errors import GanStudioError
 from engine.metrics.report import (MEANING, METRIC_OF, cell, columns_for, meanings, notes, provenance, save_html,
                                    to_markdown)
 
@@ -135,20 +137,26 @@ class ResultsPanel(QWidget):
 
     def export_dialog(self) -> None:
         default = str(Path(settings().last_dir("report")) / "evaluation.html")
-        path, _ = QFileDialog.getSaveFileName(self, "Export HTML report", default, "HTML (*.html)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export HTML report", default, "HTML (*.html)",
+                                              options=QFileDialog.DontConfirmOverwrite)
         if path:
             settings().set_last_dir(path, "report")
-            self.export_html(path if path.endswith((".html", ".htm")) else path + ".html")
+            chosen = checked_save_path(self, path if path.endswith((".html", ".htm")) else path + ".html", ".html")
+            if chosen:  # asked before replacing an existing file
+                self.export_html(str(chosen[0]), overwrite=chosen[1])
 
-    def export_html(self, path: str) -> str:
+    def export_html(self, path: str, overwrite: bool = False) -> str:
         charts = {}
         if self.page.charts.chart.series_names:
             charts["Metrics over training steps"] = self.page.charts.chart.png_bytes()
         QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            save_html(path, self.evaluations, charts, self.page.hype.score_lines())
+            save_html(path, self.evaluations, charts, self.page.hype.score_lines(), overwrite=overwrite)
         except OSError as e:
             self.page.problems.add(path, f"could not write the report ({e.strerror or e})")
+            return ""
+        except GanStudioError as e:  # an existing file the user did not agree to replace
+            self.page.problems.add(path, str(e))
             return ""
         finally:
             QApplication.restoreOverrideCursor()

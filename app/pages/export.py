@@ -14,9 +14,10 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout
 
 from app.settings import settings
 from app.widgets.model_picker import ModelPicker, catalog_of
+from app.widgets.save_path import confirm_replace
 from engine.config import ConfigError
 from engine.export.app_builder import NAME_RE, BuildAppConfig, build_app_task, default_icon
-from engine.export.tasks import ExportBatchConfig, export_batch_task
+from engine.export.tasks import ExportBatchConfig, existing_targets, export_batch_task
 
 TITLE = "Export"
 ICON = "export"
@@ -268,6 +269,11 @@ class ExportPage(QWidget):
             task, title = (lambda c, ctx: build_app_task(c, ctx, lib)), f"Build app {cfg.name}"
             self.result_dir = Path(cfg.out_dir)
         else:
+            existing = existing_targets(cfg, lib)
+            if existing and not confirm_replace(self, existing):  # the output policy: ask before replacing
+                self._say("Nothing was exported; the existing files were kept.")
+                return None
+            cfg = cfg.replace(overwrite=bool(existing))
             task, title = (lambda c, ctx: export_batch_task(c, ctx, lib)), f"Export {len(cfg.models)} model(s)"
             self.result_dir = Path(cfg.out_dir)
         self.log.clear()

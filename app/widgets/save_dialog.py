@@ -3,8 +3,11 @@ without an extension gets the one of the chosen type."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional, Tuple
 
 from PySide6.QtWidgets import QFileDialog, QWidget
+
+from app.widgets.save_path import checked_save_path
 
 IMAGE_TYPES = (("PNG", (".png",)), ("JPEG", (".jpg", ".jpeg")), ("WebP", (".webp",)), ("TIFF", (".tif", ".tiff")))
 
@@ -19,13 +22,17 @@ def filter_for(path: str) -> str:
     return next((f for f, (_, exts) in zip(filters(), IMAGE_TYPES) if ext in exts), filters()[0])
 
 
-def ask_save_image(parent: QWidget, title: str, default: str) -> str:
+def ask_save_image(parent: QWidget, title: str, default: str) -> Optional[Tuple[Path, bool]]:
     """Ask where to save a picture, proposing ``default`` (a .png unless it has another picture type) with its type
-    selected. Returns "" when cancelled."""
+    selected. Returns ``(path, overwrite)``, asking before replacing an existing file (the output policy), or None
+    when cancelled."""
     if filter_for(default) == filters()[0] and Path(default).suffix.lower() != ".png":
         default = str(Path(default).with_suffix(".png"))
-    path, chosen = QFileDialog.getSaveFileName(parent, title, default, ";;".join(filters()), filter_for(default))
-    if path and not Path(path).suffix:
+    path, chosen = QFileDialog.getSaveFileName(parent, title, default, ";;".join(filters()), filter_for(default),
+                                               QFileDialog.DontConfirmOverwrite)
+    if not path:
+        return None
+    if not Path(path).suffix:
         exts = dict(zip(filters(), (e for _, e in IMAGE_TYPES))).get(chosen, (".png",))
         path += exts[0]
-    return path
+    return checked_save_path(parent, path)

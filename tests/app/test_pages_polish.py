@@ -87,7 +87,7 @@ def test_save_proposes_a_name_of_the_type_selected(window, qtbot, image_factory,
     select_model(page, tiny_model_id)
     asked = []
 
-    def fake_save(parent, title, default, filters, selected):
+    def fake_save(parent, title, default, filters, selected, *options):
         asked.append((default, selected))
         return str(Path(default).with_suffix("")), selected  # the user typed a name without an extension
 
