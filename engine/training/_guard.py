@@ -129,6 +129,9 @@ def keep_previous(rf) -> None:
     """Keep the current ``latest`` as ``previous`` before it is replaced (hard link; a copy where links fail)."""
     if not rf.latest.exists():
         return
+    with contextlib.suppress(OSError):
+        if os.path.samefile(rf.latest, rf.previous):  # kept already (the last write did not replace latest)
+            return
     tmp = rf.previous.with_name(f".{rf.previous.name}.link.part")
     with contextlib.suppress(OSError):
         tmp.unlink()
