@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -56,6 +56,8 @@ class Translator:
                  options: Optional[TranslateOptions] = None):
         self.options = options or TranslateOptions()
         self.device = device or devices.pick_device()
+        #: called as ``on_tile(done, total)`` after each tile of a tiled image (progress, cancel)
+        self.on_tile: Optional[Callable[[int, int], None]] = None
         self.multiple = size_multiple(module)
         dtype = self._dtype()
         net = copy.deepcopy(module)  # never change the caller's (possibly cached, shared) module
@@ -121,14 +123,15 @@ class Translator:
         weight = torch.zeros(1, 1, h, w, device=self.device)
         ys = _starts(h, tile, step)
         xs = _starts(w, tile, step)
-        for y0 in ys:
-            for x0 in xs:
-                th, tw = min(tile, h - y0), min(tile, w - x0)
-                y = self.forward(x[:, :, y0:y0 + th, x0:x0 + tw])
-                r = _ramp(th, tw, overlap, y0 > 0, y0 + th < h, x0 > 0, x0 + tw < w, self.device)
-                out[:, :, y0:y0 + th, x0:x0 + tw] += y * r
-                weight[:, :, y0:y0 + th, x0:x0 + tw] += r
-        return out / weight.clamp_min(1e-6)
+        for k, (y0, x0) in enumerate(((y0, x0) for y0 in ys for x0 in xs), 1):
+            th, tw = min(tile, h - y0), min(tile, w - x0)
+            y = self.forward(x[:, :, y0:y0 + th, x0:x0 + tw])
+            r = _ramp(th, tw, overlap, y0 > 0, y0 + th < h, x0 > 0, x0 + tw < w, self.device)
+            out[:, :, y0:y0 + th, x0:x0 + tw] += y * r
+            weight[:, :, y0:y0 + th, x0:x0 + tw] += r
+            if self.on_tile is not None:  # progress (and a chance to cancel) inside one large image
+                self.on_tile(k, len(ys) * len(xs))
+        return out.div_(weight.clamp_min_(1e-6))
 
     def run(self, x: torch.Tensor, notes: Optional[List[str]] = None) -> torch.Tensor:
         """Whole image if it fits, else tiles; on out-of-memory retry with smaller tiles."""
@@ -163,11 +166,12 @@ class Translator:
         if ms and (max(h, w) > ms or (self.options.fit_side and max(h, w) < ms)):
             s = ms / max(h, w)
             rgb = resize_to(rgb, (max(1, round(w * s)), max(1, round(h * s))))
-        t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None] * 2 - 1
-        return t, (rgb.shape[1], rgb.shape[0])
+        t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None]
+        del rgb  # (a 100-megapixel image is 1.2 GB per float copy: keep one)
+        return t.mul_(2).sub_(1), (t.shape[-1], t.shape[-2])
 
     def finish(self, y: torch.Tensor, img: LoadedImage, size: Tuple[int, int]) -> LoadedImage:
-        arr = ((y.clamp(-1, 1) + 1) * 0.5).permute(1, 2, 0).cpu().numpy()
+        arr = y.float().clamp(-1, 1).add_(1).mul_(0.5).permute(1, 2, 0).cpu().numpy()
         alpha = img.alpha
         if alpha is not None and (alpha.shape[1], alpha.shape[0]) != size:
             alpha = resize_to(alpha, size)

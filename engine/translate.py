@@ -119,6 +119,7 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
                     ctx.partial(ItemResult(i, files[i], error=str(im)))
             if good:
                 ts = time.perf_counter()
+                _report_tiles(translator, ctx, idx[0], total, files[idx[0]].name)
                 outs = translator.translate_many([im for _, im in good])
                 dt = (time.perf_counter() - ts) / len(good)
                 for (i, im), res in zip(good, outs):
@@ -150,6 +151,17 @@ def _translator(module, device, options, meta, faces: str):
 
         return FaceTranslator.for_model(translator, meta, FaceDetector(device))
     return translator
+
+
+def _report_tiles(translator, ctx: JobContext, done: int, total: int, name: str) -> None:
+    """A large image is translated in tiles: report each tile (and let the user cancel between them)."""
+    def on_tile(k: int, n: int) -> None:
+        ctx.check_cancel()
+        ctx.progress(done + k / n, total, f"{name}: tile {k} of {n}")
+
+    inner = getattr(translator, "translator", translator)  # a FaceTranslator wraps the whole-image one
+    if hasattr(inner, "on_tile"):
+        inner.on_tile = on_tile
 
 
 #: write errors that would fail every item alike: stop the batch instead of skipping each one

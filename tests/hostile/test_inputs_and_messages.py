@@ -99,3 +99,26 @@ def test_decompression_bomb_is_one_skipped_item(tmp_path, cli):
     skipped = json.loads(out)["skipped"]
     assert len(skipped) == 1 and skipped[0]["input"].endswith("bomb.png") and "pixels" in skipped[0]["reason"]
     assert not strays(tmp_path)
+
+
+def test_a_large_image_reports_progress_per_tile_and_can_be_cancelled(tmp_path):
+    """(Stands for a 100-megapixel photo: tiles of 64 px on a 256 px image.)"""
+    from engine.errors import Cancelled
+    from engine.inference import TranslateOptions
+    from engine.jobs import run_inline
+    from engine.translate import TranslateConfig, translate_task
+
+    src = images(tmp_path / "in", 1, w=256, h=192)
+    cfg = TranslateConfig(inputs=(str(src),), out_dir=str(tmp_path / "out"), options=TranslateOptions(tile=64, tile_overlap=16))
+    seen = []
+    run_inline(translate_task, cfg, on_event=lambda ev, job, p: seen.append(p.message) if ev == "progress" else None)
+    tiles = [m for m in seen if ": tile " in m]
+    assert tiles and tiles[-1].endswith(f"of {tiles[-1].split(' of ')[-1]}") and len(tiles) >= 12
+
+    def cancel_at_tile_3(ev, job, p):
+        if ev == "progress" and ": tile 3 of" in p.message:
+            job.cancel()
+
+    with pytest.raises(Cancelled):
+        run_inline(translate_task, cfg.replace(out_dir=str(tmp_path / "out2")), on_event=cancel_at_tile_3)
+    assert not (tmp_path / "out2").exists() or not any((tmp_path / "out2").iterdir())

@@ -104,3 +104,35 @@ def test_pickle_payloads_never_run_through_any_load_path(tmp_path, cli, monkeypa
             assert "…" not in line and not line.endswith(("(", ":")), line  # a whole sentence, not torch's text cut
         assert not (tmp_path / "PWNED").exists()
     assert tree(tmp_path / "in") == before
+
+
+def _forge(path, header: dict, data: bytes = b"\0" * 64, length=None) -> None:
+    raw = json.dumps(header).encode()
+    n = len(raw) if length is None else length
+    path.write_bytes(n.to_bytes(8, "little") + raw + data)
+
+
+META = {"ganstudio": json.dumps(GOOD)}
+FORGED = {
+    "header length past the end": dict(header={"__metadata__": META}, length=2**40),
+    "offsets past the end": dict(header={"__metadata__": META, "w": {"dtype": "F32", "shape": [1000],
+                                                                     "data_offsets": [0, 4000]}}),
+    "negative offsets": dict(header={"__metadata__": META, "w": {"dtype": "F32", "shape": [2],
+                                                                 "data_offsets": [-8, 0]}}),
+    "shape and offsets disagree": dict(header={"__metadata__": META, "w": {"dtype": "F32", "shape": [64, 64],
+                                                                           "data_offsets": [0, 64]}}),
+    "unknown dtype": dict(header={"__metadata__": META, "w": {"dtype": "Q77", "shape": [2],
+                                                              "data_offsets": [0, 8]}}),
+    "metadata not text": dict(header={"__metadata__": {"ganstudio": {"format": 1}}}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORGED))
+def test_forged_safetensors_are_refused_naming_the_file(tmp_path, cli, case):
+    forged = tmp_path / "forged.safetensors"
+    _forge(forged, **FORGED[case])
+    src = images(tmp_path / "in", 1, w=32, h=32)
+    code, _, err = cli("translate", src, "--model", forged, "--out", tmp_path / "out")
+    assert code == 2
+    one_error(err, str(forged))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
