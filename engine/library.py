@@ -24,6 +24,7 @@ from .checkpoint import (diff_state, load_checkpoint, load_into, mismatch_messag
                          save_checkpoint)
 from .errors import CheckpointError, GanStudioError, ModelNotFound
 from .fsutil import user_data_dir
+from .modelcheck import check_model_meta, output_is_finite
 from .registry import get_model
 
 DEFAULT_MODEL_ID = "vintagify"
@@ -119,45 +120,17 @@ def model_meta(*, id: str, name: str, family: str, task: str, arch: str, arch_kw
     return {"kind": "model", "arch": arch, "arch_kwargs": arch_kwargs, "model": model, **extra}
 
 
-def save_model(path, module: torch.nn.Module, meta: Dict[str, Any], *, fp16: bool = False) -> Path:
-    """Write a model file; a model whose weights or output hold NaN or infinity is never saved."""
+def save_model(path, module: torch.nn.Module, meta: Dict[str, Any], *, fp16: bool = False,
+               probe: bool = True) -> Path:
+    """Write a model file; a model whose weights or output hold NaN or infinity is never saved (``probe=False``:
+    the caller has just checked the output)."""
     dtype = torch.float16 if fp16 else None
     state = module.state_dict()
     bad = nonfinite_tensors((k, v.to(dtype) if dtype and v.is_floating_point() else v) for k, v in state.items())
-    if bad or not output_is_finite(module, meta):
+    if bad or (probe and not output_is_finite(module, meta)):
         what = f"weights hold NaN or infinity ({', '.join(bad[:3])})" if bad else "output holds NaN or infinity"
         raise CheckpointError(f"The model for {path} was not saved: its {what}.")
     return save_checkpoint(path, state, meta, dtype=dtype)
-
-
-def output_is_finite(module: torch.nn.Module, meta: Dict[str, Any]) -> bool:
-    """Run the model once on a small input (translate: a 3-channel image; generate: one z). True if the output is
-    finite, or if the model takes other inputs (then there is nothing to probe)."""
-    from .models.networks import size_multiple
-
-    task = (meta.get("model") or {}).get("task", "")
-    try:
-        p = next(module.parameters())
-    except StopIteration:
-        return True
-    gen = torch.Generator().manual_seed(0)
-    if task == "translate":
-        side = max(32, size_multiple(module) * 2)
-        x = torch.rand(1, 3, side, side, generator=gen) * 2 - 1
-    elif task == "generate" and isinstance(getattr(module, "z_dim", None), int):
-        x = torch.randn(1, module.z_dim, generator=gen)
-    else:
-        return True
-    was = module.training
-    module.eval()
-    try:
-        with torch.no_grad():
-            out = module(x.to(p.device, p.dtype))
-    except Exception:  # noqa: BLE001 - a model with another calling convention is not probed
-        return True
-    finally:
-        module.train(was)
-    return not isinstance(out, torch.Tensor) or bool(torch.isfinite(out).all())
 
 
 #: no model file may make us build a network larger than this (the largest real ones have ~30 M parameters)
@@ -192,30 +165,6 @@ def build_model(meta: Dict[str, Any], state: Dict[str, torch.Tensor], *, what: s
     net = get_model(arch, **kwargs)
     load_into(net, state, what=what)
     return net.eval()
-
-
-_MODEL_TEXT = ("id", "name", "family", "task", "direction", "description")
-
-
-def check_model_meta(path: Path, meta: Dict[str, Any]) -> None:
-    """The schema of a model file's metadata: a bad file is one problem naming its path, never a crash later."""
-    def bad(what: str) -> CheckpointError:
-        return CheckpointError(f"{path}: the model metadata is malformed ({what}).")
-
-    m = meta.get("model", {})
-    if not isinstance(m, dict):
-        raise bad(f"'model' must be an object, not {type(m).__name__}")
-    for k in _MODEL_TEXT:
-        if m.get(k) is not None and not isinstance(m[k], str):
-            raise bad(f"model.{k} must be text")
-    if not isinstance(meta.get("arch", ""), str):
-        raise bad("'arch' must be text")
-    kwargs = meta.get("arch_kwargs", {})
-    if kwargs is not None and not isinstance(kwargs, dict):
-        raise bad("'arch_kwargs' must be an object")
-    for k, v in (kwargs or {}).items():
-        if not isinstance(v, (int, float, str, bool, list, type(None))):
-            raise bad(f"arch_kwargs.{k} must be a number, text, true/false or a list")
 
 
 def _info_from_meta(path: Path, meta: Dict[str, Any], source: str) -> Optional[ModelInfo]:

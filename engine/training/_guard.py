@@ -117,7 +117,7 @@ def assert_finite(nets: Dict[str, torch.nn.Module], step: int, kept: int, run_di
 
 def assert_outputs_finite(exports, step: int, kept: int, run_dir) -> None:
     """Every exported model gives finite output on a probe input (else nothing of this checkpoint is written)."""
-    from ..library import output_is_finite
+    from ..modelcheck import output_is_finite
 
     bad = [name for name, module, meta in exports if not output_is_finite(module, meta)]
     if bad:

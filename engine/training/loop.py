@@ -326,7 +326,7 @@ class TrainLoop:
             self.models = []
             for name, module, mmeta in exports:
                 mmeta = t.model_meta_for_export(mmeta)
-                path = save_model(rf.models / name, module, mmeta)
+                path = save_model(rf.models / name, module, mmeta, probe=False)  # probed above
                 write_run_card(path, mmeta, train_seconds=self.train_seconds, losses=self.last_losses,
                                config=meta["config"])
                 self.models.append(path)

@@ -101,11 +101,12 @@ def test_bit_flipped_latest_is_detected_and_resume_falls_back(tmp_path, cli, dat
     assert previous != tree(ckpts)["previous.safetensors"]  # rotated: the step-4 checkpoint of the resumed run
 
 
-def test_guard_skips_a_nan_step_without_touching_the_weights():
+@pytest.mark.parametrize("fused", [False, True])  # fused: the GPU path (found_inf, no host sync), run on the CPU
+def test_guard_skips_a_nan_step_without_touching_the_weights(fused):
     from engine.training._guard import NonFiniteGuard
 
     net = torch.nn.Linear(3, 2)
-    opt = torch.optim.Adam(net.parameters(), lr=0.1)
+    opt = torch.optim.Adam(net.parameters(), lr=0.1, fused=fused)
     before = {k: v.clone() for k, v in net.state_dict().items()}
     guard = NonFiniteGuard(limit=2)
     loss = net(torch.full((1, 3), float("nan"))).sum()
@@ -113,6 +114,7 @@ def test_guard_skips_a_nan_step_without_touching_the_weights():
     guard.step(opt, loss)
     assert bool(guard.end_step())
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert float(opt.state[net.weight].get("step", 0)) == 0  # Adam's step count is not advanced either
     opt.zero_grad()
     loss = net(torch.ones(1, 3)).sum()
     loss.backward()
