@@ -48,6 +48,7 @@ def test_a_diverged_run_says_so_and_keeps_the_last_good_checkpoint(qtbot, window
     page.box_a.set_folder(str(a))
     page.box_b.set_folder(str(b))
     qtbot.waitUntil(lambda: page.box_a.count == 2 and page.box_b.count == 2, timeout=20000)
+    page.settings.method.setCurrentIndex(page.settings.method.findData("cyclegan"))
     page.settings.select_preset("tiny")
     made = page.make_config
     # the page never offers such a learning rate; it stands for any run that blows up

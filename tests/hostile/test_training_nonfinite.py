@@ -122,3 +122,21 @@ def test_guard_skips_a_nan_step_without_touching_the_weights(fused):
     assert not bool(guard.end_step())
     assert not torch.equal(before["weight"], net.weight)
     guard.check(2, 0, "RUN", lambda m: None)  # one bad step, then a good one: no divergence
+
+
+def test_fastcut_diverging_stops_too_and_saves_nothing_bad(tmp_path, cli, data, monkeypatch):
+    """Every family gets the guard through Trainer.optimize (here the CUT family, in its FastCUT mode)."""
+    from engine.checkpoint import load_checkpoint, nonfinite_tensors
+    from engine.training import _guard
+
+    monkeypatch.setattr(_guard, "MAX_BAD_STEPS", 3)
+    a, b = data
+    run = tmp_path / "run"
+    code, _, err = cli("train", "cut", "--mode", "fastcut", "--a", a, "--b", b, "--out", run, "--preset", "tiny",
+                       "--size", "32", "--device", "cpu", "--log-every", "1", "--sample-every", "0", "--lr", "1e10",
+                       "--steps", "12", "--checkpoint-every", "1")
+    assert code == 1
+    one_error(err, "diverged at step")
+    for f in list(run.glob("checkpoints/*.safetensors")) + list(run.glob("models/*.safetensors")):
+        assert not nonfinite_tensors(load_checkpoint(f).tensors.items()), f
+    assert not strays(run)
