@@ -144,8 +144,10 @@ def keep_previous(rf) -> None:
     os.replace(tmp, rf.previous)
 
 
-def load_intact(rf, family: str, log: Callable[[str], None]) -> Checkpoint:
-    """The newest intact training checkpoint of ``rf``: ``latest``, else ``previous``, else ``best``."""
+def load_intact(rf, family: str, log: Callable[[str], None], set_aside: bool = True) -> Checkpoint:
+    """The newest intact training checkpoint of ``rf``: ``latest``, else ``previous``, else ``best``. A damaged
+    ``latest`` is renamed to ``latest.damaged.safetensors`` (``set_aside``; the main process), so that the next
+    checkpoint never keeps it as ``previous`` in place of the intact one."""
     problems: List[str] = []
     for path in (rf.latest, rf.previous, rf.best):
         if not path.exists():
@@ -162,7 +164,13 @@ def load_intact(rf, family: str, log: Callable[[str], None]) -> Checkpoint:
             problems.append(str(e))
             continue
         if problems:
-            log(f"{' '.join(problems)} Resuming from {path.name} (step {meta.get('step', '?')}) instead.")
+            aside = ""
+            if set_aside and path != rf.latest and rf.latest.exists():
+                damaged = rf.latest.with_name("latest.damaged.safetensors")
+                with contextlib.suppress(OSError):
+                    os.replace(rf.latest, damaged)
+                    aside = f" The damaged file is kept as {damaged.name}."
+            log(f"{' '.join(problems)} Resuming from {path.name} (step {meta.get('step', '?')}) instead.{aside}")
         return ckpt
     raise CheckpointError(" ".join(problems) + " No intact checkpoint is left to resume from."
                           if problems else f"{rf.root} has no checkpoint to resume from.")

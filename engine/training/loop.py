@@ -120,7 +120,8 @@ class TrainLoop:
     def _start(self) -> None:
         t, rf = self.t, self.rf
         if self.cfg.resume_from:
-            ckpt = G.load_intact(rf, t.family, t.log)  # latest, else previous or best if latest is damaged
+            # latest, else previous or best if latest is damaged
+            ckpt = G.load_intact(rf, t.family, t.log, set_aside=self.main)
             meta = ckpt.meta
             S.restore(t, ckpt)
             t.step = int(meta.get("step", 0))
