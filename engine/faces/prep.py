@@ -194,10 +194,11 @@ def prepared_for_training(folder: Path, what: str, size: int, margin: float, ctx
     return res
 
 
-def mark_face_model(meta: Dict[str, Any], margin: float) -> Dict[str, Any]:
-    """A model's metadata with ``input: face`` (and the margin) for a translate model whose input was face-cropped."""
+def mark_face_model(meta: Dict[str, Any], margin: float, size: int) -> Dict[str, Any]:
+    """A model's metadata with ``input: face`` (and the crop margin and size) for a translate model whose input was
+    face-cropped."""
     model = dict(meta.get("model") or {})
     if model.get("task", "translate") != "translate" or model.get("direction", "") not in ("", "AtoB"):
         return meta
-    model.update(input="face", face_margin=float(margin))
+    model.update(input="face", face_margin=float(margin), face_size=int(size))
     return dict(meta, model=model)

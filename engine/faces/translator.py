@@ -5,7 +5,7 @@ note saying so.
 A model is a face model when its metadata says ``meta["model"]["input"] == "face"`` (``model_meta(...,
 input="face")`` writes it; the bundled face2anime does). ``meta["model"]["face_margin"]`` is the crop margin its
 training data had (the face box side is grown by this fraction on each side); ``trained_at`` or
-``training.image_size`` is the crop size.
+``training.image_size`` is the crop size (``face_size`` where the trainer's ``face_crop`` wrote it).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def use_faces(mode: str, meta: Dict[str, Any]) -> bool:
 
 
 def crop_size(meta: Dict[str, Any]) -> int:
-    size = meta.get("trained_at") or (meta.get("training") or {}).get("image_size") or DEFAULT_SIZE
+    size = (meta.get("model") or {}).get("face_size") or meta.get("trained_at") or (meta.get("training") or {}).get("image_size") or DEFAULT_SIZE
     return int(size)
 
 

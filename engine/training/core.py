@@ -346,7 +346,7 @@ class Trainer:
         if self.cfg.face_crop:
             from ..faces.prep import mark_face_model
 
-            return mark_face_model(meta, self.cfg.face_margin)
+            return mark_face_model(meta, self.cfg.face_margin, self.cfg.image_size)
         return meta
 
     def add_net(self, name: str, net: torch.nn.Module) -> torch.nn.Module:

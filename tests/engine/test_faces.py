@@ -192,6 +192,8 @@ def test_face_mode_follows_the_model_meta():
     assert use_faces("auto", face) and not use_faces("auto", plain)
     assert use_faces("on", plain) and not use_faces("off", face)
     assert crop_size(face) == 128 and crop_margin(face) == 0.03
+    assert crop_size({"model": {"input": "face", "face_size": 96}, "trained_at": 128}) == 96  # trainer's face_crop
+    assert crop_size(plain) == 256 and crop_margin(plain) == 0.2  # defaults
     with pytest.raises(ConfigError):
         use_faces("sometimes", face)
 

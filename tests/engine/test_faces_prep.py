@@ -119,7 +119,7 @@ def test_face_crop_training_marks_the_model_as_a_face_model(tmp_path):
     assert f"Face crop: Faces found in {n} of {n} images" in log
     a2b = read_meta(run / "models" / "G_A2B.safetensors")["model"]
     b2a = read_meta(run / "models" / "G_B2A.safetensors")["model"]
-    assert a2b["input"] == "face" and a2b["face_margin"] == 0.1
+    assert a2b["input"] == "face" and a2b["face_margin"] == 0.1 and a2b["face_size"] == 64
     assert "input" not in b2a  # its input is domain B, which was not face-cropped
 
 
