@@ -119,12 +119,20 @@ def _reuse(out: Path, key: str, src: Path) -> Optional[FacePrepResult]:
 
 
 def _clear(out: Path) -> None:
-    """Remove what an earlier face prep wrote (only folders that carry our manifest come here)."""
-    for p in sorted(out.rglob("*"), reverse=True):
-        if p.is_file() and (p.suffix.lower() == ".png" or p.name == MANIFEST):
+    """Remove exactly the crops an earlier face prep listed in its manifest (anything else in the folder stays)."""
+    try:
+        written = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files") or []
+    except (OSError, ValueError):
+        written = []
+    for rel in written:
+        p = out / rel
+        if ".." not in Path(rel).parts and p.is_file():
             p.unlink()
-        elif p.is_dir() and not any(p.iterdir()):
-            p.rmdir()
+            for parent in p.parents:
+                if parent == out or any(parent.iterdir()):
+                    break
+                parent.rmdir()
+    (out / MANIFEST).unlink()
 
 
 def prepare_faces(cfg: FacePrepConfig, ctx, detector: Optional[FaceDetector] = None) -> FacePrepResult:
@@ -147,6 +155,7 @@ def prepare_faces(cfg: FacePrepConfig, ctx, detector: Optional[FaceDetector] = N
         detector = FaceDetector(torch.device(cfg.device), DetectOptions(min_prob=cfg.min_prob))
     res = FacePrepResult(src, out, unreadable=list(scan.skipped))
     taken: set = set()
+    written: List[str] = []
     files = scan.files
     for start in range(0, len(files), BATCH):
         ctx.check_cancel()
@@ -169,12 +178,13 @@ def prepare_faces(cfg: FacePrepConfig, ctx, detector: Optional[FaceDetector] = N
                 dest = unique_path(out / name, taken)
                 taken.add(str(dest))
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                save_image(dest, warp_crop(im.rgb, align_face(face, cfg.size, cfg.margin)))
+                dest = save_image(dest, warp_crop(im.rgb, align_face(face, cfg.size, cfg.margin)))
+                written.append(dest.relative_to(out).as_posix())
                 res.crops += 1
         done = min(start + BATCH, len(files))
         ctx.progress(done, len(files), f"Finding faces: {done} / {len(files)} photos, {res.found} with a face")
     atomic_write_text(out / MANIFEST, json.dumps(dict(format=FORMAT, format_version=FORMAT_VERSION, key=key,
-                                                      **res.to_dict()), indent=1))
+                                                      files=written, **res.to_dict()), indent=1))
     return res
 
 

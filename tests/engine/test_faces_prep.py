@@ -60,9 +60,12 @@ def test_prep_counts_crops_and_reuses(tmp_path):
     assert {p: p.read_bytes() for p in src.rglob("*") if p.is_file()} == before  # the photos are untouched
     again = _prep(src, tmp_path / "crops")
     assert again.reused and (again.images, again.found) == (res.images, res.found)
+    (tmp_path / "crops" / "notes.png").write_bytes(b"the user's own file")
     (src / "plain0.png").unlink()
     redone = _prep(src, tmp_path / "crops")
     assert not redone.reused and redone.images == n_faces
+    assert (tmp_path / "crops" / "notes.png").read_bytes() == b"the user's own file"  # only our crops are redone
+    assert len(list((tmp_path / "crops").rglob("*.png"))) == n_faces + 1
 
 
 def test_prep_bad_inputs(tmp_path):
