@@ -108,7 +108,7 @@ class LoadedModel:
 
 def model_meta(*, id: str, name: str, family: str, task: str, arch: str, arch_kwargs: Dict[str, Any],
                direction: str = "", description: str = "", input: str = "", face_margin: Optional[float] = None,
-               **extra: Any) -> Dict[str, Any]:
+               face_size: Optional[int] = None, **extra: Any) -> Dict[str, Any]:
     """The metadata block of a model file (use with :func:`save_model`). ``input="face"`` marks a model trained on
     aligned face crops (``face_margin``: the crop margin it was trained with); such models are translated in face
     mode (:mod:`engine.faces.translator`)."""
@@ -117,6 +117,8 @@ def model_meta(*, id: str, name: str, family: str, task: str, arch: str, arch_kw
         model["input"] = input
     if face_margin is not None:
         model["face_margin"] = float(face_margin)
+    if face_size is not None:
+        model["face_size"] = int(face_size)
     return {"kind": "model", "arch": arch, "arch_kwargs": arch_kwargs, "model": model, **extra}
 
 

@@ -29,6 +29,7 @@ from .. import losses as L
 from ..checkpoint import load_checkpoint, load_into
 from ..config import check, check_choice
 from ..errors import ConfigError, DataError
+from ..faces.translator import face_fields
 from ..library import ModelInfo, ModelLibrary, model_meta
 from ..models.macs import format_macs, parse_macs
 from ..models.networks import init_weights, size_multiple
@@ -262,7 +263,7 @@ class DistillTrainer(Trainer):
         c, t = self.cfg, self.teacher_info
         run = c.name or f"{t.name} (fast)"
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", c.name or f"{t.id}-fast").strip("-").lower() or "fast"
-        return model_meta(**inherited_meta(t.meta), id=slug, name=run, family=t.family, task="translate",
+        return model_meta(**inherited_meta(t.meta), **face_fields(t.meta), id=slug, name=run, family=t.family, task="translate",
                           arch=self.plan.arch,
                           arch_kwargs=self.plan.kwargs, direction=t.direction,
                           description=f"Fast version of {t.name!r}: {self.plan.describe()}, "

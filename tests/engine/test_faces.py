@@ -198,6 +198,17 @@ def test_face_mode_follows_the_model_meta():
         use_faces("sometimes", face)
 
 
+def test_a_model_made_from_a_face_model_stays_a_face_model():
+    from engine.faces.translator import crop_margin, crop_size, face_fields, use_faces
+    from engine.library import model_meta
+
+    teacher = {"model": {"input": "face", "face_margin": 0.03}, "trained_at": 128}
+    kw = dict(id="s", name="s", family="cyclegan", task="translate", arch="mobile", arch_kwargs={})
+    student = model_meta(**face_fields(teacher), **kw)  # what a fast version (distill) writes
+    assert use_faces("auto", student) and crop_size(student) == 128 and crop_margin(student) == 0.03
+    assert face_fields({"model": {}}) == {} and not use_faces("auto", model_meta(**kw))
+
+
 def test_bundled_face2anime_is_a_face_model_and_anime2face_is_not():
     from engine.library import ModelLibrary
 
