@@ -1,7 +1,7 @@
 """The one bridge between the Qt front end and the engine's JobManager.
 
 Pages call ``bridge.submit(task, config, ...)`` and get a :class:`JobHandle` whose Qt signals (progress, partial,
-finished, failed, cancelled) arrive on the GUI thread. Pages never touch threads or torch directly.
+returned, failed, cancelled, finished) arrive on the GUI thread. Pages never touch threads or torch directly.
 """
 from __future__ import annotations
 
@@ -10,19 +10,22 @@ from typing import Any, Dict, Optional
 from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.errors import ErrorInfo
-from engine.jobs import Job, JobManager, JobState, Progress
+from engine.jobs import Job, JobEvent, JobManager, JobState, LogMessage, PartialResult, ProgressReported, StateChanged
 
 
 class JobHandle(QObject):
+    """A job seen from the GUI thread. Signal names follow superqt's workers: ``returned(result)`` on success,
+    ``failed(ErrorInfo)``, ``cancelled``, ``dropped`` (superseded), then ``finished(state name)`` always, last."""
+
     started = Signal()
     progress = Signal(object)  # engine.jobs.Progress
     partial = Signal(object)
     log = Signal(str)
-    finished = Signal(object)  # result
+    returned = Signal(object)  # the task's result
     failed = Signal(object)  # ErrorInfo
     cancelled = Signal()
     dropped = Signal()
-    ended = Signal(str)  # final state name, after one of the above
+    finished = Signal(str)  # final state name, after one of the above
     paused = Signal()
     resumed = Signal()
 
@@ -45,9 +48,9 @@ class JobHandle(QObject):
 
 
 class EngineBridge(QObject):
-    """Owns the JobManager; re-emits its worker-thread callbacks as queued Qt signals."""
+    """Owns the JobManager; re-emits its worker-thread events as queued Qt signals."""
 
-    _event = Signal(str, object, object)  # emitted from worker threads, delivered on the GUI thread
+    _event = Signal(object)  # a JobEvent, emitted from worker threads, delivered on the GUI thread
     jobsChanged = Signal()  # a job was queued, started or ended: refresh queue indicators
     jobFailed = Signal(object, object)  # job, ErrorInfo (for a global error log)
 
@@ -56,64 +59,60 @@ class EngineBridge(QObject):
         self.manager = manager or JobManager()
         self._handles: Dict[int, JobHandle] = {}
         self._event.connect(self._dispatch)
-        self.manager.add_listener(self._on_engine_event)
+        self.manager.add_listener(self._event.emit)
 
     def submit(self, task, config: Any = None, *, name: str = "", kind: str = "", lane: str = "gpu",
                replace: bool = False) -> JobHandle:
         job = self.manager.submit(task, config, name=name, kind=kind, lane=lane, replace=replace)
-        handle = self._handles.get(job.id)
-        if handle is None:
-            handle = JobHandle(job, self)
-            self._handles[job.id] = handle
-        return handle
+        return self._handle_for(job)
 
     def handle(self, job: Job) -> Optional[JobHandle]:
         return self._handles.get(job.id)
 
     def active_jobs(self):
-        return self.manager.jobs(active_only=True)
+        return self.manager.jobs()
 
     def shutdown(self) -> None:
         self.manager.shutdown(cancel=True, timeout=5.0)
 
-    # worker thread -> GUI thread
-    def _on_engine_event(self, event: str, job: Job, payload: Any) -> None:
-        if job.id not in self._handles:
-            # submit() creates the handle right after the 'queued' event; make sure it exists first
-            pass
-        self._event.emit(event, job, payload)
-
-    @Slot(str, object, object)
-    def _dispatch(self, event: str, job: Job, payload: Any) -> None:
+    def _handle_for(self, job: Job) -> JobHandle:
         h = self._handles.get(job.id)
         if h is None:
-            h = JobHandle(job, self)
-            self._handles[job.id] = h
-        if event == "started":
-            h.started.emit()
-        elif event == "progress":
-            h.progress.emit(payload if isinstance(payload, Progress) else Progress())
-        elif event == "partial":
-            h.partial.emit(payload)
-        elif event == "log":
-            h.log.emit(str(payload))
-        elif event == "paused":
+            h = self._handles[job.id] = JobHandle(job, self)
+        return h
+
+    @Slot(object)
+    def _dispatch(self, ev: JobEvent) -> None:
+        job = ev.job
+        h = self._handle_for(job)
+        if isinstance(ev, ProgressReported):
+            h.progress.emit(ev.progress)
+        elif isinstance(ev, PartialResult):
+            h.partial.emit(ev.value)
+        elif isinstance(ev, LogMessage):
+            h.log.emit(ev.message)
+        elif isinstance(ev, StateChanged):
+            self._state_changed(h, ev)
+
+    def _state_changed(self, h: JobHandle, ev: StateChanged) -> None:
+        state, job = ev.state, ev.job
+        if state is JobState.RUNNING:
+            (h.resumed if ev.previous is JobState.PAUSED else h.started).emit()
+        elif state is JobState.PAUSED:
             h.paused.emit()
-        elif event == "resumed":
-            h.resumed.emit()
-        elif event == JobState.FINISHED.value:
-            h.finished.emit(payload)
-        elif event == JobState.FAILED.value:
-            err = payload if isinstance(payload, ErrorInfo) else ErrorInfo(str(payload))
+        elif state is JobState.FINISHED:
+            h.returned.emit(job.result)
+        elif state is JobState.FAILED:
+            err = job.error if isinstance(job.error, ErrorInfo) else ErrorInfo(str(job.error))
             h.failed.emit(err)
             self.jobFailed.emit(job, err)
-        elif event == JobState.CANCELLED.value:
+        elif state is JobState.CANCELLED:
             h.cancelled.emit()
-        elif event == JobState.DROPPED.value:
+        elif state is JobState.DROPPED:
             h.dropped.emit()
-        if event in ("queued", "started") or event in {s.value for s in JobState if s.done}:
+        if state in (JobState.QUEUED, JobState.RUNNING) and ev.previous is not JobState.PAUSED or state.done:
             self.jobsChanged.emit()
-        if job.state.done and event == job.state.value:
-            h.ended.emit(event)
+        if state.done:
+            h.finished.emit(state.value)
             self._handles.pop(job.id, None)
             h.deleteLater()

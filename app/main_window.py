@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
             self.job_progress.setVisible(False)
 
         handle.progress.connect(on_progress)
-        handle.ended.connect(on_end)
+        handle.finished.connect(on_end)
 
     def _jobs_changed(self) -> None:
         queued = [j for j in self.bridge.manager.queued("gpu")]

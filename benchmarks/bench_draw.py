@@ -30,7 +30,7 @@ def make_random_model(home: Path, arch: str) -> str:
     import torch
 
     from engine.library import model_meta, save_model
-    from engine.registry import get_model
+    from engine.models import get_model
 
     torch.manual_seed(0)
     net = get_model(arch)

@@ -26,7 +26,7 @@ from engine import devices  # noqa: E402
 from engine.editing.session import LatentSession, ViewState  # noqa: E402
 from engine.jobs import JobManager  # noqa: E402
 from engine.library import ModelLibrary  # noqa: E402
-from engine.registry import get_model  # noqa: E402
+from engine.models import get_model  # noqa: E402
 
 PRESETS = {"cpu": dict(z_dim=128, w_dim=128, channel_base=4096, channel_max=128),
            "standard": dict(z_dim=512, w_dim=512, channel_base=16384 * 2, channel_max=512)}

@@ -10,7 +10,7 @@ import dataclasses
 import json
 import typing
 from pathlib import Path
-from typing import Any, Dict, Type, TypeVar
+from typing import Any, Dict, List, Optional, Tuple, Type, TypeVar
 
 from .errors import ConfigError
 
@@ -116,3 +116,66 @@ def check(cond: bool, message: str) -> None:
 def check_choice(name: str, value: Any, choices) -> None:
     if value not in choices:
         raise ConfigError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
+
+
+# --- options: what a user interface may show of a config field -----------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A config field a user sets from the command line (and that a GUI may show). ``choices`` is a tuple or a
+    function returning the names (read from a registry when asked, so a newly registered entry appears)."""
+
+    name: str  # the field
+    help: str
+    flag: str  # "--gan-loss"; for a bool field the switch that flips the default ("--no-flip", "--dropout")
+    type: Any  # int, float, str, bool, tuple, or a nested Config class
+    default: Any
+    choices_fn: Any = None
+    metavar: str = ""
+    arch: bool = False  # part of the network's architecture (a fine-tuning start model may supply it)
+
+    def choices(self) -> Tuple[str, ...]:
+        c = self.choices_fn
+        return tuple(c() if callable(c) else c) if c is not None else ()
+
+
+def option(default: Any = dataclasses.MISSING, help: str = "", *, flag: str = "", choices: Any = None,
+           metavar: str = "", arch: bool = False, default_factory: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field with command-line metadata::
+
+        gan_loss: str = option("lsgan", "GAN loss", choices=LOSSES.names)
+
+    A subclass may re-declare the field with a new plain default; the option found first up the class hierarchy
+    keeps its help, flag and choices."""
+    meta = {"option": dict(help=help, flag=flag, choices=choices, metavar=metavar, arch=arch)}
+    if default_factory is not dataclasses.MISSING:
+        return dataclasses.field(default_factory=default_factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def options_of(cls: type) -> List[Option]:
+    """The :class:`Option` s of a config class in field order, with this class's defaults."""
+    hints = typing.get_type_hints(cls)
+    out: List[Option] = []
+    for f in dataclasses.fields(cls):
+        meta = _option_meta(cls, f.name)
+        if meta is None:
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        typ = hints.get(f.name, type(default))
+        if typing.get_origin(typ) is tuple:
+            typ = tuple
+        flag = meta["flag"] or f.name.replace("_", "-")
+        if typ is bool:
+            flag = f"no-{flag}" if default else flag
+        out.append(Option(f.name, meta["help"], f"--{flag}", typ, default, meta["choices"], meta["metavar"],
+                          meta["arch"]))
+    return out
+
+
+def _option_meta(cls: type, name: str) -> Optional[Dict[str, Any]]:
+    for klass in cls.__mro__:
+        f = getattr(klass, "__dataclass_fields__", {}).get(name)
+        if f is not None and "option" in f.metadata:
+            return f.metadata["option"]
+    return None

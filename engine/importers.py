@@ -7,31 +7,16 @@ with the project's key names. :func:`import_file` tries them in turn and says wh
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import torch
 
-from .checkpoint import diff_state, load_into, mismatch_message
+from .checkpoint import diff_state, mismatch_message
 from .errors import CheckpointError
-from .registry import get_model
-
-
-@dataclass
-class ImportedModel:
-    arch: str
-    arch_kwargs: Dict[str, Any]
-    state: Dict[str, torch.Tensor]
-    family: str = "cyclegan"
-    task: str = "translate"
-    source_format: str = ""
-    notes: List[str] = field(default_factory=list)
-
-    def build(self) -> torch.nn.Module:
-        net = get_model(self.arch, **self.arch_kwargs)
-        load_into(net, self.state, what=f"{self.arch} network")
-        return net.eval()
+from .models import get_model
+from .models.imported import ImportedModel
+from .registry import IMPORTERS, register_importer
 
 
 def safe_torch_load(path) -> Any:
@@ -106,6 +91,7 @@ def _drop_instance_stats(state: Dict[str, torch.Tensor], norm: str) -> Dict[str,
             if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
 
 
+@register_importer("junyanz_resnet")
 def import_resnet(state: Dict[str, torch.Tensor]) -> Optional[ImportedModel]:
     state = {re.sub(r"\.block\.", ".conv_block.", k): v for k, v in state.items()}
     if "model.1.weight" not in state or not any(".conv_block." in k for k in state):
@@ -128,6 +114,7 @@ def import_resnet(state: Dict[str, torch.Tensor]) -> Optional[ImportedModel]:
     return ImportedModel(arch, kwargs, state, source_format="junyanz-resnet")
 
 
+@register_importer("junyanz_unet")
 def import_unet(state: Dict[str, torch.Tensor]) -> Optional[ImportedModel]:
     if "model.model.0.weight" not in state:
         return None
@@ -154,21 +141,10 @@ def import_unet(state: Dict[str, torch.Tensor]) -> Optional[ImportedModel]:
     return ImportedModel(arch, kwargs, state, family="pix2pix", source_format="junyanz-unet")
 
 
-IMPORTERS: List[Callable[[Dict[str, torch.Tensor]], Optional[ImportedModel]]] = [import_resnet, import_unet]
-
-
-def register_importer(fn: Callable[[Dict[str, torch.Tensor]], Optional[ImportedModel]]):
-    IMPORTERS.append(fn)
-    return fn
-
-
 def import_state(state: Dict[str, torch.Tensor], origin: str = "the file") -> ImportedModel:
-    from .registry import _ensure_builtin
-
-    _ensure_builtin()  # model modules register their importers (e.g. engine.models.dcgan)
-    state = clean_keys(state)
-    for fn in IMPORTERS:
-        got = fn(state)
+    state = clean_keys(state)  # importers register where their networks are defined (engine.models.dcgan)
+    for name in IMPORTERS:
+        got = IMPORTERS.get(name)(state)
         if got is None:
             continue
         net = get_model(got.arch, **got.arch_kwargs)

@@ -8,10 +8,15 @@ Jobs run in *lanes*: the ``gpu`` lane has one worker, so at most one GPU-heavy j
 wait, visibly queued; the ``io`` lane runs light work (folder scans, thumbnails) beside it. Submitting with
 ``replace=True`` makes a newer request of the same ``kind`` supersede older ones: queued ones are dropped without
 running, a running one is asked to stop and its result is dropped (the stamp idea of StyleGAN3's AsyncRenderer).
+
+Listeners get typed events: :class:`StateChanged` (queued, running, paused, and the final state), then
+:class:`ProgressReported`, :class:`PartialResult`, :class:`LogMessage` in between. ``ctx.sub(a, b)`` gives a
+:class:`Span` for a sub-step; spans nest, so the overall progress never runs backwards.
 """
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from collections import deque
@@ -22,7 +27,6 @@ from typing import Any, Callable, Deque, Dict, List, Optional
 from .errors import Cancelled, ErrorInfo, describe_exception
 
 Task = Callable[[Any, "JobContext"], Any]
-Listener = Callable[[str, "Job", Any], None]
 
 
 class JobState(str, Enum):
@@ -50,23 +54,55 @@ class Progress:
         return (self.done / self.total) if self.total else None
 
 
+# --- events: what listeners get, one typed object each ------------------------------------------------------
+
+@dataclass(frozen=True)
+class JobEvent:
+    job: "Job"
+
+
+@dataclass(frozen=True)
+class StateChanged(JobEvent):
+    """The job entered ``state`` (from ``previous``; None when it was just queued). A state whose ``done`` is true
+    is the last event of the job: ``job.result`` / ``job.error`` hold the outcome."""
+
+    state: JobState
+    previous: Optional[JobState] = None
+
+
+@dataclass(frozen=True)
+class ProgressReported(JobEvent):
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class PartialResult(JobEvent):
+    value: Any
+
+
+@dataclass(frozen=True)
+class LogMessage(JobEvent):
+    message: str
+
+
+Listener = Callable[[JobEvent], None]
+
+
 @dataclass(eq=False)
 class Job:
     id: int
     name: str
     kind: str
     lane: str
-    task: Task
+    task: Optional[Task]
     config: Any
     state: JobState = JobState.QUEUED
     progress: Progress = field(default_factory=Progress)
     result: Any = None
     error: Optional[ErrorInfo] = None
-    last_partial: Any = None
     created: float = field(default_factory=time.monotonic)
     started: Optional[float] = None
     ended: Optional[float] = None
-    log: List[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._cancel = threading.Event()
@@ -85,14 +121,18 @@ class Job:
             self._manager._cancel_queued(self)
 
     def pause(self) -> None:
-        if self.state == JobState.RUNNING:
+        if self.state is JobState.RUNNING:
             self._resume.clear()
-            self._set_state(JobState.PAUSED, "paused")
+            self._set_state(JobState.PAUSED)
 
     def resume(self) -> None:
-        if self.state == JobState.PAUSED:
+        if self.state is JobState.PAUSED:
             self._resume.set()
-            self._set_state(JobState.RUNNING, "resumed")
+            self._set_state(JobState.RUNNING)
+
+    @property
+    def paused(self) -> bool:
+        return self.state is JobState.PAUSED
 
     @property
     def cancel_requested(self) -> bool:
@@ -112,16 +152,16 @@ class Job:
             return 0.0
         return (self.ended or time.monotonic()) - self.started
 
-    def _set_state(self, state: JobState, event: str, payload: Any = None) -> None:
-        self.state = state
+    def _set_state(self, state: JobState) -> None:
+        previous, self.state = self.state, state
         if self._manager is not None:
-            self._manager._emit(event, self, payload)
+            self._manager._emit(StateChanged(self, state, previous))
 
 
 class JobContext:
     """What a task sees: report progress and partial results, honour cancel and pause."""
 
-    def __init__(self, job: Job, emit: Callable[[str, Job, Any], None], min_interval: float = 0.05):
+    def __init__(self, job: Job, emit: Listener, min_interval: float = 0.05):
         self._job = job
         self._emit = emit
         self._min_interval = min_interval
@@ -140,15 +180,13 @@ class JobContext:
         final = total and done >= total
         if final or now - self._last_progress >= self._min_interval:
             self._last_progress = now
-            self._emit("progress", self._job, Progress(done, total, p.message))
+            self._emit(ProgressReported(self._job, Progress(done, total, p.message)))
 
     def partial(self, obj: Any) -> None:
-        self._job.last_partial = obj
-        self._emit("partial", self._job, obj)
+        self._emit(PartialResult(self._job, obj))
 
     def log(self, message: str) -> None:
-        self._job.log.append(message)
-        self._emit("log", self._job, message)
+        self._emit(LogMessage(self._job, message))
 
     def check_cancel(self) -> None:
         """Raise :class:`Cancelled` if cancel was requested; block here while the job is paused."""
@@ -161,25 +199,44 @@ class JobContext:
     def cancelled(self) -> bool:
         return self._job._cancel.is_set()
 
-    def sub(self, start: float, stop: float) -> "SubProgress":
+    @property
+    def paused(self) -> bool:
+        return self._job.paused
+
+    def sub(self, start: float, stop: float) -> "Span":
         """A view that maps progress 0..1 of a sub-step onto ``start..stop`` of this job (StyleGAN3's sub-ranges)."""
-        return SubProgress(self, start, stop)
+        return Span(self, start, stop)
 
 
-class SubProgress:
-    def __init__(self, ctx: JobContext, start: float, stop: float):
-        self._ctx, self._start, self._stop = ctx, start, stop
+class Span:
+    """Progress of a sub-step mapped onto ``start..stop`` (fractions) of its parent, a :class:`JobContext` or another
+    span: a span of a span maps into its parent's range, so nested steps never move the bar backwards. Everything
+    else (log, partial, check_cancel, cancelled, paused) is the parent's."""
+
+    def __init__(self, parent: Any, start: float, stop: float):
+        self._parent, self._start, self._stop = parent, start, stop
 
     def progress(self, done: float, total: float = 0, message: str = "") -> None:
-        frac = (done / total) if total else 0.0
-        self._ctx.progress(self._start + (self._stop - self._start) * frac, 1.0, message)
+        frac = min(1.0, max(0.0, done / total)) if total else 0.0
+        self._parent.progress(self._start + (self._stop - self._start) * frac, 1.0, message)
+
+    def sub(self, start: float, stop: float) -> "Span":
+        return Span(self, start, stop)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._ctx, name)
+        return getattr(self._parent, name)
+
+
+def span(ctx: Any, start: float, stop: float) -> Any:
+    """``ctx.sub(start, stop)``, or None when there is no context (tasks called without a job)."""
+    return None if ctx is None else ctx.sub(start, stop)
 
 
 class JobManager:
-    """Runs jobs in lanes of worker threads. Listeners get ``(event, job, payload)`` on the worker thread."""
+    """Runs jobs in lanes of worker threads. Listeners get one :class:`JobEvent` at a time, on the worker thread.
+
+    The manager holds only jobs that have not ended: a finished job is forgotten (whoever holds the :class:`Job`
+    keeps its result), so a long session does not accumulate results, images and configs."""
 
     DEFAULT_LANES = {"gpu": 1, "io": 2}
 
@@ -187,7 +244,7 @@ class JobManager:
         self._lanes = dict(lanes or self.DEFAULT_LANES)
         self._queues: Dict[str, Deque[Job]] = {name: deque() for name in self._lanes}
         self._cv = threading.Condition()
-        self._jobs: List[Job] = []
+        self._jobs: Dict[int, Job] = {}
         self._ids = itertools.count(1)
         self._listeners: List[Listener] = [listener] if listener else []
         self._closed = False
@@ -214,19 +271,20 @@ class JobManager:
             if self._closed:
                 raise RuntimeError("JobManager is shut down")
             if replace:
-                superseded = [j for j in self._jobs if j.kind == job.kind and not j.state.done]
-            self._jobs.append(job)
+                superseded = [j for j in self._jobs.values() if j.kind == job.kind]
+            self._jobs[job.id] = job
             self._queues[lane].append(job)
             self._cv.notify_all()
         for old in superseded:
             old._stale = True
             old.cancel()
-        self._emit("queued", job, None)
+        self._emit(StateChanged(job, JobState.QUEUED))
         return job
 
-    def jobs(self, *, active_only: bool = False) -> List[Job]:
+    def jobs(self) -> List[Job]:
+        """The jobs that are queued, running or paused (ended ones are forgotten)."""
         with self._cv:
-            return [j for j in self._jobs if not (active_only and j.state.done)]
+            return list(self._jobs.values())
 
     def queued(self, lane: Optional[str] = None) -> List[Job]:
         with self._cv:
@@ -237,7 +295,7 @@ class JobManager:
         return [j for j in self.jobs() if j.state in (JobState.RUNNING, JobState.PAUSED)]
 
     def cancel_all(self) -> None:
-        for j in self.jobs(active_only=True):
+        for j in self.jobs():
             j.cancel()
 
     def wait_all(self, timeout: Optional[float] = None) -> bool:
@@ -247,10 +305,6 @@ class JobManager:
             if not j.wait(left):
                 return False
         return True
-
-    def forget_finished(self) -> None:
-        with self._cv:
-            self._jobs = [j for j in self._jobs if not j.state.done]
 
     @property
     def closed(self) -> bool:
@@ -267,13 +321,11 @@ class JobManager:
             t.join(timeout)
 
     # --- internals ---------------------------------------------------------------------------------------
-    def _emit(self, event: str, job: Job, payload: Any) -> None:
+    def _emit(self, event: JobEvent) -> None:
         for fn in list(self._listeners):
             try:
-                fn(event, job, payload)
+                fn(event)
             except Exception:  # a broken listener must not kill a worker
-                import logging
-
                 logging.getLogger(__name__).exception("job listener failed")
 
     def _cancel_queued(self, job: Job) -> None:
@@ -294,55 +346,58 @@ class JobManager:
                     return
                 job = q.popleft()
             self._run(job)
+            del job  # an idle worker must not keep its last job (and its result) alive
 
     def _run(self, job: Job) -> None:
         if job._cancel.is_set():
             self._finish(job, JobState.DROPPED if job._stale else JobState.CANCELLED)
             return
         job.started = time.monotonic()
-        job._set_state(JobState.RUNNING, "started")
+        job._set_state(JobState.RUNNING)
         ctx = JobContext(job, self._emit)
         try:
             result = job.task(job.config, ctx)
         except Cancelled:
             self._finish(job, JobState.DROPPED if job._stale else JobState.CANCELLED)
-        except BaseException as exc:  # errors become data
+        except Exception as exc:  # errors become data
             if job._stale:
                 self._finish(job, JobState.DROPPED)
             else:
                 job.error = describe_exception(exc)
-                self._finish(job, JobState.FAILED, job.error)
+                self._finish(job, JobState.FAILED)
         else:
             if job._stale:
                 self._finish(job, JobState.DROPPED)
             else:
                 job.result = result
-                self._finish(job, JobState.FINISHED, result)
+                self._finish(job, JobState.FINISHED)
+        finally:  # SystemExit / KeyboardInterrupt stop the worker, but the job still ends for whoever waits
+            self._finish(job, JobState.CANCELLED)
 
-    def _finish(self, job: Job, state: JobState, payload: Any = None) -> None:
-        if job._done.is_set():
-            return
+    def _finish(self, job: Job, state: JobState) -> None:
+        with self._cv:
+            if job._done.is_set():
+                return
+            job._done.set()
+            self._jobs.pop(job.id, None)
         job.ended = time.monotonic()
-        job.state = state
-        job._done.set()
-        self._emit(state.value, job, payload)
+        job.task = job.config = None  # the job may outlive the manager's interest (a page keeps its handle)
+        previous, job.state = job.state, state
+        self._emit(StateChanged(job, state, previous))
 
 
 def run_inline(task: Task, config: Any = None, *, on_event: Optional[Listener] = None, name: str = "",
                on_start: Optional[Callable[["Job"], None]] = None) -> Any:
     """Run a task synchronously in this thread (CLI, tests). Raises the task's exception unchanged.
-    ``on_start(job)`` gets the job first, e.g. to cancel it from a signal handler."""
+    ``on_event(event)`` gets every :class:`JobEvent`; ``on_start(job)`` gets the job first, e.g. to cancel it from a
+    signal handler."""
     job = Job(0, name or getattr(task, "__name__", "job"), "", "inline", task, config)
     if on_start:
         on_start(job)
     job.state = JobState.RUNNING
     job.started = time.monotonic()
-
-    def emit(event: str, j: Job, payload: Any) -> None:
-        if on_event:
-            on_event(event, j, payload)
-
-    ctx = JobContext(job, emit, min_interval=0.0)
+    ctx = JobContext(job, on_event or (lambda event: None), min_interval=0.0)
     result = task(config, ctx)
     job.state = JobState.FINISHED
+    job.result = result
     return result

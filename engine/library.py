@@ -25,7 +25,7 @@ from .checkpoint import (diff_state, load_checkpoint, load_into, mismatch_messag
 from .errors import CheckpointError, GanStudioError, ModelNotFound
 from .fsutil import user_data_dir
 from .modelcheck import check_model_meta, output_is_finite
-from .registry import get_model
+from .models import get_model
 
 DEFAULT_MODEL_ID = "vintagify"
 

@@ -1,11 +1,14 @@
 """Name -> builder registries for models, losses, metrics and tasks.
 
-    @register_model("resnet_9blocks")
+    @register_model("resnet_9blocks", role="generator", task="translate")
     def resnet_9blocks(**cfg): ...
 
+    from engine.models import get_model      # importing engine.models registers the built-in networks
     net = get_model("resnet_9blocks", input_nc=3)
 
-The GUI lists what the registries hold; the CLI validates names against them.
+A leaf module: it imports nothing of the engine's but errors. Every choice list (the Train page, the family configs,
+the CLI) reads the names from these registries; the training families use the same :class:`Registry` type
+(``engine.training.families.FAMILIES``).
 """
 from __future__ import annotations
 
@@ -53,19 +56,14 @@ class Registry:
         return iter(sorted(self._items))
 
 
-MODELS = Registry("model")
-LOSSES = Registry("loss")
-METRICS = Registry("metric")
-TASKS = Registry("task")
+MODELS = Registry("model")  # networks; each registers itself where it is defined (engine.models.*)
+LOSSES = Registry("loss")  # GAN losses (engine.losses)
+METRICS = Registry("metric")  # evaluation metrics (engine.metrics.registry_defs)
+IMPORTERS = Registry("importer")  # foreign checkpoint readers: state dict -> ImportedModel or None
 
 
 def register_model(name: str, **meta: Any):
     return MODELS.register(name, **meta)
-
-
-def get_model(name: str, **kwargs: Any):
-    _ensure_builtin()
-    return MODELS.build(name, **kwargs)
 
 
 def register_loss(name: str, **meta: Any):
@@ -76,10 +74,5 @@ def register_metric(name: str, **meta: Any):
     return METRICS.register(name, **meta)
 
 
-def register_task(name: str, **meta: Any):
-    return TASKS.register(name, **meta)
-
-
-def _ensure_builtin() -> None:
-    """Import the modules that register the built-in entries (lazily, to keep imports cheap)."""
-    from . import models  # noqa: F401
+def register_importer(name: str, **meta: Any):
+    return IMPORTERS.register(name, **meta)

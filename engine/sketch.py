@@ -19,7 +19,7 @@ from typing import Any, Dict, Optional
 import cv2
 import numpy as np
 
-from .config import Config, check, check_choice
+from .config import Config, check, check_choice, option
 
 STYLES = ("canny", "xdog", "lineart")
 STYLE_TITLES = {"canny": "Canny edges", "xdog": "XDoG pencil", "lineart": "Clean line art"}
@@ -27,7 +27,7 @@ STYLE_TITLES = {"canny": "Canny edges", "xdog": "XDoG pencil", "lineart": "Clean
 
 @dataclass
 class SketchStyle(Config):
-    style: str = "lineart"
+    style: str = option("lineart", "edge style of automatic sketches", flag="sketch-style", choices=STYLES)
     blur: float = 1.0  # Gaussian sigma before edge detection (canny), px
     low: int = 60  # canny: hysteresis low threshold (0..255 grey levels of gradient)
     high: int = 150  # canny: high threshold

@@ -30,7 +30,7 @@ from engine.checkpoint import load_checkpoint, load_into  # noqa: E402
 from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
 from engine.library import build_model, model_meta, save_model  # noqa: E402
 from engine.models.networks import count_params  # noqa: E402
-from engine.registry import get_model  # noqa: E402
+from engine.models import get_model  # noqa: E402
 from engine.training.runs import RunFolder  # noqa: E402
 
 OUT = ROOT / "resources" / "models" / "face2anime"

@@ -12,7 +12,8 @@ import torch
 from torch import nn
 
 from engine.library import ModelLibrary, model_meta, save_model
-from engine.registry import MODELS, get_model, register_model
+from engine.models import get_model
+from engine.registry import MODELS, register_model
 
 
 class TinyStyleGen(nn.Module):

@@ -7,7 +7,7 @@ from typing import Sequence, Tuple
 import torch
 
 from engine.library import model_meta, save_model
-from engine.registry import get_model
+from engine.models import get_model
 
 DOMAINS = ("photo", "monet", "vangogh")
 STAR_KW = dict(n_domains=3, conv_dim=8, repeat_num=1)

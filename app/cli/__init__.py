@@ -11,20 +11,26 @@ import os
 import sys
 from typing import List, Optional
 
-COMMANDS = ["gui", "translate", "train", "distill", "models", "import_model", "export", "eval", "faces", "runstate"]
+#: command name -> module in app/cli
+COMMANDS = {"gui": "gui", "translate": "translate", "train": "train", "distill": "distill", "models": "models",
+            "import": "import_model", "export": "export", "eval": "eval", "faces": "faces", "runstate": "runstate"}
 
 EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_PARTIAL = 0, 1, 2, 3
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The full parser, or with ``only`` just that command's (so ``ganstudio eval`` never imports the training
+    stack that ``train`` lists its families from)."""
     from engine import __version__
 
     ap = argparse.ArgumentParser(prog="ganstudio", description="GAN Studio: GAN image translation, training, "
                                                                "latent editing, evaluation and export.")
     ap.add_argument("--version", action="version", version=f"ganstudio {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        mod = importlib.import_module(f"app.cli.{name}")
+    for name, module in COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        mod = importlib.import_module(f"app.cli.{module}")
         p = mod.add_parser(sub)
         p.set_defaults(_run=mod.run)
     return ap
@@ -32,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    ap = build_parser()
-    args = ap.parse_args(argv or ["gui"])
+    argv = argv or ["gui"]
+    ap = build_parser(argv[0] if argv[0] in COMMANDS else None)
+    args = ap.parse_args(argv)
     if not getattr(args, "_run", None):
         ap.print_help()
         return EXIT_BAD_INPUT

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Optional, TextIO
+from typing import Optional, TextIO
+
+from engine.jobs import JobEvent, LogMessage, ProgressReported
 
 from engine.errors import printable
 
@@ -19,13 +21,14 @@ class TerminalProgress:
         self._last_line = ""
         self._base: Optional[tuple] = None  # (total, done, time) the ETA's rate is measured from
 
-    def __call__(self, event: str, job: Any, payload: Any) -> None:
+    def __call__(self, event: JobEvent) -> None:
         if self.quiet:
             return
-        if event == "progress":
-            self.update(payload.done, payload.total, payload.message)
-        elif event == "log":
-            self.line(str(payload))
+        if isinstance(event, ProgressReported):
+            p = event.progress
+            self.update(p.done, p.total, p.message)
+        elif isinstance(event, LogMessage):
+            self.line(event.message)
 
     def eta(self, done: float, total: float, now: float) -> Optional[float]:
         """Seconds left at the rate since this phase's first report: a resumed run that starts at step 5200 of

@@ -94,9 +94,9 @@ class LiveRender(QObject):
                                replace=True)
         self._handle = h
         self.busyChanged.emit(True)
-        h.finished.connect(self._finished)
+        h.returned.connect(self._finished)
         h.failed.connect(lambda err: self.failed.emit(err.message))
-        h.ended.connect(lambda state, h=h: self._ended(h))
+        h.finished.connect(lambda state, h=h: self._ended(h))
 
     def _finished(self, res: RenderResult) -> None:
         if res.stamp <= self._shown or res.model != self.model_id:

@@ -32,7 +32,7 @@ class LatentActions:
         session = self.page.session
         h = self.page.bridge.submit(lambda st, ctx: session.render(st), state, name="Render", kind="latent-render",
                                     replace=True)
-        h.finished.connect(lambda img, s=session: self._rendered(s, img))
+        h.returned.connect(lambda img, s=session: self._rendered(s, img))
         h.failed.connect(lambda err: self.page.problems.add("Render", err.message))
         return h
 
@@ -99,7 +99,7 @@ class LatentActions:
             img = self.page.last_render
             h = self.page.bridge.submit(lambda p, ctx: save_image(p, img, overwrite=overwrite), path, name="Save",
                                         lane="io")
-            h.finished.connect(lambda p: self.page.window_.notify(f"Saved {p}"))
+            h.returned.connect(lambda p: self.page.window_.notify(f"Saved {p}"))
             h.failed.connect(lambda err: self.page.problems.add("Save", err.message))
 
     def show_card(self) -> None:
@@ -113,9 +113,9 @@ class LatentActions:
         self.page.edit_panel.compute_btn.setEnabled(False)
         h = self.page.bridge.submit(lambda cfg, ctx: session.compute_directions(cfg[0], cfg[1], ctx), (method, k),
                                     name=f"Find {method} directions", kind="latent-directions")
-        h.finished.connect(self._directions_ready)
+        h.returned.connect(self._directions_ready)
         h.failed.connect(lambda err: self.page.problems.add("Directions", err.message))
-        h.ended.connect(lambda *_: self.page.edit_panel.compute_btn.setEnabled(True))
+        h.finished.connect(lambda *_: self.page.edit_panel.compute_btn.setEnabled(True))
         self.page.window_.show_job(h, "Finding directions")
         return h
 
@@ -133,7 +133,7 @@ class LatentActions:
         settings().set_last_dir(path, "directions")
         session = self.page.session
         h = self.page.bridge.submit(lambda p, ctx: session.save_directions(p), path, name="Save directions", lane="io")
-        h.finished.connect(lambda p: self.page.window_.notify(f"Saved directions to {p}"))
+        h.returned.connect(lambda p: self.page.window_.notify(f"Saved directions to {p}"))
         h.failed.connect(lambda err: self.page.problems.add("Save directions", err.message))
         return h
 
@@ -147,7 +147,7 @@ class LatentActions:
         settings().set_last_dir(path, "directions")
         session = self.page.session
         h = self.page.bridge.submit(lambda p, ctx: session.load_directions(p), path, name="Load directions")
-        h.finished.connect(self._directions_ready)
+        h.returned.connect(self._directions_ready)
         h.failed.connect(lambda err: self.page.problems.add(Path(path).name, err.message))
         return h
 
@@ -168,7 +168,7 @@ class LatentActions:
         session, pos, neg, psi = pg.session, list(pg.positives), list(pg.negatives), pg.psi.value() / 100
         h = self.page.bridge.submit(lambda n, ctx: session.add_user_direction(pos, neg, n, psi), name,
                                     name="Create direction", kind="latent-directions")
-        h.finished.connect(lambda ds: (self._directions_ready(ds), self.clear_examples()))
+        h.returned.connect(lambda ds: (self._directions_ready(ds), self.clear_examples()))
         h.failed.connect(lambda err: self.page.problems.add("Direction", err.message))
         return h
 
@@ -181,7 +181,7 @@ class LatentActions:
         psi = self.page.psi.value() / 100  # read on the GUI thread, not in the job
         h = self.page.bridge.submit(lambda s, ctx: session.grid([s], psi), seed_b, name="Seed B",
                                     kind="latent-mixb", replace=True)
-        h.finished.connect(lambda res: self.page.mix_panel.preview.setPixmap(
+        h.returned.connect(lambda res: self.page.mix_panel.preview.setPixmap(
             to_pixmap(res[0][1]).scaled(96, 96, Qt.KeepAspectRatio, Qt.SmoothTransformation)))
         self.request_render()
 
@@ -217,9 +217,9 @@ class LatentActions:
         ip.progress.setVisible(True)
         ip.progress.setRange(0, 1000)
         h.progress.connect(lambda p: ip.progress.setValue(int(1000 * p.done / p.total) if p.total else 0))
-        h.finished.connect(lambda p: self.page.window_.notify(f"Wrote {p}"))
+        h.returned.connect(lambda p: self.page.window_.notify(f"Wrote {p}"))
         h.failed.connect(lambda err: self.page.problems.add("Interpolation", err.message))
-        h.ended.connect(lambda *_: ip.progress.setVisible(False))
+        h.finished.connect(lambda *_: ip.progress.setVisible(False))
         return h
 
     # --- photos ------------------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ class LatentActions:
 
     def load_photo(self, path: str, project: bool = True):
         h = self.page.bridge.submit(lambda p, ctx: load_image(p).to_uint8().rgb, path, name="Open photo", lane="io")
-        h.finished.connect(lambda rgb: self._photo_loaded(rgb, Path(path).name, project))
+        h.returned.connect(lambda rgb: self._photo_loaded(rgb, Path(path).name, project))
         h.failed.connect(lambda err: self.page.problems.add(Path(path).name, err.message))
         return h
 
@@ -263,7 +263,7 @@ class LatentActions:
         label = f"photo {getattr(self.page, 'photo_name', '')}".strip()
         h = self.page.bridge.submit(lambda r, ctx: session.embed(r, label), rgb, name="Embed photo",
                                     kind="latent-project", replace=True)
-        h.finished.connect(lambda res, s=session: s is self.page.session and self._projected(res))
+        h.returned.connect(lambda res, s=session: s is self.page.session and self._projected(res))
         h.failed.connect(lambda err: self.page.problems.add("Embed", err.message))
         return h
 
@@ -283,9 +283,9 @@ class LatentActions:
         pp.cancel_btn.setEnabled(True)
         h.progress.connect(lambda p: pp.progress.setValue(int(p.done)))
         h.partial.connect(self._projection_step)
-        h.finished.connect(self._projected)
+        h.returned.connect(self._projected)
         h.failed.connect(lambda err: self.page.problems.add("Projection", err.message))
-        h.ended.connect(self._projection_ended)
+        h.finished.connect(self._projection_ended)
         self.page.window_.show_job(h, "Projecting photo")
         return h
 

@@ -48,7 +48,7 @@ class TranslateActions:
     def import_path(self, path: str):
         library = self.page.library
         h = self.page.bridge.submit(lambda p, ctx: library.import_model(p), path, name="Import model", lane="io")
-        h.finished.connect(lambda info: (self.page.picker.catalog.refresh(), self.page.picker.select(info.id),
+        h.returned.connect(lambda info: (self.page.picker.catalog.refresh(), self.page.picker.select(info.id),
                                          self.page.window_.notify(f"Imported {info.name} ({info.arch})")))
         h.failed.connect(lambda err: self.page.problems.add(Path(path).name, err.message))
         return h
@@ -71,7 +71,7 @@ class TranslateActions:
         dest = Path(path) if Path(path).suffix else Path(path + ".png")
         h = self.page.bridge.submit(T.save_results_task, [(e.path, e.result, dest, overwrite)], name="Save",
                                     lane="io")
-        h.finished.connect(lambda written: self.page.window_.notify(f"Saved {written[0]}"))
+        h.returned.connect(lambda written: self.page.window_.notify(f"Saved {written[0]}"))
         h.failed.connect(lambda err: self.page.problems.add("Save", err.message))
         return h
 
@@ -92,7 +92,7 @@ class TranslateActions:
             items = [(e.path, e.result, Path(folder) / output_name(e.path, self.result_suffix(), None,
                                                                    e.result.alpha is not None)) for e in done]
             h = self.page.bridge.submit(T.save_results_task, items, name="Export", lane="io")
-            h.finished.connect(lambda w: self.page.window_.notify(f"Exported {len(w)} image(s) to {folder}"))
+            h.returned.connect(lambda w: self.page.window_.notify(f"Exported {len(w)} image(s) to {folder}"))
             h.failed.connect(lambda err: self.page.problems.add("Export", err.message))
             handles.append(h)
         if todo:

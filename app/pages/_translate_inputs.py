@@ -24,7 +24,7 @@ class TranslateInputs:
             return None
         settings().set_last_dir(paths[0], "open")
         h = self.page.bridge.submit(T.scan_task, paths, name="Scan", kind="scan", lane="io")
-        h.finished.connect(lambda res: self._scanned(res))
+        h.returned.connect(lambda res: self._scanned(res))
         h.failed.connect(lambda err: self.page.problems.add("", err.message))
         return h
 

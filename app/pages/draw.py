@@ -232,7 +232,7 @@ class DrawPage(QWidget):
     def load_path(self, path: str):
         settings().set_last_dir(path, "draw")
         h = self.bridge.submit(DR.load_canvas_task, (path, self.spec.size), name="Load into canvas", lane="io")
-        h.finished.connect(lambda rgb: self._set_canvas(rgb, f"Loaded {Path(path).name}"))
+        h.returned.connect(lambda rgb: self._set_canvas(rgb, f"Loaded {Path(path).name}"))
         h.failed.connect(lambda err: self._load_failed(path, err.message))
         return h
 
@@ -247,7 +247,7 @@ class DrawPage(QWidget):
         style = self.spec.sketch or DR.SketchStyle()
         h = self.bridge.submit(DR.sketch_from_photo_task, (path, self.spec.size, style), name="Sketch from photo",
                                lane="io")
-        h.finished.connect(lambda rgb: self._set_canvas(rgb, f"Sketch of {Path(path).name} ({style.title})"))
+        h.returned.connect(lambda rgb: self._set_canvas(rgb, f"Sketch of {Path(path).name} ({style.title})"))
         h.failed.connect(lambda err: self._load_failed(path, err.message))
         return h
 
@@ -292,7 +292,7 @@ class DrawPage(QWidget):
         settings().set_last_dir(path, "draw_save")
         h = self.bridge.submit(lambda cfg, ctx: save_image(cfg[0], cfg[1], overwrite=overwrite), (path, rgb.copy()),
                                name="Save", lane="io")
-        h.finished.connect(lambda p: self.window_.notify(f"Saved {p}"))
+        h.returned.connect(lambda p: self.window_.notify(f"Saved {p}"))
         h.failed.connect(lambda err: self.problems.add(Path(path).name, err.message))
         return h
 

@@ -276,9 +276,9 @@ class EvaluatePage(QWidget):
         h = self.bridge.submit(lambda cfg, ctx: eval_task(cfg, ctx, self.library, self.extractors), cfg,
                                name=f"Evaluate {c.label}", kind="evaluate")
         h.progress.connect(lambda p, d=done: self._progress(d, p))
-        h.finished.connect(self._finished)
+        h.returned.connect(self._finished)
         h.failed.connect(lambda err, c=c: self.problems.add(c.label, err.message))
-        h.ended.connect(lambda state: self._ended(state))
+        h.finished.connect(lambda state: self._ended(state))
         self.handles = [h]
         self.window_.show_job(h, f"Evaluating {c.label}")
         self.progress.setVisible(True)
@@ -323,7 +323,7 @@ class EvaluatePage(QWidget):
         h = self.bridge.submit(lambda cfg, ctx: train_classifier_task(cfg, ctx, self.extractors),
                                ClassifierConfig(folders=dict(folders), name=name), name="Train domain classifier",
                                kind="classifier")
-        h.finished.connect(lambda r: (self.metrics_box.reload_classifiers(select=r["path"]),
+        h.returned.connect(lambda r: (self.metrics_box.reload_classifiers(select=r["path"]),
                                       self.window_.notify(f"Trained {r['label']}")))
         h.failed.connect(lambda err: self.problems.add("Domain classifier", err.message))
         self.window_.show_job(h, "Training a domain classifier")

@@ -167,7 +167,7 @@ class LabPage(QWidget):
         job.partial.connect(lambda snap, job=job: self._on_partial(job, snap))
         job.progress.connect(lambda p, job=job: job is self.job and self.status.setText(p.message))
         job.failed.connect(lambda err: self.problems.add("Lab", err.message))
-        job.ended.connect(lambda state, job=job: self._on_ended(job, state))
+        job.finished.connect(lambda state, job=job: self._on_ended(job, state))
         self.status.setText("starting…")
         self._update_buttons()
 
@@ -210,7 +210,7 @@ class LabPage(QWidget):
         self._pick_seed += 1
         h = self.bridge.submit(sample_digits_task, {"generator": gen, "label": label, "seed": self._pick_seed},
                                name="Generate digits", kind=f"lab_pick{side_index}", lane="io", replace=True)
-        h.finished.connect(lambda res, side=side: self._picked(side, res))
+        h.returned.connect(lambda res, side=side: self._picked(side, res))
         h.failed.connect(lambda err: self.problems.add("Lab", err.message))
         return h
 

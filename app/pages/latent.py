@@ -234,7 +234,7 @@ class LatentPage(QWidget):
         self.view.setText(f"Loading {m.name}…")
         h = self.bridge.submit(lambda mid, ctx: LatentSession.open(self.library, mid), m.id,
                                name=f"Load {m.name}", kind="latent-load", replace=True)
-        h.finished.connect(self._session_ready)
+        h.returned.connect(self._session_ready)
         h.failed.connect(lambda err: (self.problems.add(m.name, err.message), self.view.setText(err.message)))
 
     def _session_ready(self, session: LatentSession) -> None:

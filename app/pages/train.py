@@ -220,10 +220,8 @@ class TrainPage(QWidget):
         preset = v.pop("preset")
         cfg = core.build_config(self.settings.family(), preset, data_a=self.box_a.path, data_b=self.box_b.path,
                                 out_dir=str(self.new_run_dir(name)), name=name, **v)
-        if cfg.init_from and cfg.family == "cyclegan":
-            from engine.training.cyclegan import adopt_init_architecture
-
-            cfg = adopt_init_architecture(cfg, self.window_.library)
+        if cfg.init_from:
+            cfg = core.get_trainer(cfg.family).adopt_init_architecture(cfg, self.window_.library)
         return cfg
 
     def start(self):
@@ -297,11 +295,11 @@ class TrainPage(QWidget):
         h.log.connect(self.log.appendPlainText)
         h.failed.connect(lambda err: (self.problems.add("Training", err.message),
                                       self._set_state("failed", err.message)))
-        h.finished.connect(lambda res: self._set_state("finished", step=res.step))
+        h.returned.connect(lambda res: self._set_state("finished", step=res.step))
         h.cancelled.connect(self._on_cancelled)
         h.paused.connect(lambda: self._set_state("paused", log=f"Paused at step {self.run.step}."))
         h.resumed.connect(lambda: self._set_state("running", log=f"Resumed at step {self.run.step}."))
-        h.ended.connect(self._ended)
+        h.finished.connect(self._ended)
         self.handle = h
         self.window_.show_job(h, "", messages=False)  # the progress bar; the run's name and state are beside it
         self._render()
@@ -367,7 +365,7 @@ class TrainPage(QWidget):
     def toggle_pause(self) -> None:
         if self.handle is None:
             return
-        if self.handle.job.state.value == "paused":
+        if self.handle.job.paused:
             self.handle.resume()
         else:
             self.handle.pause()
@@ -407,7 +405,7 @@ class TrainPage(QWidget):
         ready = bool(self.box_a.path and self.box_b.path) and self.box_a.count >= 2 and self.box_b.count >= 2
         self.start_btn.setEnabled(ready and not busy)
         self.fast_btn.setEnabled(not busy)
-        paused = busy and self.handle.job.state.value == "paused"
+        paused = busy and self.handle.job.paused
         self.pause_btn.setEnabled(busy and self.run.state in ("running", "paused", "starting"))
         self.pause_btn.setText("Resume" if paused else "Pause")
         self.cancel_btn.setEnabled(busy and self.run.state != "cancelling")

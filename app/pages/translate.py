@@ -248,8 +248,8 @@ class TranslatePage(QWidget):
         self.view.placeholder = "Loading…"
         h = self.bridge.submit(T.load_task, e.path, name="Open image", kind="show", lane="io", replace=True)
         self._loading = (e, h)
-        h.ended.connect(lambda *_, h=h: self._load_ended(h))
-        h.finished.connect(lambda img, e=e: self._show_loaded(e, img))
+        h.finished.connect(lambda *_, h=h: self._load_ended(h))
+        h.returned.connect(lambda img, e=e: self._show_loaded(e, img))
         h.failed.connect(lambda err, e=e: self._entry_failed(e, err.message))
 
     def _load_ended(self, h) -> None:
@@ -314,7 +314,7 @@ class TranslatePage(QWidget):
             self.thumbs.refresh(e)
         h.partial.connect(lambda item, key=self.actions.result_key(): self._item_done(item, key))
         h.failed.connect(lambda err: self.problems.add("Translation", err.message))
-        h.ended.connect(lambda state, es=entries, kind=kind: self._job_ended(es, state, kind))
+        h.finished.connect(lambda state, es=entries, kind=kind: self._job_ended(es, state, kind))
         if kind == "batch":
             self.batch = h
             self.progress.setRange(0, len(entries))

@@ -76,7 +76,7 @@ class FolderBox(QFrame):
         self.changed.emit(self.path)
         h = self.bridge.submit(T.scan_task, [self.path], name=f"Scan folder {self.key}", kind=f"train-scan-{self.key}",
                                lane="io", replace=True)
-        h.finished.connect(lambda res, p=self.path: self._scanned(p, res))
+        h.returned.connect(lambda res, p=self.path: self._scanned(p, res))
         h.failed.connect(lambda err: self.count_label.setText(err.message))
         return h
 

@@ -10,15 +10,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
+from engine.config import options_of
+from engine.training import core
+
 #: (key, family, mode, label): the unpaired two-folder methods, the fast one first
 METHODS = [("fastcut", "cut", "fastcut", "FastCUT: fast, one direction A → B (recommended)"),
            ("cut", "cut", "cut", "CUT: one direction A → B, keeps more of the input"),
            ("cyclegan", "cyclegan", "", "CycleGAN: both directions (about 2x slower)")]
 PRESETS = [("quick", "Quick preview (128 px)"), ("standard", "Standard (256 px)"),
            ("high", "High quality (256 px, full recipe)"), ("tiny", "Smoke test (64 px, seconds)")]
-GENERATORS = ["resnet_9blocks", "resnet_6blocks", "unet_256", "unet_128"]
-DISCRIMINATORS = ["basic", "n_layers", "pixel"]
-LOSSES = ["lsgan", "bce", "nonsaturating", "hinge", "wgan", "wgan_gp"]
 AUGS = ["color", "translation", "cutout"]
 TIPS = {
     "method": "FastCUT and CUT learn one direction (A → B) with one generator and train about twice as fast per "
@@ -104,9 +104,9 @@ class TrainSettings(QWidget):
         self.size = QSpinBox(minimum=64, maximum=1024, singleStep=64)
         self.batch = QSpinBox(minimum=1, maximum=256)
         self.generator, self.discriminator, self.gan_loss = QComboBox(), QComboBox(), QComboBox()
-        for combo, items in ((self.generator, GENERATORS), (self.discriminator, DISCRIMINATORS),
-                             (self.gan_loss, LOSSES)):
-            combo.addItems(items)
+        for combo, name in ((self.generator, "generator"), (self.discriminator, "discriminator"),
+                            (self.gan_loss, "gan_loss")):
+            combo.addItems(choices("cyclegan", name))
         self.ngf = QSpinBox(minimum=4, maximum=256)
         self.lr = QDoubleSpinBox(decimals=6, minimum=1e-6, maximum=1e-2, singleStep=1e-4)
         self.lambda_cyc = QDoubleSpinBox(minimum=0, maximum=100, singleStep=1)
@@ -184,7 +184,7 @@ class TrainSettings(QWidget):
         cut = fam == "cut"
         for w in self.cyclegan_only:
             self.adv_form.setRowVisible(w, not cut)
-        gens = GENERATORS[:2] if cut else GENERATORS
+        gens = choices(fam, "generator")
         current = self.generator.currentText()
         self.generator.blockSignals(True)
         self.generator.clear()
@@ -257,7 +257,7 @@ class TrainSettings(QWidget):
             return f"the method {method!r} is not offered any more"
         if self.preset.findData(v.get("preset")) < 0:
             return f"the preset {v.get('preset')!r} no longer exists"
-        gens = GENERATORS[:2] if method in ("fastcut", "cut") else GENERATORS
+        gens = choices(next((f for k, f, _m, _l in METHODS if k == method), "cyclegan"), "generator")
         if str(v.get("generator", "")) not in gens:
             return f"generator {v.get('generator')!r} is not offered any more"
         for combo, key in ((self.discriminator, "discriminator"), (self.gan_loss, "gan_loss"),
@@ -307,3 +307,10 @@ class TrainSettings(QWidget):
     def set_enabled(self, on: bool) -> None:
         for w in (self.method, self.preset, self.steps, self.name, self.face_crop, self.adv):
             w.setEnabled(on)
+
+
+def choices(family: str, name: str) -> List[str]:
+    """The values a family's config offers for setting ``name``, read from the registries (so a newly registered
+    network appears here), the config's default first."""
+    opt = next(o for o in options_of(core.get_trainer(family).config_cls) if o.name == name)
+    return [opt.default] + [c for c in opt.choices() if c != opt.default]

@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, GanStudioError
-from .latent import Latent, LatentModel, from_uint8, to_uint8
+from ..tensors import to_uint8
+from .latent import Latent, LatentModel, from_uint8
 from .projection import ProjectionResult
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..tensors import to_uint8
 
 # StyleGAN's layer groups for style mixing: coarse = 4-8 px, middle = 16-32 px, fine = 64 px and up.
 GROUPS = ("coarse", "middle", "fine")
@@ -42,12 +43,6 @@ def z_for_seed(seed: int, z_dim: int) -> torch.Tensor:
     """The z of a seed: the same on every machine and device (a CPU generator)."""
     g = torch.Generator().manual_seed(int(seed) & 0xFFFFFFFF)
     return torch.randn(z_dim, generator=g)
-
-
-def to_uint8(img: torch.Tensor) -> np.ndarray:
-    """(N, 3, H, W) in [-1, 1] -> (N, H, W, 3) uint8."""
-    x = ((img.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 2, 3, 1).cpu().numpy()
 
 
 def from_uint8(rgb: np.ndarray, size: int, device=None) -> torch.Tensor:

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 
 from ..config import Config, check, check_choice
 from . import features as feat
-from .latent import Latent, LatentModel, from_uint8, to_uint8
+from ..tensors import to_uint8
+from .latent import Latent, LatentModel, from_uint8
 
 
 @dataclass

@@ -23,8 +23,9 @@ import torch
 from .. import __version__
 from ..config import Config, check, check_choice
 from ..fsutil import atomic_write_text, user_cache_dir
+from ..jobs import span
 from ..library import ModelInfo, ModelLibrary, resources_dir
-from . import BuildError, ExportError, span
+from . import BuildError, ExportError
 from .buildenv import ensure_build_venv, packaging_dir, run_logged
 from .bundle import (SIZE_GOAL, BundleReport, inspect_bundle, make_archive, required_glibc, strip_python,
                      write_readme)

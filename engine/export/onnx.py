@@ -39,9 +39,10 @@ from torch import nn
 from ..config import Config, check, check_choice
 from ..outputs import check_output, write_output
 from ..inference import MIN_SIDE
+from ..jobs import span
 from ..library import ModelInfo, ModelLibrary
 from ..models.networks import size_multiple
-from . import ExportError, span
+from . import ExportError
 from .card import build_card, embed_card, write_card_markdown
 from .parity import describe_error as _reason
 from .parity import parity_check

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 from ..config import Config, check_choice
+from ..jobs import span
 from ..library import ModelLibrary
-from . import ExportError, span
+from . import ExportError
 from .onnx import OnnxExport, OnnxExportConfig, export_onnx_task
 from .package import ModelExport, ModelExportConfig, export_model_task, slug
 

@@ -14,7 +14,6 @@ from typing import Any, Dict, List
 
 import torch
 
-from ..registry import register_task
 from ._threads import single_thread
 from .config import LabConfig, LabRun
 from .data import make_data
@@ -41,7 +40,6 @@ def _snapshot(trainers: List[LabTrainer], run: LabRun, final: bool) -> Dict[str,
     return {"step": min(t.step_count for t in trainers), "total": run.steps, "sides": sides, "final": final}
 
 
-@register_task("lab", title="GAN Lab")
 def lab_task(run: LabRun, ctx) -> Dict[str, Any]:
     """Train the Lab configuration(s) for ``run.steps`` G steps; ``ctx.partial`` gets a snapshot every
     ``run.snapshot_every_s`` seconds. Returns the final snapshot (also sent as the last partial)."""
@@ -92,7 +90,6 @@ def train_lab(cfg: LabConfig, steps: int, eval_samples: int = 2000) -> LabTraine
         return t
 
 
-@register_task("lab_sample_digits", title="Generate digits")
 def sample_digits_task(req: Dict[str, Any], ctx) -> Dict[str, Any]:
     """The class picker: ``{"generator": <snapshot generator>, "label": k, "n": 48, "seed": s}`` -> a digit grid and
     the share the digits classifier recognises as ``label``."""

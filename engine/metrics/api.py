@@ -11,47 +11,21 @@ gives progress and cancel.
 """
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..config import Config, check, check_choice
 from ..errors import DataError
+from ..jobs import span
 from ..registry import METRICS
-from . import cache as feature_cache
+from .cache import ExtractorCache, features_for
 from .classifier import FeatureClassifier
 from .diversity import ModeCollapseReport
 from .features import FeatureExtractor, FeatureSet
 from .images import RESIZE_LABEL, ImageSet, image_set
 from .inception import NORMALISATION
 from .registry_defs import ALL_METRICS, MetricData, MetricOptions, MetricUnavailable, as_float, run_metric
-
-
-class ExtractorCache:
-    """Keeps built :class:`FeatureExtractor` s for reuse between evaluations (one per device and IS file)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: Dict[Tuple[str, str], FeatureExtractor] = {}
-
-    def get(self, device: Optional[str] = None, is_weights: str = "") -> FeatureExtractor:
-        key = (device or "auto", is_weights or "")
-        with self._lock:
-            ex = self._items.get(key)
-            if ex is None:
-                ex = FeatureExtractor(None if key[0] == "auto" else key[0], is_weights=is_weights or None)
-                self._items = {key: ex}  # keep one: each holds ~90 MB of weights
-            return ex
-
-
-def features_for(extractor: FeatureExtractor, images: ImageSet, ctx: Any = None, *, cache: bool = True,
-                 what: str = "") -> FeatureSet:
-    """Features of a set; a real folder's come from the on-disk cache when its files are unchanged."""
-    compute = lambda: extractor.extract(images, ctx, what)  # noqa: E731
-    if cache and images.folder is not None:
-        return feature_cache.cached_features(images, compute, need_logits=extractor.has_logits, ctx=ctx)
-    return compute()
 
 
 @dataclass
@@ -85,8 +59,8 @@ def evaluate_sets(real: Optional[ImageSet], fake: ImageSet, metrics: Sequence[st
                         + (f" ({fake.skipped[0][1]})." if fake.skipped else "."))
     rf = None
     if real is not None and any(METRICS.meta(m).get("needs_real", True) for m in metrics):
-        rf = features_for(extractor, real, _sub(ctx, 0.0, 0.45), cache=cache_real, what="real images")
-    ff = features_for(extractor, fake, _sub(ctx, 0.45, 0.9), cache=False, what="generated images")
+        rf = features_for(extractor, real, span(ctx, 0.0, 0.45), cache=cache_real, what="real images")
+    ff = features_for(extractor, fake, span(ctx, 0.45, 0.9), cache=False, what="generated images")
     _progress(ctx, 0.9, "Computing metrics")
     clf = FeatureClassifier.load(options.classifier) if options.classifier and "diversity" in metrics else None
     data = MetricData(rf, ff, options, extractor.is_status, clf)
@@ -143,10 +117,6 @@ def _describe(s: Optional[ImageSet]) -> str:
     return f"{len(s)} files"
 
 
-def _sub(ctx: Any, a: float, b: float) -> Any:
-    return ctx.sub(a, b) if ctx is not None and hasattr(ctx, "sub") else ctx
-
-
 def _progress(ctx: Any, frac: float, msg: str) -> None:
     if ctx is not None:
         ctx.progress(frac, 1.0, msg)
@@ -201,7 +171,7 @@ def eval_task(cfg: EvalConfig, ctx: Any, library: Any = None, extractors: Option
     start = 0.0
     label = cfg.label
     if cfg.model:
-        folder, info_name, skipped_inputs = translate_for_eval(cfg, _sub(ctx, 0.0, 0.4), library)
+        folder, info_name, skipped_inputs = translate_for_eval(cfg, span(ctx, 0.0, 0.4), library)
         fake = image_set(folder, info_name)
         label = label or info_name
         start = 0.4
@@ -209,7 +179,7 @@ def eval_task(cfg: EvalConfig, ctx: Any, library: Any = None, extractors: Option
         fake = image_set(list(cfg.fake), "generated")
     _progress(ctx, start, "Loading the Inception network")
     extractor = (extractors or ExtractorCache()).get(cfg.device, cfg.is_weights)
-    ev = evaluate_sets(real, fake, cfg.metrics, ctx=_sub(ctx, start, 0.95), extractor=extractor,
+    ev = evaluate_sets(real, fake, cfg.metrics, ctx=span(ctx, start, 0.95), extractor=extractor,
                        options=cfg.options, cache_real=cfg.cache_real, label=label)
     if cfg.model:
         ev.metrics.update(model=cfg.model, inputs=list(cfg.inputs), generated_folder=str(fake.folder))

@@ -4,19 +4,23 @@ The key hashes the extractor and preprocessing settings and, for every image fil
 and the hash of its bytes: edit, add, rename or delete a file and the key changes, so stale features are never used.
 Hashing files is cheap next to the network (tens of MB/s vs ~12 images/s on a CPU). One entry is kept per folder;
 the previous one is deleted when the folder changes. Entries are ``.npz`` files read with ``allow_pickle=False``.
+
+:class:`ExtractorCache` keeps a built extractor between evaluations; :func:`features_for` is the one way every
+evaluation (Evaluate page, CLI, training-time) gets a set's features, through this cache for real folders.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 import numpy as np
 
 from ..fsutil import atomic_path, atomic_write_text, user_cache_dir
-from .features import FeatureSet, settings_key
+from .features import FeatureExtractor, FeatureSet, settings_key
 from .images import ImageSet
 
 FORMAT = "ganstudio.features.v1"
@@ -112,3 +116,29 @@ def cached_features(images: ImageSet, compute: Callable[[], FeatureSet], *, need
     except OSError:
         pass  # a full or read-only cache folder must not fail the evaluation
     return fs
+
+
+class ExtractorCache:
+    """Keeps built :class:`FeatureExtractor` s for reuse between evaluations (one per device and IS file)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: Dict[Tuple[str, str], FeatureExtractor] = {}
+
+    def get(self, device: Optional[str] = None, is_weights: str = "") -> FeatureExtractor:
+        key = (device or "auto", is_weights or "")
+        with self._lock:
+            ex = self._items.get(key)
+            if ex is None:
+                ex = FeatureExtractor(None if key[0] == "auto" else key[0], is_weights=is_weights or None)
+                self._items = {key: ex}  # keep one: each holds ~90 MB of weights
+            return ex
+
+
+def features_for(extractor: FeatureExtractor, images: ImageSet, ctx: Any = None, *, cache: bool = True,
+                 what: str = "") -> FeatureSet:
+    """Features of a set; a real folder's come from the on-disk cache when its files are unchanged."""
+    compute = lambda: extractor.extract(images, ctx, what)  # noqa: E731
+    if cache and images.folder is not None:
+        return cached_features(images, compute, need_logits=extractor.has_logits, ctx=ctx)
+    return compute()

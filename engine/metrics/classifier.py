@@ -19,6 +19,7 @@ from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import Config, check
 from ..errors import CheckpointError, DataError
 from ..fsutil import user_data_dir
+from ..jobs import span
 from .formulas import entropy
 
 INPUT_KIND = "fid-inception-pool3"
@@ -140,14 +141,14 @@ def list_classifiers() -> List[Path]:
 
 def train_classifier_task(cfg: ClassifierConfig, ctx: Any, extractors: Any = None) -> Dict[str, Any]:
     """Job task: features of each folder (cached), fit, save. Returns ``{"path", "label", "accuracy"}``."""
-    from .api import ExtractorCache, features_for
+    from .cache import ExtractorCache, features_for
     from .images import image_set
 
     extractor = (extractors or ExtractorCache()).get(cfg.device)
     feats = []
     names = list(cfg.folders)
     for i, (cls_name, folder) in enumerate(cfg.folders.items()):
-        sub = ctx.sub(i / len(names), (i + 1) / len(names)) if ctx is not None else None
+        sub = span(ctx, i / len(names), (i + 1) / len(names))
         feats.append(features_for(extractor, image_set(folder, cls_name), sub).features)
     clf = fit_classifier(feats, names, name=cfg.name)
     slug = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in cfg.name).strip("-") or "classifier"

@@ -14,8 +14,8 @@ from torch import nn
 
 from ..config import check
 from ..errors import CheckpointError
-from ..importers import ImportedModel, register_importer
-from ..registry import register_model
+from ..registry import register_importer, register_model
+from .imported import ImportedModel
 
 
 class DCGANGenerator(nn.Module):
@@ -52,7 +52,7 @@ def dcgan_g(**kw) -> DCGANGenerator:
     return DCGANGenerator(**kw)
 
 
-@register_importer
+@register_importer("dcgan")
 def import_dcgan(state: Dict[str, torch.Tensor]) -> Optional[ImportedModel]:
     """A ``main.*`` Sequential of ConvTranspose2d + BatchNorm2d + ReLU ending in Tanh (netG_state_dict)."""
     first = state.get("main.0.weight")

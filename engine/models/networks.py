@@ -312,45 +312,45 @@ class PixelDiscriminator(nn.Module):
 # ------------------------------------------------------------------------------------------------------------
 # registry entries (keyword arguments are the architecture's config, stored in every checkpoint)
 
-@register_model("resnet_9blocks", role="generator", task="translate")
+@register_model("resnet_9blocks", role="generator", task="translate", size_multiple=4, nce_taps=True)
 def resnet_9blocks(input_nc=3, output_nc=3, ngf=64, norm="instance", use_dropout=False, padding_type="reflect",
                    antialias=False):
     """ResNet generator with 9 residual blocks (CycleGAN at 256 px)."""
     return ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, 9, padding_type, antialias)
 
 
-@register_model("resnet_6blocks", role="generator", task="translate")
+@register_model("resnet_6blocks", role="generator", task="translate", size_multiple=4, nce_taps=True)
 def resnet_6blocks(input_nc=3, output_nc=3, ngf=64, norm="instance", use_dropout=False, padding_type="reflect",
                    antialias=False):
     """ResNet generator with 6 residual blocks (CycleGAN at 128 px)."""
     return ResnetGenerator(input_nc, output_nc, ngf, norm, use_dropout, 6, padding_type, antialias)
 
 
-@register_model("unet_256", role="generator", task="translate")
+@register_model("unet_256", role="generator", task="translate", size_multiple=256)
 def unet_256(input_nc=3, output_nc=3, ngf=64, norm="batch", use_dropout=True):
     """U-Net generator with 8 downsamplings (pix2pix at 256 px)."""
     return UnetGenerator(input_nc, output_nc, 8, ngf, norm, use_dropout)
 
 
-@register_model("unet_128", role="generator", task="translate")
+@register_model("unet_128", role="generator", task="translate", size_multiple=128)
 def unet_128(input_nc=3, output_nc=3, ngf=64, norm="batch", use_dropout=True):
     """U-Net generator with 7 downsamplings (pix2pix at 128 px)."""
     return UnetGenerator(input_nc, output_nc, 7, ngf, norm, use_dropout)
 
 
-@register_model("basic", role="discriminator")
+@register_model("basic", role="discriminator", task="translate")
 def basic(input_nc=3, ndf=64, norm="instance"):
     """70x70 PatchGAN discriminator (3 layers)."""
     return NLayerDiscriminator(input_nc, ndf, 3, norm)
 
 
-@register_model("n_layers", role="discriminator")
+@register_model("n_layers", role="discriminator", task="translate")
 def n_layers(input_nc=3, ndf=64, n_layers_D=3, norm="instance"):
     """PatchGAN discriminator with a chosen number of layers."""
     return NLayerDiscriminator(input_nc, ndf, n_layers_D, norm)
 
 
-@register_model("pixel", role="discriminator")
+@register_model("pixel", role="discriminator", task="translate")
 def pixel(input_nc=3, ndf=64, norm="instance"):
     """1x1 PixelGAN discriminator."""
     return PixelDiscriminator(input_nc, ndf, norm)

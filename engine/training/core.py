@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
 
@@ -36,111 +35,36 @@ import numpy as np
 import torch
 
 from .. import devices
-from ..config import Config, check, check_choice
 from ..errors import ConfigError, DataError
+from ..registry import Registry
 from . import distributed as D
 from ._guard import NonFiniteGuard
 from ._intervals import scale_intervals
-from .augment import DiffAugment, parse_policy
+from .augment import DiffAugment
+from .config import TrainConfig
 from .ema import EMASet, make_ema
 from .loop import TrainLoop
-from .runs import RunFolder, list_runs, runs_root  # noqa: F401  (re-exported)
-from .schedule import POLICIES, LRSchedule, make_factor
-
-
-MAX_STEPS = 100_000_000  # a run this long would take years; larger numbers are typos
-
-
-@dataclass
-class TrainConfig(Config):
-    family: str = ""
-    out_dir: str = ""  # the run folder
-    resume_from: str = ""  # a run folder to continue (then out_dir is the same folder)
-    name: str = ""  # display name of the run and its models ("" = the folder name)
-    preset: str = ""
-    steps: int = 0  # the run's TOTAL optimisation steps; 0 = the family's default; resume with more to extend
-    batch_size: int = 1
-    image_size: int = 256
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    lr_policy: str = "linear"  # linear (constant, then linear decay to 0), constant, cosine, step
-    decay_start: float = 0.5  # fraction of the run before the decay starts
-    warmup_steps: int = 0
-    seed: int = 0
-    device: str = "auto"
-    amp: bool = True  # bf16 (fp16 where bf16 is missing) autocast on GPUs; fp32 on CPU
-    channels_last: bool = True  # on GPUs
-    compile: bool = False  # torch.compile the networks (first steps are slow while it compiles)
-    num_workers: int = -1  # data prefetch threads; -1 = auto (0 on CPU, 4 on GPU)
-    cache_mb: int = 4096  # decoded-image cache per run
-    log_every: int = 50
-    sample_every: int = 500
-    checkpoint_every: int = 1000
-    eval_every: int = 0  # 0 = off
-    init_from: str = ""  # model to fine-tune from ("" = random init)
-    face_crop: bool = False  # detect, align and crop the faces of the first folder (the photos) before training
-    face_margin: float = 0.2  # face crop margin: the face box side grows by this fraction on each side
-    # data-efficiency switches, shared by every family (recorded in the run's config and in the model card)
-    diffaug: str = ""  # DiffAugment policy on everything D sees, real and fake: "color,translation,cutout" ("" = off)
-    ema_decay: float = 0.0  # EMA of the generator weights (e.g. 0.999); the EMA copy is what gets saved (0 = off)
-    r1_gamma: float = 0.0  # R1 penalty on D's real inputs (0 = off)
-    r1_every: int = 16  # lazy R1: every N steps, scaled by N
-
-    def validate(self) -> None:
-        check(0 <= self.steps <= MAX_STEPS, f"steps must be 0 (the default length) or up to {MAX_STEPS:,}")
-        check(0 <= self.seed < 2**32, "seed must be between 0 and 4294967295")
-        check(-1 <= self.num_workers <= 64, "num_workers must be -1 (auto) or between 0 and 64")
-        check(1 <= self.batch_size <= 4096, "batch size must be between 1 and 4096")
-        check(16 <= self.image_size <= 4096, "image size must be between 16 and 4096 px")
-        check(self.lr > 0, "learning rate must be positive")
-        check(0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "Adam betas must be in [0, 1)")
-        check_choice("lr policy", self.lr_policy, POLICIES)
-        check(0.0 <= self.decay_start <= 1.0, "decay start must be a fraction between 0 and 1")
-        check(self.log_every >= 1, "log_every must be at least 1")
-        check(self.sample_every >= 0 and self.checkpoint_every >= 0 and self.eval_every >= 0,
-              "sample/checkpoint/eval intervals must be 0 (off) or positive")
-        check(self.cache_mb >= 0, "cache_mb must be >= 0")
-        check(0.0 <= self.face_margin <= 1.0, "face margin must be between 0 and 1 (a fraction of the face size)")
-        check(0.0 <= self.ema_decay < 1.0, f"EMA decay must be in [0, 1) (0 = off); got {self.ema_decay}")
-        check(self.r1_every >= 1, "r1_every must be at least 1")
-        parse_policy(self.diffaug)
-
-
-@dataclass
-class TrainResult:
-    run_dir: Path
-    family: str
-    state: str  # finished | cancelled
-    step: int
-    total: int
-    models: List[Path] = field(default_factory=list)
-    seconds: float = 0.0
-    last_losses: Dict[str, float] = field(default_factory=dict)
-
-    def message(self) -> str:
-        return f"{self.family} run {self.state} at step {self.step} of {self.total} in {self.run_dir}"
+from .runs import RunFolder, TrainResult, list_runs, runs_root  # noqa: F401  (re-exported)
+from .schedule import LRSchedule, make_factor
 
 
 # ------------------------------------------------------------------------------------------------------------
 # family registry
 
-FAMILIES: Dict[str, Type["Trainer"]] = {}
-_INFRA = {"core", "data", "augment", "pool", "schedule", "distributed", "runs", "state", "loop", "ema", "resume_state"}
+FAMILIES = Registry("training family")
+_INFRA = {"core", "config", "data", "augment", "pool", "schedule", "distributed", "runs", "state", "loop", "grids",
+          "finetune", "wrappers", "run_card", "run_status", "ema", "resume_state"}
 _discovered = False
 
 
 def register_family(cls: Type["Trainer"]) -> Type["Trainer"]:
     if not cls.family:
         raise ValueError(f"{cls.__name__} has no family name")
-    if cls.family in FAMILIES and FAMILIES[cls.family] is not cls:
-        raise ValueError(f"training family {cls.family!r} registered twice")
-    FAMILIES[cls.family] = cls
-    return cls
+    return FAMILIES.register(cls.family)(cls)
 
 
 def discover_families() -> Dict[str, Type["Trainer"]]:
-    """Import every module of ``engine.training`` that is not core infrastructure (each registers its family)."""
+    """Import every module of ``engine.training`` that is not shared infrastructure (each registers its family)."""
     global _discovered
     if not _discovered:
         pkg = importlib.import_module(__package__)
@@ -148,7 +72,7 @@ def discover_families() -> Dict[str, Type["Trainer"]]:
             if mod.name not in _INFRA and not mod.name.startswith("_"):
                 importlib.import_module(f"{__package__}.{mod.name}")
         _discovered = True
-    return dict(sorted(FAMILIES.items()))
+    return {name: FAMILIES.get(name) for name in FAMILIES}
 
 
 def get_trainer(family: str) -> Type["Trainer"]:
@@ -257,6 +181,12 @@ class Trainer:
     @classmethod
     def presets(cls) -> Dict[str, Dict[str, Any]]:
         return {}
+
+    @classmethod
+    def adopt_init_architecture(cls, cfg: TrainConfig, library: Any = None) -> TrainConfig:
+        """``cfg`` with the architecture of its ``init_from`` model, for when the user did not choose one (the CLI
+        without architecture options, the Train page). Default: unchanged."""
+        return cfg
 
     def default_steps(self) -> int:
         return 10000

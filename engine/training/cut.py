@@ -32,68 +32,60 @@ import torch.nn.functional as F
 
 from .. import losses as L
 from ..checkpoint import load_checkpoint, load_into
-from ..config import check, check_choice
+from ..config import check, check_choice, option
 from ..library import model_meta
+from ..models import get_model
 from ..models.networks import init_weights
-from ..registry import get_model
-from . import _cyclegan_parts as P
-from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, open_unpaired, to_model_input
+from ..registry import MODELS
+from ..tensors import to_uint8
+from . import finetune
+from .config import ImageToImageConfig
+from .core import Trainer, register_family
+from .data import open_unpaired, to_model_input
+from .grids import grid
 
-GENERATORS = ("resnet_9blocks", "resnet_6blocks")
 MODES = {  # mode: (lambda_NCE, NCE on identity, flip equivariance, epochs)
     "cut": (1.0, True, False, 400),
     "fastcut": (10.0, False, True, 200),
 }
 
 
+def nce_generators() -> Tuple[str, ...]:
+    """Generators with PatchNCE feature taps (registered with ``nce_taps=True``: ``encode``, ``nce_layers``)."""
+    return tuple(MODELS.names(role="generator", task="translate", nce_taps=True))
+
+
 @dataclass
-class CUTConfig(TrainConfig):
+class CUTConfig(ImageToImageConfig):
     family: str = "cut"
-    data_a: str = ""
-    data_b: str = ""
-    mode: str = "cut"
-    generator: str = "resnet_9blocks"
-    antialias: bool = True
-    ngf: int = 64
-    ndf: int = 64
-    n_layers_d: int = 3
-    norm: str = "instance"
+    data_a: str = option("", "folder of domain A images (the inputs; searched recursively)", flag="a")
+    data_b: str = option("", "folder of domain B images (the target look)", flag="b")
+    mode: str = option("cut", "cut (NCE on identity, lambda_NCE 1) or fastcut (flip equivariance, lambda_NCE 10, "
+                       "half the epochs)", choices=tuple(MODES))
+    generator: str = option("resnet_9blocks", "generator network (one with PatchNCE feature taps)",
+                            choices=nce_generators, arch=True)
+    antialias: bool = option(True, "CUT's blur-pool sampling (off: strided / transposed convolutions)", arch=True)
+    discriminator: str = "n_layers"
     init_type: str = "xavier"
-    init_gain: float = 0.02
-    gan_loss: str = "lsgan"
-    lambda_gan: float = 1.0
-    lambda_nce: float = 0.0  # 0 = the mode's default (CUT 1, FastCUT 10)
-    nce_layers: str = ""  # indices into G.model ("" = the generator's CUT taps, 0,4,8,12,16 for resnet_9blocks)
-    num_patches: int = 256
+    lambda_gan: float = option(1.0, "GAN loss weight")
+    lambda_nce: float = option(0.0, "PatchNCE weight (0 = the mode's: CUT 1, FastCUT 10)")
+    nce_layers: str = option("", "generator layers for PatchNCE ('' = the generator's taps, 0,4,8,12,16)")
+    num_patches: int = option(256, "patches per layer")
     nce_t: float = 0.07
     netf_nc: int = 256
-    load_size: int = 0  # 0 = image_size * 286 / 256
-    preprocess: str = "resize_and_crop"
-    flip: bool = True
-    sample_rows: int = 4
+
+    def gan_losses(self) -> Tuple[str, ...]:
+        return ("lsgan", "bce", "nonsaturating", "hinge")
 
     def validate(self) -> None:
         super().validate()
         check_choice("mode", self.mode, tuple(MODES))
-        check_choice("generator", self.generator, GENERATORS)
-        check_choice("norm", self.norm, ("instance", "instance_affine", "batch", "none"))
-        check_choice("gan loss", self.gan_loss, ("lsgan", "bce", "nonsaturating", "hinge"))
-        check_choice("preprocess", self.preprocess, PREPROCESS)
-        check_choice("init type", self.init_type, ("normal", "xavier", "kaiming", "orthogonal"))
-        check(self.image_size % 4 == 0, f"image size must be a multiple of 4 (got {self.image_size})")
-        check(1 <= self.ngf <= 1024 and 1 <= self.ndf <= 1024, "ngf and ndf must be between 1 and 1024")
-        check(1 <= self.n_layers_d <= 8, "n_layers_d must be between 1 and 8")
+        check_choice("generator", self.generator, nce_generators())
         check(self.lambda_gan >= 0 and self.lambda_nce >= 0, "loss weights must be >= 0")
         check(1 <= self.num_patches <= 4096, "num_patches must be between 1 and 4096")
         check(0 < self.nce_t <= 10, "the NCE temperature must be in (0, 10]")
         check(1 <= self.netf_nc <= 4096, "netf_nc must be between 1 and 4096")
-        check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
         parse_layers(self.nce_layers)
-
-    @property
-    def load(self) -> int:
-        return self.load_size or self.image_size * 286 // 256
 
     @property
     def nce_weight(self) -> float:
@@ -211,8 +203,8 @@ class CUTTrainer(Trainer):
     def make_data(self) -> None:
         cfg = self.cfg
         if cfg.init_from and not cfg.resume_from:
-            self._init, _ = P.resolve_init(cfg.init_from)
-            P.check_init_arch(self._init, _ArchView(cfg))
+            self._init, _ = finetune.resolve_init(cfg.init_from)
+            finetune.check_init_arch(self._init, cfg)
         self.folders, self.stream = open_unpaired(self)
 
     def default_steps(self) -> int:
@@ -222,13 +214,15 @@ class CUTTrainer(Trainer):
     # --- networks ----------------------------------------------------------------------------------------
     def gen_kwargs(self) -> Dict[str, Any]:
         c = self.cfg
-        return {"ngf": c.ngf, "norm": c.norm, "use_dropout": False, "antialias": c.antialias}
+        return {"ngf": c.ngf, "norm": c.norm, "use_dropout": c.use_dropout, "antialias": c.antialias}
 
     def build(self) -> None:
         c = self.cfg
         G = init_weights(get_model(c.generator, **self.gen_kwargs()), c.init_type, c.init_gain)
         kw: Dict[str, Any] = {"ndf": c.ndf, "norm": c.norm}
-        D = init_weights(get_model("n_layers", n_layers_D=c.n_layers_d, **kw), c.init_type, c.init_gain)
+        if c.discriminator == "n_layers":
+            kw["n_layers_D"] = c.n_layers_d
+        D = init_weights(get_model(c.discriminator, **kw), c.init_type, c.init_gain)
         self.G = self.maybe_compile(self.add_net("G", G))
         self.D = self.maybe_compile(self.add_net("D", D))
         layers = parse_layers(c.nce_layers) or G.nce_layers()
@@ -295,9 +289,9 @@ class CUTTrainer(Trainer):
                 fB, iB = G(self.fixed["A"]), G(self.fixed["B"])
         finally:
             G.train(was)
-        cols = [P.to_uint8(t) for t in (self.fixed["A"], fB, self.fixed["B"], iB)]
+        cols = [to_uint8(t) for t in (self.fixed["A"], fB, self.fixed["B"], iB)]
         n = min(len(c) for c in cols)
-        return P.grid([[col[i] for col in cols] for i in range(n)], group=2)
+        return grid([[col[i] for col in cols] for i in range(n)], group=2)
 
     @torch.no_grad()
     def eval_fakes(self, n: int):
@@ -307,7 +301,7 @@ class CUTTrainer(Trainer):
         fakes = []
         with self.autocast():
             for i in range(fixed["A"].shape[0]):
-                fakes.append(P.to_uint8(G(to_model_input(fixed["A"][i:i + 1].to(self.device))))[0])
+                fakes.append(to_uint8(G(to_model_input(fixed["A"][i:i + 1].to(self.device))))[0])
         return fixed["B"].permute(0, 2, 3, 1).numpy(), np.stack(fakes)
 
     def extra_state(self) -> Dict[str, Any]:
@@ -330,49 +324,3 @@ class CUTTrainer(Trainer):
                           training={**self.run_record(), "image_size": c.image_size, "mode": c.mode,
                                     "lambda_nce": self.nce_weight, "data_a": c.data_a, "data_b": c.data_b})
         return [("G.safetensors", self.out_net("G"), meta)]
-
-
-class _ArchView:
-    """The CUT config seen as the generator settings ``check_init_arch`` compares."""
-
-    def __init__(self, cfg: CUTConfig):
-        self.generator, self.ngf, self.norm, self.use_dropout = cfg.generator, cfg.ngf, cfg.norm, False
-
-
-# --- command line (``ganstudio train cut ...``) ----------------------------------------------------------------
-OPTIONS: Tuple[Tuple[str, str, type, str], ...] = (
-    ("--a", "data_a", str, "folder of domain A images (the inputs; searched recursively)"),
-    ("--b", "data_b", str, "folder of domain B images (the target look)"),
-    ("--mode", "mode", str, "cut (default: NCE on identity, lambda_NCE 1) or fastcut (flip equivariance, "
-                            "lambda_NCE 10, half the epochs)"),
-    ("--generator", "generator", str, "resnet_9blocks (default) or resnet_6blocks"),
-    ("--ngf", "ngf", int, "generator width (64)"),
-    ("--ndf", "ndf", int, "discriminator width (64)"),
-    ("--norm", "norm", str, "instance (default), instance_affine, batch, none"),
-    ("--gan-loss", "gan_loss", str, "lsgan (default), bce, nonsaturating, hinge"),
-    ("--lambda-gan", "lambda_gan", float, "GAN loss weight (1)"),
-    ("--lambda-nce", "lambda_nce", float, "PatchNCE weight (0 = the mode's: CUT 1, FastCUT 10)"),
-    ("--nce-layers", "nce_layers", str, "generator layers for PatchNCE ('' = 0,4,8,12,16)"),
-    ("--num-patches", "num_patches", int, "patches per layer (256)"),
-    ("--load-size", "load_size", int, "resize to this before the random crop (0 = size*286/256)"),
-    ("--preprocess", "preprocess", str, "resize_and_crop (default), scale_shortside_and_crop, crop, resize"),
-)
-
-
-def add_cli_args(p) -> None:
-    g = p.add_argument_group("CUT / FastCUT")
-    for flag, dest, typ, text in OPTIONS:
-        g.add_argument(flag, dest=dest, type=typ, default=None, help=text)
-    g.add_argument("--no-antialias", dest="antialias", action="store_const", const=False, default=None,
-                   help="strided / transposed convolutions instead of CUT's blur-pool sampling")
-    g.add_argument("--no-flip", dest="flip", action="store_const", const=False, default=None,
-                   help="no random horizontal flips of the data")
-
-
-def config_from_args(args) -> Dict[str, Any]:
-    names = [dest for _, dest, _, _ in OPTIONS] + ["antialias", "flip"]
-    return {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-
-
-def arch_given(args) -> bool:
-    return any(getattr(args, n, None) is not None for n in ("generator", "ngf", "norm", "antialias"))

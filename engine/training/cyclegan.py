@@ -25,66 +25,33 @@ import torch
 
 from .. import losses as L
 from ..checkpoint import load_checkpoint, load_into
-from ..config import check, check_choice
+from ..config import check, option
 from ..library import ModelLibrary, model_meta
 from ..models.networks import init_weights
-from ..registry import get_model
-from . import _cyclegan_parts as P
-from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, open_unpaired, to_model_input
+from ..models import get_model
+from ..tensors import to_uint8
+from . import finetune as F
+from .config import ImageToImageConfig
+from .core import Trainer, register_family
+from .data import open_unpaired, to_model_input
+from .grids import grid
 from .pool import ImagePool
-
-GENERATORS = ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256")
-DISCRIMINATORS = ("basic", "n_layers", "pixel")
-GEN_MULTIPLE = {"resnet_9blocks": 4, "resnet_6blocks": 4, "unet_128": 128, "unet_256": 256}
-
+from .wrappers import DiscPair, GenPair
 
 @dataclass
-class CycleGANConfig(TrainConfig):
+class CycleGANConfig(ImageToImageConfig):
     family: str = "cyclegan"
-    data_a: str = ""
-    data_b: str = ""
-    generator: str = "resnet_9blocks"
-    discriminator: str = "basic"
-    n_layers_d: int = 3
-    ngf: int = 64
-    ndf: int = 64
-    norm: str = "instance"
-    use_dropout: bool = False
-    init_type: str = "normal"
-    init_gain: float = 0.02
-    gan_loss: str = "lsgan"
-    lambda_a: float = 10.0  # cycle A -> B -> A
-    lambda_b: float = 10.0  # cycle B -> A -> B
-    lambda_identity: float = 0.5  # relative to lambda_a/b, as in junyanz
-    gp_weight: float = 10.0  # wgan_gp
-    clip_value: float = 0.01  # wgan
-    pool_size: int = 50
-    load_size: int = 0  # 0 = image_size * 286 / 256
-    preprocess: str = "resize_and_crop"
-    flip: bool = True
-    sample_rows: int = 4
+    data_a: str = option("", "folder of domain A images (searched recursively)", flag="a")
+    data_b: str = option("", "folder of domain B images (searched recursively)", flag="b")
+    lambda_a: float = option(10.0, "cycle loss weight A->B->A")
+    lambda_b: float = option(10.0, "cycle loss weight B->A->B")
+    lambda_identity: float = option(0.5, "identity loss weight, relative to the cycle weights")
+    pool_size: int = option(50, "image pool size (0 = off)")
 
     def validate(self) -> None:
         super().validate()
-        check_choice("generator", self.generator, GENERATORS)
-        check_choice("discriminator", self.discriminator, DISCRIMINATORS)
-        check_choice("norm", self.norm, ("instance", "instance_affine", "batch", "none"))
-        check_choice("gan loss", self.gan_loss, ("lsgan", "bce", "nonsaturating", "wgan", "wgan_gp", "hinge"))
-        check_choice("preprocess", self.preprocess, PREPROCESS)
-        check_choice("init type", self.init_type, ("normal", "xavier", "kaiming", "orthogonal"))
-        m = GEN_MULTIPLE[self.generator]
-        check(self.image_size % m == 0, f"image size must be a multiple of {m} for {self.generator} "
-                                        f"(got {self.image_size})")
-        check(1 <= self.ngf <= 1024 and 1 <= self.ndf <= 1024, "ngf and ndf must be between 1 and 1024")
-        check(1 <= self.n_layers_d <= 8, "n_layers_d must be between 1 and 8")
         check(min(self.lambda_a, self.lambda_b, self.lambda_identity) >= 0, "loss weights must be >= 0")
         check(self.pool_size >= 0, "pool size must be >= 0")
-        check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
-
-    @property
-    def load(self) -> int:
-        return self.load_size or self.image_size * 286 // 256
 
 
 @register_family
@@ -108,14 +75,24 @@ class CycleGANTrainer(Trainer):
                          sample_every=1000, checkpoint_every=2000),
         }
 
+    @classmethod
+    def adopt_init_architecture(cls, cfg: CycleGANConfig, library: Optional[ModelLibrary] = None) -> CycleGANConfig:
+        """The config with the generator settings of its ``init_from`` model."""
+        if not cfg.init_from:
+            return cfg
+        a2b, _ = F.resolve_init(cfg.init_from, library)
+        arch = F.arch_of(a2b)
+        return cfg.replace(generator=arch["generator"], ngf=arch["ngf"], norm=arch["norm"],
+                           use_dropout=arch["use_dropout"])
+
     # --- data --------------------------------------------------------------------------------------------
     def make_data(self) -> None:
         cfg = self.cfg
         if cfg.init_from and not cfg.resume_from:
-            self._init = P.resolve_init(cfg.init_from)
+            self._init = F.resolve_init(cfg.init_from)
             for m in self._init:
                 if m is not None:
-                    P.check_init_arch(m, cfg)
+                    F.check_init_arch(m, cfg)
         self.folders, self.stream = open_unpaired(self)
 
     def default_steps(self) -> int:
@@ -145,8 +122,8 @@ class CycleGANTrainer(Trainer):
         self.D_A = self.maybe_compile(self.add_net("D_A", self._disc()))
         self.D_B = self.maybe_compile(self.add_net("D_B", self._disc()))
         concat = c.norm != "batch"
-        self.gen = self.wrap(P.GenPair(self.G_A, self.G_B, c.lambda_identity > 0, concat))
-        self.disc = self.wrap(P.DiscPair(self.D_A, self.D_B, concat))
+        self.gen = self.wrap(GenPair(self.G_A, self.G_B, c.lambda_identity > 0, concat))
+        self.disc = self.wrap(DiscPair(self.D_A, self.D_B, concat))
         self.adam("G", list(self.G_A.parameters()) + list(self.G_B.parameters()))
         self.adam("D", list(self.D_A.parameters()) + list(self.D_B.parameters()))
         self.gan = L.get_loss(c.gan_loss)
@@ -203,7 +180,7 @@ class CycleGANTrainer(Trainer):
 
     # --- outputs -----------------------------------------------------------------------------------------
     def sample_grid(self) -> np.ndarray:
-        return P.cycle_grid(self.out_net("G_A"), self.out_net("G_B"), self.fixed["A"], self.fixed["B"], self.autocast)
+        return cycle_grid(self.out_net("G_A"), self.out_net("G_B"), self.fixed["A"], self.fixed["B"], self.autocast)
 
     def score(self, losses: Dict[str, float]) -> Optional[float]:
         """Best checkpoint: lowest cycle + identity reconstruction loss of the last log window (GAN losses say
@@ -239,14 +216,21 @@ class CycleGANTrainer(Trainer):
                                     "image_size": c.image_size, "data_a": c.data_a, "data_b": c.data_b})
 
 
-def adopt_init_architecture(cfg: CycleGANConfig, lib: Optional[ModelLibrary] = None) -> CycleGANConfig:
-    """The config with the generator settings of its ``init_from`` model (for UIs where the user did not set them)."""
-    if not cfg.init_from:
-        return cfg
-    a2b, _ = P.resolve_init(cfg.init_from, lib)
-    arch = P.arch_of(a2b)
-    return cfg.replace(generator=arch["generator"], ngf=arch["ngf"], norm=arch["norm"],
-                       use_dropout=arch["use_dropout"])
-
-
-from ._cyclegan_cli import add_cli_args, arch_given, config_from_args  # noqa: E402,F401  (CLI plug-in, see app/cli/train.py)
+@torch.no_grad()
+def cycle_grid(G_A: torch.nn.Module, G_B: torch.nn.Module, A: torch.Tensor, B: torch.Tensor, autocast) -> np.ndarray:
+    """Each row: A, G_A(A), G_B(G_A(A)) | B, G_B(B), G_A(G_B(B))."""
+    was = (G_A.training, G_B.training)
+    G_A.eval()
+    G_B.eval()
+    try:
+        with autocast():
+            fB = G_A(A)
+            rA = G_B(fB)
+            fA = G_B(B)
+            rB = G_A(fA)
+    finally:
+        G_A.train(was[0])
+        G_B.train(was[1])
+    cols = [to_uint8(t) for t in (A, fB, rA, B, fA, rB)]
+    n = min(A.shape[0], B.shape[0])
+    return grid([[c[i] for c in cols] for i in range(n)])

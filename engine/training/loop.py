@@ -24,7 +24,7 @@ from . import distributed as D
 from . import state as S
 from .run_card import write_run_card
 from .run_status import fmt_duration, milestone
-from .runs import _alive, check_outside_data, disk_error
+from .runs import TrainResult, _alive, check_outside_data, disk_error
 
 
 class TrainLoop:
@@ -186,8 +186,7 @@ class TrainLoop:
 
     def _control(self) -> None:
         """Pause (checkpoint first, so quitting while paused loses nothing) and cancel."""
-        job = getattr(self.t.ctx, "job", None)
-        if job is not None and getattr(job.state, "value", job.state) == "paused":
+        if self.t.ctx.paused:
             self._clock()
             if self.t.step > self.last_ckpt_step:
                 self._checkpoint("paused")
@@ -382,8 +381,6 @@ class TrainLoop:
               f"(fingerprints {rows}).")
 
     def _result(self, state: str):
-        from .core import TrainResult
-
         return TrainResult(self.rf.root, self.t.family, state, self.t.step, self.t.total, list(self.models),
                            self.train_seconds, dict(self.last_losses))
 

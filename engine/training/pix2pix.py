@@ -17,7 +17,7 @@ to use at inference, so the Draw page draws and makes sketches the way the model
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -27,72 +27,45 @@ import torch.nn as nn
 
 from .. import losses as L
 from ..checkpoint import load_checkpoint, load_into
-from ..config import check, check_choice
+from ..config import check, check_choice, option
 from ..errors import CheckpointError, DataError
 from ..library import ModelLibrary, model_meta
+from ..models import get_model
 from ..models.networks import init_weights
-from ..registry import get_model
 from ..sketch import SketchStyle
-from ._cyclegan_parts import grid, to_uint8
+from ..tensors import to_uint8
 from ._pix2pix_data import FORMATS, Geometry, PairedData, detect_palette, open_paired
-from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, FolderStream, to_model_input
-
-GENERATORS = ("unet_256", "unet_128", "resnet_9blocks", "resnet_6blocks")
-DISCRIMINATORS = ("basic", "n_layers", "pixel")
-GEN_MULTIPLE = {"unet_256": 256, "unet_128": 128, "resnet_9blocks": 4, "resnet_6blocks": 4}
-
+from .config import ImageToImageConfig, translate_generators
+from .core import Trainer, register_family
+from .data import FolderStream, to_model_input
+from .grids import grid
+from .wrappers import CondDisc
 
 @dataclass
-class Pix2PixConfig(TrainConfig):
+class Pix2PixConfig(ImageToImageConfig):
     family: str = "pix2pix"
-    data: str = ""  # AB folder, photo folder (sketch) or folder A (folders)
-    data_b: str = ""  # folder B of the 'folders' form ("" = data/A and data/B)
-    paired_format: str = "ab"  # ab | folders | sketch
-    direction: str = "AtoB"  # AtoB: left/A/sketch is the input; BtoA swaps
-    sketch: SketchStyle = field(default_factory=SketchStyle)
+    data: str = option("", "training data: a folder of AB images, of photos (sketch) or folder A (folders)")
+    data_b: str = option("", "folder B for --paired-format folders (default: DATA/A and DATA/B)")
+    paired_format: str = option("ab", "ab (side-by-side), folders (matched by file name), sketch (photos + "
+                                "automatic sketches)", choices=FORMATS)
+    direction: str = option("AtoB", "AtoB: left/A/sketch is the input; BtoA swaps", choices=("AtoB", "BtoA"))
+    sketch: SketchStyle = option(help="sketch thresholds, e.g. low=40,high=120 (canny), eps=0.3 (xdog), "
+                                 "offset=6 (lineart), thickness=2", default_factory=SketchStyle)
     generator: str = "unet_256"
-    discriminator: str = "basic"
-    n_layers_d: int = 3
-    ngf: int = 64
-    ndf: int = 64
     norm: str = "batch"
     use_dropout: bool = True
-    init_type: str = "normal"
-    init_gain: float = 0.02
     gan_loss: str = "nonsaturating"  # junyanz "vanilla"
-    lambda_l1: float = 100.0
-    gp_weight: float = 10.0  # wgan_gp
-    clip_value: float = 0.01  # wgan
-    load_size: int = 0  # 0 = image_size * 286 / 256
-    preprocess: str = "resize_and_crop"
-    flip: bool = True
-    sample_rows: int = 4
-    norm_mode: str = "auto"  # batch-norm mode recorded for inference: auto (train with batch 1, else eval), eval, train
+    lambda_l1: float = option(100.0, "weight of the L1 loss")
+    norm_mode: str = option("auto", "batch norm at inference, stored in the model: auto (train with batch 1, "
+                            "else eval), eval, train", choices=("auto", "eval", "train"))
 
     def validate(self) -> None:
         super().validate()
         check_choice("paired format", self.paired_format, FORMATS)
         check_choice("direction", self.direction, ("AtoB", "BtoA"))
-        check_choice("generator", self.generator, GENERATORS)
-        check_choice("discriminator", self.discriminator, DISCRIMINATORS)
-        check_choice("norm", self.norm, ("batch", "instance", "instance_affine", "none"))
-        check_choice("gan loss", self.gan_loss, ("nonsaturating", "bce", "lsgan", "wgan", "wgan_gp", "hinge"))
-        check_choice("preprocess", self.preprocess, PREPROCESS)
-        check_choice("init type", self.init_type, ("normal", "xavier", "kaiming", "orthogonal"))
         check_choice("norm mode", self.norm_mode, ("auto", "eval", "train"))
-        m = GEN_MULTIPLE[self.generator]
-        check(self.image_size % m == 0, f"image size must be a multiple of {m} for {self.generator} "
-                                        f"(got {self.image_size}); use unet_128 for 128 px")
-        check(1 <= self.ngf <= 1024 and 1 <= self.ndf <= 1024, "ngf and ndf must be between 1 and 1024")
-        check(1 <= self.n_layers_d <= 8, "n_layers_d must be between 1 and 8")
         check(self.lambda_l1 >= 0, "the L1 weight must be >= 0")
-        check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
         check(1 <= self.sample_rows <= 16, "sample rows must be between 1 and 16")
-
-    @property
-    def load(self) -> int:
-        return self.load_size or self.image_size * 286 // 256
 
     @property
     def inference_norm(self) -> str:
@@ -101,22 +74,6 @@ class Pix2PixConfig(TrainConfig):
         if self.norm_mode != "auto":
             return self.norm_mode
         return "train" if self.batch_size == 1 else "eval"
-
-
-class CondDisc(nn.Module):
-    """The conditional discriminator step as one forward (one DDP forward/backward per optimizer): scores
-    (input, real target) and (input, fake); one batch when the norm is per-sample, two calls with batch norm."""
-
-    def __init__(self, D: nn.Module, concat: bool, aug=None):
-        super().__init__()
-        self.D, self.concat = D, concat
-        self.aug = aug or (lambda t: t)
-
-    def forward(self, x: torch.Tensor, real: torch.Tensor, fake: torch.Tensor):
-        pr, pf = self.aug(torch.cat([x, real], 1)), self.aug(torch.cat([x, fake], 1))
-        if self.concat:
-            return self.D(torch.cat([pr, pf])).chunk(2)
-        return self.D(pr), self.D(pf)
 
 
 class batchnorm_mode:
@@ -149,6 +106,18 @@ class Pix2PixTrainer(Trainer):
     config_cls = Pix2PixConfig
     headline = ("G", "D", "L1")
     generators = ("G",)
+
+    @classmethod
+    def adopt_init_architecture(cls, cfg: Pix2PixConfig, library: Optional[ModelLibrary] = None) -> Pix2PixConfig:
+        """The config with the generator settings of its ``init_from`` model."""
+        if not cfg.init_from:
+            return cfg
+        info = (library or ModelLibrary()).resolve(cfg.init_from)
+        kw = dict(info.meta.get("arch_kwargs") or {})
+        if info.arch not in translate_generators():
+            raise CheckpointError(f"The init model {info.name!r} uses {info.arch}, which pix2pix cannot train.")
+        return cfg.replace(generator=info.arch, ngf=int(kw.get("ngf", 64)), norm=kw.get("norm", "batch"),
+                           use_dropout=bool(kw.get("use_dropout", True)))
 
     @classmethod
     def presets(cls) -> Dict[str, Dict[str, Any]]:
@@ -319,18 +288,3 @@ def resolve_init(ref: str, c: Pix2PixConfig, lib: Optional[ModelLibrary] = None)
                               + ", ".join(f"{k} is {got[k]!r} in the model but {want[k]!r} here" for k in diff)
                               + ". Use the model's architecture or pick another model.")
     return info
-
-
-def adopt_init_architecture(cfg: Pix2PixConfig, lib: Optional[ModelLibrary] = None) -> Pix2PixConfig:
-    """The config with the generator settings of its ``init_from`` model."""
-    if not cfg.init_from:
-        return cfg
-    info = (lib or ModelLibrary()).resolve(cfg.init_from)
-    kw = dict(info.meta.get("arch_kwargs") or {})
-    if info.arch not in GENERATORS:
-        raise CheckpointError(f"The init model {info.name!r} uses {info.arch}, which pix2pix cannot train.")
-    return cfg.replace(generator=info.arch, ngf=int(kw.get("ngf", 64)), norm=kw.get("norm", "batch"),
-                       use_dropout=bool(kw.get("use_dropout", True)))
-
-
-from ._pix2pix_cli import add_cli_args, arch_given, config_from_args  # noqa: E402,F401  (CLI plug-in)

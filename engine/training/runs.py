@@ -21,7 +21,7 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -229,3 +229,18 @@ def list_runs(root=None) -> List[RunInfo]:
         return []
     infos = [i for p in root.iterdir() if p.is_dir() for i in [run_info(p)] if i]
     return sorted(infos, key=lambda i: i.updated, reverse=True)
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    family: str
+    state: str  # finished | cancelled
+    step: int
+    total: int
+    models: List[Path] = field(default_factory=list)
+    seconds: float = 0.0
+    last_losses: Dict[str, float] = field(default_factory=dict)
+
+    def message(self) -> str:
+        return f"{self.family} run {self.state} at step {self.step} of {self.total} in {self.run_dir}"

@@ -25,39 +25,38 @@ import torch
 import torch.nn.functional as F
 
 from .. import losses as L
-from ..config import check, check_choice
+from ..config import check, check_choice, option
 from ..library import model_meta
 from ..models.networks import init_weights
-from ..registry import get_model
-from ._cyclegan_parts import grid, to_uint8
-from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, FolderStream, ImageFolder, check_usable, make_loader, to_model_input
-
-GAN_LOSSES = ("wgan_gp", "lsgan", "nonsaturating", "hinge", "bce", "wgan")
+from ..models import get_model
+from ..tensors import to_uint8
+from .config import PREPROCESS, TrainConfig
+from .core import Trainer, register_family
+from .data import FolderStream, ImageFolder, check_usable, make_loader, to_model_input
+from .grids import grid
 
 
 @dataclass
 class StarGANConfig(TrainConfig):
     family: str = "stargan"
-    domains: Tuple[str, ...] = ()  # one folder per domain
-    domain_names: Tuple[str, ...] = ()  # display names ("" = the folder names)
+    domains: Tuple[str, ...] = option((), "one folder of images per domain (at least two; searched recursively)",
+                                      metavar="DIR")
+    domain_names: Tuple[str, ...] = option((), "display names of the domains, in the same order (default: the "
+                                           "folder names)", metavar="NAME")
     image_size: int = 128
     batch_size: int = 16  # images per domain per discriminator update
     lr: float = 1e-4
     lr_policy: str = "linear"
-    g_conv_dim: int = 64
-    d_conv_dim: int = 64
-    g_repeat: int = 6  # residual blocks of the generator
-    d_repeat: int = 0  # stride-2 layers of the discriminator (0: down to 2x2 patches, 6 at 128 px)
+    g_conv_dim: int = option(64, "generator base width")
+    d_conv_dim: int = option(64, "discriminator base width")
+    g_repeat: int = option(6, "residual blocks in the generator")
+    d_repeat: int = option(0, "stride-2 layers in the discriminator (0 = down to 2x2 patches)")
     gan_loss: str = "wgan_gp"
-    gp_weight: float = 10.0
-    clip_value: float = 0.01
-    lambda_cls: float = 1.0
-    lambda_rec: float = 10.0
-    n_critic: int = 5
-    load_size: int = 0  # 0 = image_size * 143 / 128 (the official 178 -> 128 crop is data-specific)
-    preprocess: str = "resize_and_crop"
-    flip: bool = True
+    lambda_cls: float = option(1.0, "domain classification loss weight")
+    lambda_rec: float = option(10.0, "reconstruction loss weight")
+    n_critic: int = option(5, "discriminator updates per generator update")
+    load_size: int = option(0, "resize to this before the random crop (0 = size*143/128)")
+    preprocess: str = option("resize_and_crop", "preprocessing", choices=PREPROCESS)
     sample_rows: int = 2  # fixed images per domain in the sample grid
 
     def validate(self) -> None:
@@ -70,7 +69,6 @@ class StarGANConfig(TrainConfig):
                                         f"(got {self.image_size})")
         check(self.d_repeat == 0 or self.image_size % 2 ** self.d_repeat == 0,
               f"image size {self.image_size} must be divisible by 2**d_repeat ({2 ** self.d_repeat})")
-        check_choice("gan loss", self.gan_loss, GAN_LOSSES)
         check_choice("preprocess", self.preprocess, PREPROCESS)
         check(1 <= self.n_critic <= 20, "n_critic must be between 1 and 20")
         check(min(self.lambda_cls, self.lambda_rec, self.gp_weight) >= 0, "loss weights must be >= 0")
@@ -260,6 +258,3 @@ class StarGANTrainer(Trainer):
                           domains=list(names),
                           training={**self.run_record(),
                                     "image_size": c.image_size, "domains": list(c.domains)})
-
-
-from ._stargan_cli import add_cli_args, config_from_args  # noqa: E402,F401  (CLI plug-in, see app/cli/train.py)

@@ -24,55 +24,53 @@ import torch
 import torch.nn.functional as F
 
 from .. import losses as L
-from ..config import check, check_choice
+from ..config import check, check_choice, option
 from ..library import model_meta
-from ..registry import get_model
+from ..models import get_model
+from ..tensors import to_uint8
+from .config import TrainConfig
+from .core import Trainer, register_family
 from .ema import ema_update, make_ema
-from .core import TrainConfig, Trainer, register_family
 from .data import FolderStream, ImageFolder, check_usable, to_model_input
-
-LOSSES = ("nonsaturating", "bce", "lsgan", "wgan_gp", "hinge")
-
 
 @dataclass
 class StyleGANConfig(TrainConfig):
     family: str = "stylegan"
-    data: str = ""
+    data: str = option("", "folder of training images (searched recursively)")
     image_size: int = 64
     batch_size: int = 16
     lr: float = 0.002
     beta1: float = 0.0
     beta2: float = 0.99
     lr_policy: str = "constant"
-    z_dim: int = 512
-    w_dim: int = 512
-    mapping_layers: int = 8
-    channel_base: int = 16384
-    channel_max: int = 512
+    z_dim: int = option(512, "latent z size")
+    w_dim: int = option(512, "style w size")
+    mapping_layers: int = option(8, "layers of the mapping network")
+    channel_base: int = option(16384, "width rule: channels at resolution r = min(base / r, max)")
+    channel_max: int = option(512, "maximum channels per layer")
     d_channel_base: int = 0  # 0 = the generator's
     d_channel_max: int = 0
-    style_mode: str = "modulated"  # modulated (StyleGAN2 demodulation) | adain (StyleGAN 1)
+    style_mode: str = option("modulated", "modulated (StyleGAN2 demodulation) or adain (StyleGAN 1)",
+                             choices=("modulated", "adain"))
     gan_loss: str = "nonsaturating"
-    r1_gamma: float = -1.0  # -1 = StyleGAN2-ADA's heuristic 0.0002 * size^2 / batch
-    r1_every: int = 16
-    gp_weight: float = 10.0
-    mixing_prob: float = 0.9
+    r1_gamma: float = option(-1.0, "R1 weight (-1 = 0.0002 * size^2 / batch)")
+    mixing_prob: float = option(0.9, "style-mixing regularisation probability")
     mbstd_group: int = 4
-    ema_kimg: float = 10.0
+    ema_kimg: float = option(10.0, "EMA half-life in thousands of images")
     ema_rampup: float = 0.05
     diffaug: str = "color,translation,cutout"
-    flip: bool = True
-    progressive: bool = False
-    start_res: int = 8
-    phase_steps: int = 2000
-    truncation_psi: float = 0.7  # stored in the exported model for its forward(z)
-    sample_rows: int = 4
+    progressive: bool = option(False, "progressive growing with fade-in (ProGAN / StyleGAN 1)")
+    start_res: int = option(8, "progressive growing: first resolution")
+    phase_steps: int = option(2000, "progressive growing: steps per fade-in and per hold")
+    truncation_psi: float = option(0.7, "truncation psi stored in the exported model", flag="psi")
+
+    def gan_losses(self):
+        return tuple(n for n in super().gan_losses() if n != "wgan")  # no weight clipping in this trainer
 
     def validate(self) -> None:
         super().validate()
         check(self.image_size in (64, 128, 256), f"StyleGAN image size must be 64, 128 or 256; got {self.image_size}.")
         check_choice("style mode", self.style_mode, ("modulated", "adain"))
-        check_choice("gan loss", self.gan_loss, LOSSES)
         check(self.z_dim >= 1 and self.w_dim >= 1, "z_dim and w_dim must be positive")
         check(1 <= self.mapping_layers <= 16, "mapping_layers must be between 1 and 16")
         check(self.channel_base >= 16 and self.channel_max >= 4, "channel_base/channel_max are too small")
@@ -247,17 +245,16 @@ class StyleGANTrainer(Trainer):
     def sample_grid(self) -> np.ndarray:
         """Rows of 8 fixed seeds from the EMA generator; the last row with truncation psi 0.7."""
         z = self.fixed_z
-        imgs = torch.cat([self._render(z[:-8]), self._render(z[-8:], 0.7)])
-        imgs = ((imgs + 1) * 127.5).round().to(torch.uint8).cpu()
-        rows = imgs.reshape(-1, 8, *imgs.shape[1:]).permute(0, 3, 1, 4, 2)  # R, H, 8, W, C
-        return rows.reshape(rows.shape[0] * rows.shape[1], -1, 3).numpy()
+        imgs = to_uint8(torch.cat([self._render(z[:-8]), self._render(z[-8:], 0.7)]))  # N, H, W, C
+        rows = imgs.reshape(-1, 8, *imgs.shape[1:]).transpose(0, 2, 1, 3, 4)  # R, H, 8, W, C
+        return np.ascontiguousarray(rows.reshape(rows.shape[0] * rows.shape[1], -1, 3))
 
     def eval_fakes(self, n: int):
         real = self.stream.fixed(min(n, len(self.folder)))["images"].permute(0, 2, 3, 1).numpy()
         g = torch.Generator().manual_seed(777)
         z = torch.randn(n, self.cfg.z_dim, generator=g).to(self.device)
         fake = torch.cat([self._render(z[i:i + 32]) for i in range(0, n, 32)])
-        return real, ((fake + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+        return real, to_uint8(fake)
 
     def export_models(self):
         c = self.cfg
@@ -271,6 +268,3 @@ class StyleGANTrainer(Trainer):
                           training={**self.run_record(),
                                     "image_size": c.image_size, "data": c.data, "stage": [res, alpha]})
         return [("G_ema.safetensors", self.G_ema, meta)]
-
-
-from ._stylegan_cli import add_cli_args, config_from_args  # noqa: E402,F401  (CLI plug-in, see app/cli/train.py)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, Qt
 from engine.draw import fit_square
 from engine.imageio import load_image
 from engine.library import model_meta, save_model
-from engine.registry import get_model
+from engine.models import get_model
 from engine.sketch import SketchStyle, make_sketch
 
 PALETTE = [[10, 20, 160], [200, 30, 30], [30, 200, 60], [240, 240, 0]]
@@ -122,7 +122,7 @@ def test_loading_a_corrupt_image_keeps_the_canvas(window, qtbot, sketch_model, t
     undo_depth = len(page.canvas._undo)
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    with qtbot.waitSignal(page.load_path(str(bad)).ended, timeout=10000):
+    with qtbot.waitSignal(page.load_path(str(bad)).finished, timeout=10000):
         pass
     assert np.array_equal(page.canvas.array(), before) and len(page.canvas._undo) == undo_depth
     assert page.problems.isVisible() and any("broken.png" in t for t in page.problems.texts())
@@ -132,22 +132,22 @@ def test_loading_a_corrupt_image_keeps_the_canvas(window, qtbot, sketch_model, t
 def test_load_image_and_sketch_from_photo_in_the_models_style(window, qtbot, sketch_model, samples, tmp_path):
     page = draw_page(window, qtbot, sketch_model)
     photo = samples / "chelsea.png"
-    with qtbot.waitSignal(page.sketch_from_path(str(photo)).ended, timeout=10000):
+    with qtbot.waitSignal(page.sketch_from_path(str(photo)).finished, timeout=10000):
         pass
     want = make_sketch(fit_square(load_image(photo).rgb, 128), SketchStyle(style="canny", low=30, high=90))
     assert np.array_equal(page.canvas.array(), want)
     settle(qtbot, page)
     # a picture loaded as it is (square centre crop at the canvas size); undo returns to the sketch
-    with qtbot.waitSignal(page.load_path(str(samples / "coffee.png")).ended, timeout=10000):
+    with qtbot.waitSignal(page.load_path(str(samples / "coffee.png")).finished, timeout=10000):
         pass
     assert np.array_equal(page.canvas.array(), fit_square(load_image(samples / "coffee.png").rgb, 128))
     page.canvas.undo()
     assert np.array_equal(page.canvas.array(), want)
     settle(qtbot, page)
     # save sketch and result
-    with qtbot.waitSignal(page.save_sketch_to(str(tmp_path / "s.png")).ended, timeout=10000):
+    with qtbot.waitSignal(page.save_sketch_to(str(tmp_path / "s.png")).finished, timeout=10000):
         pass
-    with qtbot.waitSignal(page.save_result_to(str(tmp_path / "r.png")).ended, timeout=10000):
+    with qtbot.waitSignal(page.save_result_to(str(tmp_path / "r.png")).finished, timeout=10000):
         pass
     assert np.array_equal(load_image(tmp_path / "s.png").rgb, want)
     assert np.array_equal(load_image(tmp_path / "r.png").rgb, page.result)

@@ -37,7 +37,7 @@ def open_page(window, qtbot, model_id):
 
 def wait_new_render(qtbot, page, before):
     qtbot.waitUntil(lambda: page.renders > before, timeout=30000)
-    qtbot.waitUntil(lambda: not [j for j in page.bridge.manager.jobs(active_only=True)
+    qtbot.waitUntil(lambda: not [j for j in page.bridge.manager.jobs()
                                  if j.kind == "latent-render"], timeout=30000)
     return page.last_render.copy()
 

@@ -91,7 +91,7 @@ def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
     answer_dialog("Keep training")
     page.cancel()
     assert page.state_label.text() == "Running" and handle.job.state.value == "running"
-    with qtbot.waitSignal(handle.ended, timeout=60000) as ended:
+    with qtbot.waitSignal(handle.finished, timeout=60000) as ended:
         answer_dialog("Cancel training")
         page.cancel()
     assert ended.args == ["cancelled"]
@@ -118,7 +118,7 @@ def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path
     assert page.resume_btn.isEnabled()
     h = page.resume_selected()
     assert page.chart.count("G") == 1  # the history from metrics.jsonl (step 2; log_every 2)
-    with qtbot.waitSignal(h.ended, timeout=90000) as ended:
+    with qtbot.waitSignal(h.finished, timeout=90000) as ended:
         pass
     assert ended.args == ["finished"]
     assert page.runs.count() == 0 and page.progress.value() == 8

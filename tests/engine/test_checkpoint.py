@@ -9,7 +9,7 @@ import torch
 from engine.checkpoint import (flatten, load_checkpoint, load_into, read_meta, save_checkpoint, unflatten,
                                FORMAT_VERSION)
 from engine.errors import CheckpointError
-from engine.registry import get_model
+from engine.models import get_model
 
 
 def tiny_g():

@@ -60,7 +60,7 @@ def test_bad_input_one_line_no_traceback(tmp_path, image_factory, args, fragment
 def test_translate_then_import_and_use_by_name(tmp_path, image_factory):
     import torch
 
-    from engine.registry import get_model
+    from engine.models import get_model
 
     torch.save(get_model("resnet_6blocks", ngf=4).state_dict(), tmp_path / "g.pth")
     r = cli("import", tmp_path / "g.pth", "--name", "Small one")

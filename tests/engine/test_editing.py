@@ -7,11 +7,12 @@ import torch
 from engine.editing import directions as D
 from engine.editing.features import load_feature_net
 from engine.editing.interpolate import path_codes, slerp, write_animation
-from engine.editing.latent import LatentModel, to_uint8
+from engine.editing.latent import LatentModel
+from engine.tensors import to_uint8
 from engine.editing.projection import ProjectConfig, Projector
 from engine.editing.session import LatentSession, ViewState
 from engine.errors import CheckpointError, ConfigError
-from engine.registry import get_model
+from engine.models import get_model
 
 KW = dict(z_dim=16, w_dim=16, resolution=64, channel_base=256, channel_max=16, mapping_layers=2)
 

@@ -8,7 +8,7 @@ import torch
 from engine.errors import OutOfMemory
 from engine.imageio import LoadedImage
 from engine.inference import TranslateOptions, Translator, pad_to
-from engine.registry import get_model
+from engine.models import get_model
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import time
 import pytest
 
 from engine.errors import Cancelled, ImageLoadError
-from engine.jobs import JobManager, JobState, run_inline
+from engine.jobs import (JobManager, JobState, LogMessage, PartialResult, ProgressReported, StateChanged, run_inline,
+                         span)
 
 
 @pytest.fixture
@@ -28,14 +29,16 @@ def counting(cfg, ctx):
 
 def test_result_progress_and_partials(jm):
     events = []
-    jm.add_listener(lambda ev, job, p: events.append((ev, p)))
+    jm.add_listener(events.append)
     job = jm.submit(counting, {"n": 5})
     assert job.wait(10)
     assert job.state == JobState.FINISHED and job.result == 50
-    assert [p for e, p in events if e == "partial"] == [0, 1, 2, 3, 4]
-    final = [p for e, p in events if e == "progress"][-1]
+    assert [e.value for e in events if isinstance(e, PartialResult)] == [0, 1, 2, 3, 4]
+    final = [e.progress for e in events if isinstance(e, ProgressReported)][-1]
     assert (final.done, final.total, final.message) == (5, 5, "step 4")
-    assert events[0][0] == "queued" and events[-1][0] == "finished"
+    states = [e.state for e in events if isinstance(e, StateChanged)]
+    assert states == [JobState.QUEUED, JobState.RUNNING, JobState.FINISHED]
+    assert all(e.job is job for e in events)
 
 
 def test_errors_become_data_with_user_message(jm):
@@ -137,25 +140,114 @@ def test_stale_result_is_dropped_even_if_task_ignores_cancel(jm):
 
 
 def test_pause_and_resume(jm):
+    events = []
+    jm.add_listener(lambda e: events.append((e.state, e.previous)) if isinstance(e, StateChanged) else None)
     job = jm.submit(counting, {"n": 200, "sleep": 0.002})
     time.sleep(0.05)
     job.pause()
     time.sleep(0.05)
-    assert job.state == JobState.PAUSED
+    assert job.state == JobState.PAUSED and job.paused
     done_at_pause = job.progress.done
     time.sleep(0.1)
     assert job.progress.done <= done_at_pause + 1
     job.resume()
-    assert job.wait(10) and job.state == JobState.FINISHED
+    assert job.wait(10) and job.state == JobState.FINISHED and not job.paused
+    assert (JobState.PAUSED, JobState.RUNNING) in events and (JobState.RUNNING, JobState.PAUSED) in events
 
 
 def test_run_inline_raises_and_reports():
     seen = []
-    assert run_inline(counting, {"n": 3}, on_event=lambda e, j, p: seen.append(e)) == 30
-    assert seen.count("progress") == 3
+    assert run_inline(counting, {"n": 3}, on_event=seen.append) == 30
+    assert sum(isinstance(e, ProgressReported) for e in seen) == 3
 
     def cancelled(cfg, ctx):
         raise Cancelled()
 
     with pytest.raises(Cancelled):
         run_inline(cancelled)
+
+
+def test_finished_jobs_are_dropped_and_memory_does_not_grow(jm):
+    """500 finished jobs, each with a 1 MB result and a 1 MB partial: the manager keeps none of them alive."""
+    import gc
+    import tracemalloc
+
+    def megabyte(cfg, ctx):
+        ctx.partial(bytearray(1 << 20))
+        return bytearray(1 << 20)
+
+    def batch(n):
+        for _ in range(n):
+            job = jm.submit(megabyte, lane="io")
+            assert job.wait(10) and job.state == JobState.FINISHED
+        gc.collect()
+
+    batch(20)  # warm up: threads, first allocations
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        batch(500)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert jm.jobs() == [] and jm.queued() == []
+    assert grown < (1 << 20), f"memory grew by {grown / 2**20:.1f} MB over 500 finished 1 MB jobs"
+
+
+def test_ended_job_releases_its_task_and_config(jm):
+    import weakref
+
+    class Big:
+        pass
+
+    cfg = Big()
+    ref = weakref.ref(cfg)
+    job = jm.submit(lambda c, ctx: 1, cfg)
+    del cfg
+    assert job.wait(10) and job.result == 1
+    import gc
+
+    gc.collect()
+    assert ref() is None and job.config is None
+
+
+def test_nested_progress_never_decreases():
+    """A span of a span maps into its parent's range: the job's bar only moves forward."""
+    def task(cfg, ctx):
+        ctx.progress(0.1, 1.0, "start")
+        outer = ctx.sub(0.2, 0.8)
+        for i in range(3):
+            inner = outer.sub(i / 3, (i + 1) / 3)
+            for k in range(5):  # the first half of this part
+                inner.progress(k + 1, 10, f"part {i} step {k}")
+            deep = span(inner, 0.5, 1.0)  # the second half: a span of a span of a span
+            deep.progress(1, 2, "deep")
+            deep.progress(2, 2, "deep")
+        ctx.progress(1.0, 1.0, "done")
+
+    seen = []
+    run_inline(task, on_event=lambda e: seen.append(e.progress.done / e.progress.total)
+               if isinstance(e, ProgressReported) else None)
+    assert len(seen) == 1 + 3 * 7 + 1
+    assert all(b >= a - 1e-12 for a, b in zip(seen, seen[1:])), seen
+    assert seen[0] == 0.1 and seen[-1] == 1.0 and abs(seen[-2] - 0.8) < 1e-9
+
+
+def test_span_of_no_context_is_none_and_logs_reach_listeners():
+    assert span(None, 0, 1) is None
+    seen = []
+
+    def task(cfg, ctx):
+        ctx.sub(0, 0.5).log("hello")
+
+    run_inline(task, on_event=seen.append)
+    assert [e.message for e in seen if isinstance(e, LogMessage)] == ["hello"]
+
+
+def test_worker_catches_exceptions_not_system_exit(jm):
+    """Errors become data; SystemExit is not a task error: the job still ends (cancelled) for whoever waits."""
+    def exits(cfg, ctx):
+        raise SystemExit(3)
+
+    job = jm.submit(exits, lane="io")
+    assert job.wait(10) and job.state == JobState.CANCELLED and job.error is None

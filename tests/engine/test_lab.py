@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine.errors import Cancelled, ConfigError
-from engine.jobs import run_inline
+from engine.jobs import PartialResult, run_inline
 from engine.lab import LabConfig, LabRun
 from engine.lab.data import TOY_DATASETS, VIEW_EXTENT, load_digits_data, make_toy
 from engine.lab.metrics import digit_modes, toy_modes, train_classifier
@@ -180,7 +180,7 @@ def test_lab_task_trains_two_configurations_in_lockstep_with_snapshots():
     run = LabRun(left=LabConfig(hidden=32), right=LabConfig(hidden=32, loss="wgan_gp", spectral_norm=True),
                  steps=120, snapshot_every_s=0.01, eval_samples=500)
     partials = []
-    res = run_inline(lab_task, run, on_event=lambda e, j, p: partials.append(p) if e == "partial" else None)
+    res = run_inline(lab_task, run, on_event=lambda e: partials.append(e.value) if isinstance(e, PartialResult) else None)
     assert len(partials) >= 2 and partials[-1] is res and res["final"]
     a, b = res["sides"]
     assert a["step"] == b["step"] == 120
@@ -192,9 +192,9 @@ def test_lab_task_trains_two_configurations_in_lockstep_with_snapshots():
 
 
 def test_lab_task_stops_when_cancelled():
-    def cancel_after_first(event, job, payload):
-        if event == "partial":
-            job.cancel()
+    def cancel_after_first(event):
+        if isinstance(event, PartialResult):
+            event.job.cancel()
 
     with pytest.raises(Cancelled):
         run_inline(lab_task, LabRun(left=LabConfig(hidden=16), steps=100000, snapshot_every_s=0.01),

@@ -87,6 +87,22 @@ def test_cli_eval_model_on_a_test_folder(tmp_path, capsys, shared_extractor):
     assert len(list(out.glob("*.png"))) == 5
 
 
+def test_cli_eval_model_progress_never_goes_backwards(tmp_path, capsys, shared_extractor, monkeypatch):
+    """``ganstudio eval --model`` used to drop from 40% to 0 when the metrics' sub-steps reported to the root."""
+    from app.cli import progress
+
+    seen = []
+    monkeypatch.setattr(progress.TerminalProgress, "update",
+                        lambda self, done, total, message="": seen.append(done / total) if total else None)
+    inputs = make_folder(tmp_path / "testA", 4, "circles", seed=5)
+    real = make_folder(tmp_path / "testB", 4, "boxes", seed=6)
+    code = main(["eval", "--model", "vintagify", "--input", str(inputs), "--real", str(real),
+                 "--metrics", "diversity,mode_collapse"])
+    assert code == 0, capsys.readouterr().err
+    assert seen[-1] == 1.0 and any(f > 0.4 for f in seen[:-1])
+    assert all(b >= a - 1e-9 for a, b in zip(seen, seen[1:])), seen
+
+
 def test_cli_eval_usage_errors(capsys):
     assert main(["eval", "only_one_folder"]) == 2
     assert "Give two folders" in capsys.readouterr().err

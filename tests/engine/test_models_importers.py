@@ -8,7 +8,8 @@ from engine.errors import CheckpointError
 from engine.importers import import_file
 from engine.library import ModelLibrary, build_model
 from engine.models.networks import count_params
-from engine.registry import MODELS, get_model
+from engine.models import get_model
+from engine.registry import MODELS
 
 
 def test_published_parameter_counts():

@@ -60,7 +60,7 @@ def test_domain_for_single_domain_model_is_an_error(tiny_translate_model, image_
 @pytest.fixture
 def tiny_translate_model(_isolated_home):
     from engine.library import model_meta, save_model
-    from engine.registry import get_model
+    from engine.models import get_model
 
     net = get_model("resnet_6blocks", ngf=4)
     meta = model_meta(id="plain", name="Plain", family="cyclegan", task="translate", arch="resnet_6blocks",

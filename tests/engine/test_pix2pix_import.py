@@ -11,7 +11,7 @@ from engine.imageio import LoadedImage
 from engine.importers import import_file
 from engine.inference import TranslateOptions, Translator
 from engine.library import ModelLibrary
-from engine.registry import get_model
+from engine.models import get_model
 
 # junyanz key of the innermost down-convolution of unet_256: outermost block -> .1, then six times -> .3
 INNERMOST_256 = "model.model.1" + ".model.3" * 6 + ".model.1.weight"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from engine.jobs import LogMessage
 from engine.library import ModelLibrary, pick_default
 from engine.training import core
 from engine.training._intervals import nice_floor, scale_intervals
@@ -60,7 +61,7 @@ def test_cancelled_run_models_are_partial_with_a_card_and_never_the_default(tmp_
     events = []
     cancelled_tiny_run(a, b, _isolated_home / "runs" / "short", checkpoint_every=2, name="short", log_every=1,
                        sample_every=2, pool_size=2,
-                       on_event=lambda event, job, p: events.append(p) if event == "log" else None)
+                       on_event=lambda e: events.append(e.message) if isinstance(e, LogMessage) else None)
     lib = ModelLibrary()
     runs = [m for m in lib.list(task="translate") if m.source == "run"]
     assert len(runs) == 2

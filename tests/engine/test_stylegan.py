@@ -10,7 +10,7 @@ from engine.checkpoint import load_checkpoint
 from engine.errors import CheckpointError, ConfigError
 from engine.importers import import_file, import_state
 from engine.library import ModelLibrary, build_model, model_meta, save_model
-from engine.registry import get_model
+from engine.models import get_model
 
 TINY = dict(z_dim=16, w_dim=16, resolution=64, channel_base=256, channel_max=16, mapping_layers=2)
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from engine.errors import Cancelled, CheckpointError, ConfigError, DataError, DiskError, OutOfMemory
-from engine.jobs import run_inline
+from engine.jobs import PartialResult, ProgressReported, run_inline
 from engine.library import ModelLibrary, model_meta, save_model
 from engine.training import core
 from engine.training.runs import RunFolder, list_runs
@@ -25,8 +25,9 @@ def folders(tmp_path):
 
 
 def cancel_at(step):
-    def listener(event, job, payload):
-        if event == "progress" and payload.total and payload.done >= step and "step" in payload.message:
+    def listener(event):
+        p = event.progress if isinstance(event, ProgressReported) else None
+        if p is not None and p.total and p.done >= step and "step" in p.message:
             raise Cancelled()
     return listener
 
@@ -35,7 +36,7 @@ def test_tiny_run_end_to_end_then_translate_both_ways(folders, _isolated_home, t
     a, b = folders
     run = _isolated_home / "runs" / "faces"
     events = []
-    res = run_inline(core.train_task, tiny_config(a, b, run), on_event=lambda e, j, p: events.append((e, p)))
+    res = run_inline(core.train_task, tiny_config(a, b, run), on_event=events.append)
     assert res.state == "finished" and res.step == 4
     rf = RunFolder(run)
     assert rf.latest.exists() and rf.best.exists() and rf.config_path.exists()
@@ -43,7 +44,7 @@ def test_tiny_run_end_to_end_then_translate_both_ways(folders, _isolated_home, t
     assert {"G", "D", "cycle", "idt"} <= set(rf.read_metrics()[0])
     assert len(list(rf.samples.glob("step_*.jpg"))) == 2
     assert rf.read_status()["state"] == "finished"
-    partials = [p for e, p in events if e == "partial"]
+    partials = [e.value for e in events if isinstance(e, PartialResult)]
     assert any(p["event"] == "sample" and p["sample"].ndim == 3 for p in partials)
     assert any(p["event"] == "log" and p["steps_per_s"] > 0 and "eta_s" in p for p in partials)
     # the library lists both generators; translate with the run folder in both directions
@@ -179,7 +180,7 @@ def test_bad_inputs_fail_before_any_work_and_leave_no_run_folder(folders, tmp_pa
 
 
 def test_fine_tune_from_a_run_and_mismatched_init_models(folders, tmp_path, _isolated_home):
-    from engine.training.cyclegan import adopt_init_architecture
+    adopt_init_architecture = core.get_trainer("cyclegan").adopt_init_architecture
 
     a, b = folders
     base = tmp_path / "base"
@@ -200,7 +201,7 @@ def test_fine_tune_from_a_run_and_mismatched_init_models(folders, tmp_path, _iso
 
 
 def test_fine_tune_from_the_bundled_model_adopts_its_architecture(folders, tmp_path):
-    from engine.training.cyclegan import adopt_init_architecture
+    adopt_init_architecture = core.get_trainer("cyclegan").adopt_init_architecture
 
     a, b = folders
     cfg = adopt_init_architecture(tiny_config(a, b, tmp_path / "ft", steps=1, init_from="vintagify",

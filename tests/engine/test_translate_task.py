@@ -9,9 +9,9 @@ import torch
 
 from engine.errors import ModelNotFound
 from engine.imageio import load_image
-from engine.jobs import JobManager, JobState, run_inline
+from engine.jobs import JobManager, JobState, PartialResult, run_inline
 from engine.library import ModelLibrary, model_meta, save_model
-from engine.registry import get_model
+from engine.models import get_model
 from engine.translate import TranslateConfig, translate_task
 
 
@@ -35,7 +35,7 @@ def test_folder_with_bad_files_translates_the_rest(tmp_path, tiny_model, image_f
     out = tmp_path / "out"
     partials = []
     res = run_inline(translate_task, TranslateConfig(model="tiny", inputs=(str(src),), out_dir=str(out), suffix="_t"),
-                     on_event=lambda e, j, p: partials.append(p) if e == "partial" else None)
+                     on_event=lambda e: partials.append(e.value) if isinstance(e, PartialResult) else None)
     assert sorted(p.output.name for p in res.translated) == ["a_t.png", "b_t.jpg", "c_t.png"]
     reasons = {p.name: r for p, r in res.skipped}
     assert set(reasons) == {"broken.png", "notes.txt"}
@@ -57,7 +57,7 @@ def test_cancel_stops_between_images(tmp_path, tiny_model, image_factory):
         image_factory(f"in/{i:02d}.png", seed=i)
     jm = JobManager()
     seen = threading.Event()
-    jm.add_listener(lambda e, j, p: seen.set() if e == "partial" else None)
+    jm.add_listener(lambda e: seen.set() if isinstance(e, PartialResult) else None)
     job = jm.submit(translate_task, TranslateConfig(model="tiny", inputs=(str(tmp_path / "in"),),
                                                     out_dir=str(tmp_path / "out")))
     assert seen.wait(30)

@@ -68,7 +68,7 @@ def test_generator_without_partner_has_no_encoder(_isolated_home, image_factory)
 
 def test_encoder_of_another_size_is_refused(_isolated_home):
     from engine.editing.encoder import PhotoEncoder
-    from engine.registry import get_model
+    from engine.models import get_model
 
     session = LatentSession.open(ModelLibrary(), save_tiny_vaegan(_isolated_home / "models")[0])
     with pytest.raises(ConfigError, match="do not belong together"):

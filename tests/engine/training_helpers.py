@@ -57,20 +57,21 @@ def same_weights(a: dict, b: dict) -> bool:
 
 def cancelled_tiny_run(a, b, out, *, stop_at: int = 3, steps: int = 8, on_event=None, **kw):
     """A tiny CycleGAN run on folders ``a``/``b`` cancelled (as by the user) when step ``stop_at`` of ``steps`` is
-    done; ``on_event(event, job, payload)`` sees every event first. Returns nothing (the run folder is ``out``)."""
+    done; ``on_event(event)`` sees every job event first. Returns nothing (the run folder is ``out``)."""
     import pytest
 
     from engine.errors import Cancelled
-    from engine.jobs import run_inline
+    from engine.jobs import ProgressReported, run_inline
     from engine.training import core
 
     cfg = core.build_config("cyclegan", "tiny", data_a=str(a), data_b=str(b), out_dir=str(out), steps=steps,
                             device="cpu", **kw)
 
-    def stop(event, job, p):
+    def stop(event):
         if on_event:
-            on_event(event, job, p)
-        if event == "progress" and p.total == steps and p.done >= stop_at and "step" in p.message:
+            on_event(event)
+        p = event.progress if isinstance(event, ProgressReported) else None
+        if p is not None and p.total == steps and p.done >= stop_at and "step" in p.message:
             raise Cancelled()
 
     with pytest.raises(Cancelled):

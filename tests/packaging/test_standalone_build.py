@@ -14,6 +14,7 @@ import torch
 
 from engine.imageio import load_image
 from engine.inference import TranslateOptions, Translator
+from engine.jobs import ProgressReported
 from tests.conftest import make_image
 from tests.export_models import load_net
 from tests.packaging.conftest import build_venv_for_tests
@@ -39,7 +40,7 @@ def built(tmp_path_factory, tiny_library):
         cfg = BuildAppConfig(models=("tiny-resnet", "tiny-style"), name=NAME, out_dir=str(root / "app"),
                              title="Tiny Vintage", archive=True)
         res = run_inline(lambda c, ctx: build_app_task(c, ctx, tiny_library), cfg,
-                         on_event=lambda e, j, p: events.append((e, p)))
+                         on_event=lambda e: events.append(e.progress) if isinstance(e, ProgressReported) else None)
     return res, events
 
 
@@ -58,9 +59,9 @@ def test_bundle_has_no_torch_and_stays_small(built):
     readme = (res.out_dir / "README.md").read_text()
     assert "libGL/libEGL and a font" in readme and f"{res.size / 1e6:.0f} MB" in readme
     assert f"./{NAME} --translate" in readme and "tiny-resnet" in readme
-    fracs = [p.done / p.total for e, p in events if e == "progress" and p.total]
+    fracs = [p.done / p.total for p in events if p.total]
     assert fracs[-1] == 1.0 and all(b >= a - 1e-9 for a, b in zip(fracs, fracs[1:]))  # never goes backwards
-    messages = {p.message for e, p in events if e == "progress"}
+    messages = {p.message for p in events}
     assert any("PyInstaller" in m for m in messages) and any("Exporting" in m for m in messages)
 
 

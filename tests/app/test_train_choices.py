@@ -1,0 +1,15 @@
+"""The Train page's choices come from the registries: a newly registered generator is offered."""
+from __future__ import annotations
+
+from tests.engine.test_registry_plugins import toy_generator  # noqa: F401  (fixture)
+
+
+def test_registered_generator_is_offered_on_the_train_page(qtbot, toy_generator):  # noqa: F811
+    from app.widgets.train_settings import TrainSettings
+
+    w = TrainSettings({"tiny": {}, "quick": {}}, [])
+    qtbot.addWidget(w)
+    items = [w.generator.itemText(i) for i in range(w.generator.count())]
+    assert "toy_gen" in items and "resnet_9blocks" in items
+    losses = [w.gan_loss.itemText(i) for i in range(w.gan_loss.count())]
+    assert {"lsgan", "wgan_gp", "hinge"} <= set(losses)

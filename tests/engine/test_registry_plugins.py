@@ -1,0 +1,90 @@
+"""Adding a network or a training family is one file: registering it is enough for it to appear in the CLI help and
+in the Train page's choices (the lists are read from the registries, never typed by hand)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from app.cli import build_parser
+from engine.config import option, options_of
+from engine.registry import MODELS, register_model
+from engine.training import core
+from engine.training.config import TrainConfig
+
+
+class ToyGenerator(torch.nn.Module):
+    size_multiple = 4
+
+    def __init__(self, ngf: int = 8, norm: str = "instance", use_dropout: bool = False):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x):
+        return torch.tanh(self.conv(x))
+
+
+@pytest.fixture
+def toy_generator():
+    register_model("toy_gen", role="generator", task="translate", size_multiple=4)(ToyGenerator)
+    yield "toy_gen"
+    MODELS._items.pop("toy_gen", None)
+    MODELS._meta.pop("toy_gen", None)
+
+
+@dataclass
+class ToyConfig(TrainConfig):
+    family: str = "toy"
+    data: str = option("", "folder of toy images")
+    wiggle: float = option(0.5, "how much the toy wiggles")
+
+
+class ToyTrainer(core.Trainer):
+    """Toy family: proves that a family plugs in by registering itself."""
+
+    family, config_cls = "toy", ToyConfig
+
+
+@pytest.fixture
+def toy_family():
+    core.register_family(ToyTrainer)
+    yield "toy"
+    core.FAMILIES._items.pop("toy", None)
+    core.FAMILIES._meta.pop("toy", None)
+
+
+def help_of(*argv) -> str:
+    parser = build_parser("train")
+    action = next(a for a in parser._actions if a.dest == "command").choices["train"]
+    for name in argv:
+        action = next(a for a in action._actions if a.dest == "family").choices[name]
+    return action.format_help()
+
+
+def test_a_registered_generator_appears_in_the_cli_and_the_config(toy_generator):
+    assert "toy_gen" in help_of("cyclegan") and "toy_gen" in help_of("pix2pix")
+    cfg = core.build_config("cyclegan", "tiny", generator="toy_gen", data_a="a", data_b="b", out_dir="x")
+    assert cfg.generator == "toy_gen"
+    assert core.get_trainer("cyclegan").config_cls is type(cfg)
+
+
+def test_an_unregistered_generator_is_refused_with_the_known_names():
+    from engine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="generator must be one of .*resnet_9blocks"):
+        core.build_config("cyclegan", "tiny", generator="toy_gen", data_a="a", data_b="b", out_dir="x")
+
+
+def test_a_registered_family_appears_in_the_cli_with_options_from_its_config(toy_family):
+    families = help_of()
+    assert "toy" in families and "Toy family: proves" in families
+    text = help_of("toy")
+    assert "--wiggle WIGGLE" in text and "how much the toy wiggles (default 0.5)" in text
+    assert "--steps" in text and "--gan-loss" in text  # the shared options of the base config
+    args = build_parser("train").parse_args(["train", "toy", "--data", "d", "--wiggle", "2", "--out", "o"])
+    from app.cli.train import make_config
+
+    cfg = make_config(args)
+    assert isinstance(cfg, ToyConfig) and cfg.wiggle == 2.0 and cfg.data == "d"
+    assert [o.name for o in options_of(ToyConfig)][-2:] == ["data", "wiggle"]
