@@ -69,9 +69,6 @@ class EngineBridge(QObject):
     def handle(self, job: Job) -> Optional[JobHandle]:
         return self._handles.get(job.id)
 
-    def active_jobs(self):
-        return self.manager.jobs()
-
     def shutdown(self) -> None:
         self.manager.shutdown(cancel=True, timeout=5.0)
 

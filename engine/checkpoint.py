@@ -19,7 +19,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import torch
 
@@ -46,10 +46,6 @@ class Checkpoint:
             return dict(self.tensors)
         p = prefix + "."
         return {k[len(p):]: v for k, v in self.tensors.items() if k.startswith(p)}
-
-    def prefixes(self) -> List[str]:
-        return sorted({k.split(".", 1)[0] for k in self.tensors if "." in k})
-
 
 def save_checkpoint(path, tensors: Mapping[str, torch.Tensor], meta: Optional[Dict[str, Any]] = None, *,
                     dtype: Optional[torch.dtype] = None) -> Path:
@@ -338,17 +334,3 @@ def unflatten(obj: Any, tensors: Mapping[str, torch.Tensor]) -> Any:
     if isinstance(obj, list):
         return [unflatten(v, tensors) for v in obj]
     return obj
-
-
-def module_tensors(modules: Mapping[str, torch.nn.Module]) -> Dict[str, torch.Tensor]:
-    """``{"G_A": net, ...}`` -> ``{"G_A.model.1.weight": ...}``."""
-    out: Dict[str, torch.Tensor] = {}
-    for name, m in modules.items():
-        for k, v in m.state_dict().items():
-            out[f"{name}.{k}"] = v
-    return out
-
-
-def keys_with_prefix(keys: Iterable[str], prefix: str) -> List[str]:
-    p = prefix + "."
-    return [k for k in keys if k.startswith(p)]

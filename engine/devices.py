@@ -118,14 +118,6 @@ def autocast(device: torch.device, dtype: Optional[torch.dtype] = None, enabled:
     return torch.autocast(device.type, dtype=dtype)
 
 
-def free_memory(device: torch.device) -> Optional[int]:
-    """Free bytes on a CUDA device, None where unknown."""
-    if device.type == "cuda":
-        free, _total = torch.cuda.mem_get_info(device)
-        return int(free)
-    return None
-
-
 def peak_memory(device: torch.device) -> int:
     if device.type == "cuda":
         return int(torch.cuda.max_memory_allocated(device))

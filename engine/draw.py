@@ -61,10 +61,6 @@ def draw_spec(info: ModelInfo) -> DrawSpec:
     return spec
 
 
-def blank_canvas(spec: DrawSpec) -> np.ndarray:
-    return np.full((spec.size, spec.size, 3), spec.background, np.uint8)
-
-
 def fit_square(rgb: np.ndarray, size: int) -> np.ndarray:
     """Centre crop to a square, then resize to ``size`` (area filter down, cubic up)."""
     h, w = rgb.shape[:2]
@@ -122,15 +118,6 @@ class LiveTranslator:
             tr = self.translator(req)
             res = tr.translate(LoadedImage(np.ascontiguousarray(req.canvas[:, :, :3])))
         return RenderResult(res.image.to_uint8().rgb, req.stamp, req.model, time.perf_counter() - t0, res.notes)
-
-    def warm_up(self, req: RenderRequest) -> None:
-        """Load the model and run one forward so the first stroke is not slowed by start-up costs."""
-        self.render(req)
-
-    def forget(self) -> None:
-        with self._lock:
-            self._key, self._translator = None, None
-
 
 def render_task(cfg: Tuple[LiveTranslator, RenderRequest], ctx) -> RenderResult:
     live, req = cfg

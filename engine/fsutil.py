@@ -5,7 +5,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 
 def _read_umask() -> int:
@@ -72,11 +72,6 @@ def atomic_write_bytes(dest: Path, data: bytes) -> None:
 
 def atomic_write_text(dest: Path, text: str) -> None:
     atomic_write_bytes(dest, text.encode("utf-8"))
-
-
-def atomic_write_with(dest: Path, writer: Callable[[Path], None]) -> None:
-    with atomic_path(dest) as tmp:
-        writer(tmp)
 
 
 def _fsync_dir(folder: Path) -> None:

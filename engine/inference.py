@@ -301,6 +301,7 @@ def pad_to(x: torch.Tensor, th: int, tw: int) -> torch.Tensor:
 
 
 def _starts(n: int, tile: int, step: int) -> List[int]:
+    # Copied on purpose into packaging/translator/gstranslator/runtime.py (no engine there): change both.
     if n <= tile:
         return [0]
     starts = list(range(0, n - tile, step))

@@ -346,7 +346,3 @@ class ModelLibrary:
                     self._cache.pop(next(iter(self._cache)))
                 self._cache[key] = net
         return LoadedModel(info, net, info.meta)
-
-    def clear_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()

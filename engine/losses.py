@@ -49,7 +49,7 @@ def _f(x: torch.Tensor) -> torch.Tensor:
     return x.float()
 
 
-@register_loss("bce", family="minimax")
+@register_loss("bce", family="minimax", title="BCE minimax (saturating)")
 class MinimaxBCE(GANLoss):
     """Original minimax GAN: D maximises log D(x) + log(1 - D(G(z))); G minimises log(1 - D(G(z))) (saturates)."""
 
@@ -69,7 +69,7 @@ class MinimaxBCE(GANLoss):
         return -F.softplus(_f(fake)).mean()
 
 
-@register_loss("nonsaturating", family="minimax")
+@register_loss("nonsaturating", family="minimax", title="Non-saturating")
 class NonSaturating(MinimaxBCE):
     """Goodfellow's non-saturating variant: G minimises -log D(G(z)) = softplus(-l)."""
 
@@ -79,7 +79,7 @@ class NonSaturating(MinimaxBCE):
         return F.softplus(-_f(fake)).mean()
 
 
-@register_loss("lsgan", family="least squares")
+@register_loss("lsgan", family="least squares", title="LSGAN (MSE)")
 class LSGAN(GANLoss):
     """Least squares GAN (CycleGAN default): D -> 1 on real, 0 on fake; G -> 1."""
 
@@ -98,7 +98,7 @@ class LSGAN(GANLoss):
         return F.mse_loss(_f(fake), torch.ones_like(_f(fake)))
 
 
-@register_loss("wgan", family="wasserstein")
+@register_loss("wgan", family="wasserstein", title="WGAN + weight clipping")
 class WGAN(GANLoss):
     """Wasserstein critic: D minimises E[D(fake)] - E[D(real)]; pair with weight clipping (:func:`clip_weights`)."""
 
@@ -119,7 +119,7 @@ class WGAN(GANLoss):
         return -_f(fake).mean()
 
 
-@register_loss("wgan_gp", family="wasserstein")
+@register_loss("wgan_gp", family="wasserstein", title="WGAN-GP")
 class WGANGP(WGAN):
     """Wasserstein critic with gradient penalty (Gulrajani et al.); add :func:`gradient_penalty` to the D loss."""
 
@@ -127,7 +127,7 @@ class WGANGP(WGAN):
     needs = "gp"
 
 
-@register_loss("hinge", family="hinge")
+@register_loss("hinge", family="hinge", title="Hinge")
 class Hinge(GANLoss):
     """Hinge loss (SAGAN/BigGAN): D minimises relu(1 - real) + relu(1 + fake); G minimises -fake."""
 
@@ -149,10 +149,6 @@ class Hinge(GANLoss):
 
 def get_loss(name: str) -> GANLoss:
     return LOSSES.build(name)
-
-
-def loss_names():
-    return list(LOSSES)
 
 
 # ------------------------------------------------------------------------------------------------------------

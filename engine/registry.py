@@ -46,6 +46,10 @@ class Registry:
         self.get(name)
         return dict(self._meta[name])
 
+    def in_order(self) -> List[str]:
+        """Names in the order they were registered (for lists shown in that order)."""
+        return list(self._items)
+
     def names(self, **where: Any) -> List[str]:
         return sorted(n for n, m in self._meta.items() if all(m.get(k) == v for k, v in where.items()))
 

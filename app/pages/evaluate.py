@@ -21,7 +21,8 @@ from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.problems import ProblemsPanel
 from engine.metrics import EvalConfig, ExtractorCache, MetricOptions, eval_task
 from engine.metrics.classifier import ClassifierConfig, train_classifier_task
-from engine.metrics.runs import METRICS_FILE, list_runs
+from engine.metrics.runs import METRICS_FILE
+from engine.training.runs import list_runs
 
 TITLE = "Evaluate"
 ICON = "evaluate"
@@ -239,7 +240,7 @@ class EvaluatePage(QWidget):
 
     def on_shown(self) -> None:
         if not self.charts.runs:
-            for r in list_runs()[:5]:
+            for r in [i.path for i in list_runs() if (i.path / METRICS_FILE).exists()][:5]:
                 self.charts.add_run(r)
 
     # --- running -----------------------------------------------------------------------------------------

@@ -10,13 +10,14 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QGridLayout, QG
     QPushButton
 
 from app.settings import settings
+from engine.metrics import ALL_METRICS
 from engine.metrics.classifier import list_classifiers
 from engine.metrics.report import MEANING
 from engine.metrics.weights import IS_WEIGHTS_NAME, find_is_weights
+from engine.registry import METRICS
 
-METRIC_BOXES = [("fid", "FID", True), ("kid", "KID", True), ("is", "Inception Score", False),
-                ("pr", "Precision / recall", True), ("diversity", "Diversity", True),
-                ("mode_collapse", "Mode collapse", True)]
+#: (name, label, on by default) of every registered metric, in registration order
+METRIC_BOXES = [(n, METRICS.meta(n).get("label", n), METRICS.meta(n).get("default", True)) for n in ALL_METRICS]
 
 
 METRIC_TIPS = {"fid": MEANING["fid"], "kid": MEANING["kid"], "is": MEANING["is"],

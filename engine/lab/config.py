@@ -4,13 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
+from .. import losses as _losses_module  # noqa: F401  (registers the losses)
 from ..config import Config, check, check_choice
 from ..errors import ConfigError
+from ..registry import LOSSES as _LOSSES
 from .data import DATASETS
 
-LOSSES = ("bce", "nonsaturating", "lsgan", "wgan", "wgan_gp", "hinge")
-LOSS_TITLES = {"bce": "BCE minimax (saturating)", "nonsaturating": "Non-saturating", "lsgan": "LSGAN (MSE)",
-               "wgan": "WGAN + weight clipping", "wgan_gp": "WGAN-GP", "hinge": "Hinge"}
+LOSSES = tuple(_LOSSES.in_order())  # every registered GAN loss, in engine.losses' order
+LOSS_TITLES = {name: _LOSSES.meta(name)["title"] for name in LOSSES}
 MINIBATCH = ("", "discrimination", "stddev")
 SN_GAIN_2D = 10.0
 MINIBATCH_TITLES = {"": "none", "discrimination": "minibatch discrimination", "stddev": "minibatch std-dev"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import numpy as np
 import torch
@@ -150,7 +150,3 @@ def make_data(name: str):
     if name == "digits":
         return load_digits_data()
     return make_toy(name)
-
-
-def describe_datasets() -> Dict[str, str]:
-    return dict(DATASET_TITLES)

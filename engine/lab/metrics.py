@@ -13,7 +13,6 @@ conditional GAN the share of samples classified as the requested class is report
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -141,10 +140,3 @@ def digit_modes(samples: torch.Tensor, clf: nn.Module, labels: Optional[torch.Te
     hist = torch.bincount(pred[good], minlength=10).numpy().astype(np.float64)
     acc = float((pred == labels.cpu()).float().mean()) if labels is not None else None
     return _stats(hist, samples.shape[0], int(good.sum()), acc)
-
-
-def entropy_bits(hist: List[int]) -> float:
-    total = float(sum(hist))
-    if total <= 0:
-        return 0.0
-    return -sum((h / total) * math.log2(h / total) for h in hist if h > 0)

@@ -49,7 +49,9 @@ class Evaluation:
 
 def evaluate_sets(real: Optional[ImageSet], fake: ImageSet, metrics: Sequence[str] = ("fid", "kid"), *,
                   ctx: Any = None, extractor: Optional[FeatureExtractor] = None, options: Optional[MetricOptions] = None,
-                  cache_real: bool = True, label: str = "") -> Evaluation:
+                  cache_real: bool = True, label: str = "", real_features: Optional[FeatureSet] = None) -> Evaluation:
+    """The one way metrics are computed (Evaluate page, CLI, training). ``real_features`` (of ``real``, from an
+    earlier call with the same extractor) skips extracting the real set again, as a training run does."""
     t0 = time.perf_counter()
     options = options or MetricOptions()
     metrics = _check_metrics(metrics)
@@ -57,8 +59,8 @@ def evaluate_sets(real: Optional[ImageSet], fake: ImageSet, metrics: Sequence[st
     if len(fake) == 0:
         raise DataError(f"No readable images in {fake.label or 'the generated set'}"
                         + (f" ({fake.skipped[0][1]})." if fake.skipped else "."))
-    rf = None
-    if real is not None and any(METRICS.meta(m).get("needs_real", True) for m in metrics):
+    rf = real_features
+    if rf is None and real is not None and any(METRICS.meta(m).get("needs_real", True) for m in metrics):
         rf = features_for(extractor, real, span(ctx, 0.0, 0.45), cache=cache_real, what="real images")
     ff = features_for(extractor, fake, span(ctx, 0.45, 0.9), cache=False, what="generated images")
     _progress(ctx, 0.9, "Computing metrics")

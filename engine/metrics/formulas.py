@@ -25,13 +25,6 @@ def feature_stats(feats: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     return f.mean(axis=0), np.cov(f, rowvar=False)
 
 
-def sqrtm_psd(a: np.ndarray) -> np.ndarray:
-    """Square root of a symmetric positive semi-definite matrix (eigendecomposition, negatives clipped)."""
-    a = np.asarray(a, dtype=np.float64)
-    w, v = np.linalg.eigh((a + a.T) * 0.5)
-    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
-
-
 def trace_sqrt_product(s1: np.ndarray, s2: np.ndarray) -> float:
     """``tr((S1 S2)^1/2)`` for covariance matrices: with ``S1 = V W V^T`` and ``L = V W^1/2``, the eigenvalues of
     ``S1 S2`` are those of the symmetric ``L^T S2 L``."""

@@ -106,7 +106,8 @@ def kid_metric(data: MetricData) -> Dict[str, Any]:
     return out
 
 
-@register_metric("is", label="Inception Score", lower_is_better=False, keys=("is", "is_std"), needs_real=False)
+@register_metric("is", label="Inception Score", lower_is_better=False, keys=("is", "is_std"), needs_real=False,
+                 default=False)  # off unless asked: IS only means something for ImageNet-like content
 def is_metric(data: MetricData) -> Dict[str, Any]:
     """Inception Score over splits (needs the user-supplied full Inception weights with class logits)."""
     if data.fake.logits is None:
@@ -167,16 +168,12 @@ def mode_collapse_metric(data: MetricData) -> Dict[str, Any]:
     return out
 
 
-ALL_METRICS = ("fid", "kid", "is", "pr", "diversity", "mode_collapse")
+ALL_METRICS = tuple(METRICS.in_order())  # fid, kid, is, pr, diversity, mode_collapse: as registered above
 
 
 def run_metric(name: str, data: MetricData) -> Dict[str, Any]:
     fn = METRICS.get(name)
     return fn(data)
-
-
-def label_of(name: str) -> str:
-    return METRICS.meta(name).get("label", name)
 
 
 def as_float(v: Any) -> Any:

@@ -8,18 +8,18 @@ last line (a run still writing) is ignored.
 :class:`TrainingEvaluator` is what a trainer calls every N steps: the real set's features are computed once
 (and cached on disk for folders), each call extracts features of the generated samples (on a separate CUDA stream,
 so the training stream is not blocked) and appends ``{"step", "fid", "kid", "kid_std", ...}`` to ``metrics.jsonl``.
+It computes through :func:`engine.metrics.api.evaluate_sets`, like the Evaluate page and ``ganstudio eval``. The
+list of run folders is :func:`engine.training.runs.list_runs`.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ..fsutil import user_data_dir
 
 METRICS_FILE = "metrics.jsonl"
 
@@ -91,15 +91,6 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def list_runs(root: Optional[Path] = None) -> List[Path]:
-    """Run folders (those holding ``metrics.jsonl``), newest first."""
-    root = Path(root) if root else user_data_dir() / "runs"
-    if not root.is_dir():
-        return []
-    runs = [p.parent for p in root.glob(f"*/{METRICS_FILE}")]
-    return sorted(runs, key=lambda r: (r / METRICS_FILE).stat().st_mtime, reverse=True)
-
-
 def append_metrics(run_dir, record: Dict[str, Any]) -> None:
     """Append one JSON line (flushed and fsynced, so a crash never leaves a half line behind a good one)."""
     if "step" not in record:
@@ -149,7 +140,7 @@ class TrainingEvaluator:
         return step > 0 and step % self.every == 0
 
     def _real(self, ctx: Any = None):
-        from .api import features_for
+        from .cache import features_for
         from .images import image_set
 
         if self._real_features is None:
@@ -158,23 +149,17 @@ class TrainingEvaluator:
         return self._real_set, self._real_features
 
     def evaluate(self, step: int, fake: Any, ctx: Any = None) -> Dict[str, Any]:
-        """Metrics of ``fake`` against the real set; appended to ``metrics.jsonl`` when ``run_dir`` is set."""
-        from .api import _check_metrics
-        from .features import FeatureSet
+        """Metrics of ``fake`` against the real set (through :func:`~engine.metrics.api.evaluate_sets`, with the real
+        features of the first call); appended to ``metrics.jsonl`` when ``run_dir`` is set."""
+        from .api import evaluate_sets
         from .images import image_set
-        from .registry_defs import MetricData, MetricUnavailable, as_float, run_metric
 
-        t0 = time.perf_counter()
-        _, rf = self._real(ctx)
-        ff: FeatureSet = self.extractor.extract(image_set(fake, "generated"), ctx, "generated images")
-        data = MetricData(rf, ff, self.options, self.extractor.is_status)
+        real_set, rf = self._real(ctx)
+        res = evaluate_sets(real_set, image_set(fake, "generated"), self.metrics, ctx=ctx, extractor=self.extractor,
+                            options=self.options, real_features=rf).metrics
         record: Dict[str, Any] = {"step": int(step)}
-        for name in _check_metrics(self.metrics):
-            try:
-                record.update({k: as_float(v) for k, v in run_metric(name, data).items() if _is_number(as_float(v))})
-            except MetricUnavailable:
-                continue
-        record.update(eval_n_real=len(rf), eval_n_fake=len(ff), eval_seconds=round(time.perf_counter() - t0, 2))
+        record.update({k: v for k, v in numeric_metrics(res).items() if k not in ("n_real", "n_fake", "seconds")})
+        record.update(eval_n_real=res["n_real"], eval_n_fake=res["n_fake"], eval_seconds=round(res["seconds"], 2))
         if self.run_dir is not None:
             append_metrics(self.run_dir, record)
         return record

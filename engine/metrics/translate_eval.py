@@ -8,11 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any, List, Tuple
 
-from .. import devices
-from ..errors import DataError, ImageLoadError
+from ..errors import DataError
 from ..fsutil import user_cache_dir
-from ..imageio import load_image, save_image, scan_inputs
-from ..inference import TranslateOptions, Translator
 
 MARKER = ".ganstudio-eval-outputs"
 
@@ -38,36 +35,21 @@ def _prepare_out(out: Path, owned: bool) -> None:
 
 
 def translate_for_eval(cfg: Any, ctx: Any, library: Any = None) -> Tuple[Path, str, List[Tuple[str, str]]]:
-    """Translate ``cfg.inputs`` with ``cfg.model``; returns (output folder, model name, skipped inputs)."""
+    """Translate ``cfg.inputs`` with ``cfg.model`` through the translate task (the same loading, batching and saving
+    as ``ganstudio translate``), as PNGs into a folder of their own; returns (folder, model name, skipped inputs)."""
     from ..library import ModelLibrary
+    from ..translate import TranslateConfig, translate_task
 
     library = library or ModelLibrary()
     info = library.resolve(cfg.model, direction=cfg.direction)
     if info.task != "translate":
         raise DataError(f"{info.name} is a {info.task} model; 'a model on a test folder' needs an image-to-image "
                         "(translate) model.")
-    scan = scan_inputs(list(cfg.inputs))
-    if not scan.files:
-        raise DataError(f"No images to translate in {', '.join(map(str, cfg.inputs))}.")
-    device = devices.pick_device(None if cfg.device == "auto" else cfg.device)
-    translator = Translator(library.load(info, device).module, device, TranslateOptions())
     out = Path(cfg.out_dir) if cfg.out_dir else generated_dir(info.id, cfg.inputs)
     _prepare_out(out, owned=not cfg.out_dir)
-    n = len(scan.files)
-    skipped = [(str(p), r) for p, r in scan.skipped]
-    bs = 1 if device.type == "cpu" else 8
-    for start in range(0, n, bs):
-        if ctx is not None:
-            ctx.check_cancel()
-            ctx.progress(start, n, f"Translating with {info.name}: {start} / {n}")
-        batch = []
-        for p in scan.files[start:start + bs]:
-            try:
-                batch.append((p, load_image(p).to_uint8()))
-            except ImageLoadError as e:
-                skipped.append((str(p), e.reason))
-        for (p, _), res in zip(batch, translator.translate_many([im for _, im in batch])):
-            save_image(out / f"{p.stem}.png", res.image.rgb, None)
-    if ctx is not None:
-        ctx.progress(n, n, f"Translated {n} images with {info.name}")
-    return out, info.name, skipped
+    job = TranslateConfig(model=str(info.path), inputs=tuple(cfg.inputs), out_dir=str(out), ext=".png",
+                          direction=cfg.direction, device=cfg.device, faces="off")
+    summary = translate_task(job, ctx, library)
+    if not summary.translated:
+        raise DataError(f"No images to translate in {', '.join(map(str, cfg.inputs))}.")
+    return out, info.name, [(str(p), r) for p, r in summary.skipped]

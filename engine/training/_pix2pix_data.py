@@ -15,9 +15,7 @@ cached up to ``cache_mb``. :class:`PairedData` exposes the two sides as views wi
 """
 from __future__ import annotations
 
-import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -27,7 +25,7 @@ import numpy as np
 from ..errors import DataError, ImageLoadError
 from ..imageio import load_image, scan_inputs
 from ..sketch import SketchStyle, make_sketch
-from .data import check_folder_paths, prepare_image
+from .data import check_folder_paths, decode_all, prepare_image
 
 FORMATS = ("ab", "folders", "sketch")
 FORMAT_TITLES = {"ab": "side-by-side AB images", "folders": "two folders paired by file name",
@@ -225,23 +223,16 @@ def open_paired(form: str, data: str, data_b: str = "", *, geometry: Optional[Ge
     pd = PairedData(form, roots, skipped=list(skipped), unmatched=unmatched, geometry=geometry or Geometry(),
                     sketch=sketch or SketchStyle(), swap=swap)
     budget = int(cache_mb) * 2**20
-    workers = min(8, os.cpu_count() or 2)
-    done = 0
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ganstudio-decode") as pool:
-        for item, res in zip(items, pool.map(_try_decode(pd), items)):
-            done += 1
-            if check_cancel:
-                check_cancel()
-            if progress and (done % 16 == 0 or done == len(items)):
-                progress(done, len(items), f"Reading pairs: {done} / {len(items)}")
-            if isinstance(res, str):
-                pd.skipped.append((item[0], res))
-                continue
-            pd.items.append(item)
-            size = res[0].nbytes + res[1].nbytes
-            keep = budget >= size
-            budget -= size if keep else 0
-            pd._cache.append(res if keep else None)
+    for item, res in decode_all(items, _try_decode(pd), "Reading pairs", "", progress=progress,
+                                check_cancel=check_cancel):
+        if isinstance(res, str):
+            pd.skipped.append((item[0], res))
+            continue
+        pd.items.append(item)
+        size = res[0].nbytes + res[1].nbytes
+        keep = budget >= size
+        budget -= size if keep else 0
+        pd._cache.append(res if keep else None)
     if len(pd.items) < min_pairs:
         n = len(pd.items)
         reasons = "; ".join(r for _, r in pd.skipped[:3])

@@ -1,6 +1,9 @@
-"""The trainer core shared by every GAN family (CycleGAN, pix2pix, StyleGAN, StarGAN, VAE-GAN).
+"""The trainer core shared by every GAN family (CycleGAN, pix2pix, StyleGAN, StarGAN, VAE-GAN): the
+:class:`Trainer` base class, the family registry (:data:`FAMILIES`, discovered from the modules of this package) and
+the entry points ``train_task``, ``build_config``, ``resume_config``.
 
-Families subclass :class:`Trainer` and implement only what differs (see ``TRAINER_CORE_API.md``)::
+A family is one module: a config (a :class:`~engine.training.config.TrainConfig` subclass whose fields carry
+``engine.config.option`` metadata, from which ``ganstudio train <family>`` makes its options) and a trainer::
 
     @register_family
     class CycleGANTrainer(Trainer):
@@ -11,6 +14,7 @@ Families subclass :class:`Trainer` and implement only what differs (see ``TRAINE
         def sample_grid(self) -> np.ndarray
         def export_models(self) -> [(file name, module, engine.library.model_meta(...))]
         def extra_state(self) / load_extra_state(d) / load_init() / score(losses) / eval_fakes(n)
+        @classmethod adopt_init_architecture(cfg, library)   # optional: take the generator from --init's model
 
 The core owns the rest: device, bf16/fp16 autocast (+ GradScaler for fp16), channels_last, cudnn.benchmark,
 optional torch.compile, DDP (:mod:`.distributed`), the loop with pause/cancel (``ctx.check_cancel()``), progress
@@ -18,11 +22,11 @@ optional torch.compile, DDP (:mod:`.distributed`), the loop with pause/cancel (`
 train.log, samples, atomic ``latest`` checkpoints (+ ``best`` by the family's score), exported model files, resume
 at the same step, status.json, and clear messages for full disks, unwritable folders and out-of-memory.
 
-Loop details live in :mod:`.loop`, the run folder in :mod:`.runs`, checkpoint state in :mod:`.state`.
-
-Changes from the first contract: ``resume_from`` is a config field (``resume_config(run_dir, steps=...)`` builds
-it), ``steps=0`` means "the family's default length", ``score()`` picks the best checkpoint (lower is better) and
-``optimize(loss, name)`` is the backward/step helper (it handles the fp16 GradScaler).
+Loop details live in :mod:`.loop`, the run folder in :mod:`.runs`, checkpoint state in :mod:`.state`; shared pieces
+in :mod:`.config`, :mod:`.data`, :mod:`.grids`, :mod:`.wrappers` (DDP one-forward modules), :mod:`.finetune`.
+``resume_from`` is a config field (``resume_config(run_dir, steps=...)`` builds it), ``steps=0`` means "the family's
+default length", ``score()`` picks the best checkpoint (lower is better) and ``optimize(loss, name)`` is the
+backward/step helper (it handles the fp16 GradScaler).
 """
 from __future__ import annotations
 
@@ -176,6 +180,7 @@ class Trainer:
         self.ema = EMASet(cfg.ema_decay)
         self.aug = DiffAugment(cfg.diffaug)
         self.guard = NonFiniteGuard()  # non-finite losses/gradients skip the update (see _guard.py)
+        self._evaluator: Any = None  # engine.metrics.TrainingEvaluator, made at the first evaluation
 
     # --- hooks -------------------------------------------------------------------------------------------
     @classmethod
@@ -234,18 +239,18 @@ class Trainer:
         return None
 
     def evaluate(self) -> Optional[Dict[str, float]]:
-        """Called every ``eval_every`` steps; default: ``engine.metrics.compute_metrics`` on ``eval_fakes(256)``
-        when both exist. The result is logged to metrics.jsonl as ``{"step", "eval": {...}}``."""
+        """Called every ``eval_every`` steps: ``eval_fakes(256)`` through :class:`engine.metrics.TrainingEvaluator`,
+        whose real-image features are computed at the first evaluation of the run and reused after. The result is
+        logged to metrics.jsonl as ``{"step", "eval": {...}}``."""
         pair = self.eval_fakes(256)
         if pair is None:
             return None
-        from ..metrics import FeatureExtractor, compute_metrics, numeric_metrics
+        if self._evaluator is None:  # built once per run (the Inception weights take seconds to load)
+            from ..metrics import TrainingEvaluator
 
-        extractor = getattr(self, "_metrics_extractor", None)
-        if extractor is None:  # built once per run (the Inception weights take seconds to load)
-            extractor = self._metrics_extractor = FeatureExtractor(self.device)
-        res = compute_metrics(*pair, extractor=extractor)
-        return {k: v for k, v in numeric_metrics(res).items() if k not in ("seconds",)}
+            self._evaluator = TrainingEvaluator(pair[0], device=str(self.device))
+        rec = self._evaluator.evaluate(self.step, pair[1])
+        return {k.removeprefix("eval_"): float(v) for k, v in rec.items() if k not in ("step", "eval_seconds")}
 
     # --- helpers for families ----------------------------------------------------------------------------
     def data_paths(self, folders: Dict[str, str]) -> Dict[str, Path]:

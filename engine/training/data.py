@@ -26,7 +26,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -93,6 +93,21 @@ def to_model_input(x: torch.Tensor, channels_last: bool = False) -> torch.Tensor
 # ------------------------------------------------------------------------------------------------------------
 # folders
 
+def decode_all(items: Sequence[Any], decode: Callable[[Any], Any], label: str, unit: str, *, workers: int = 0,
+               progress: Optional[Progress] = None, check_cancel: Optional[Callable[[], None]] = None
+               ) -> Iterator[Tuple[Any, Any]]:
+    """``(item, decode(item))`` in order, decoded on a thread pool (image decoding releases the GIL); cancel is
+    checked after each item and progress reported every 16 (``"<label>: 16 / 200 <unit>"``)."""
+    workers = workers or min(8, os.cpu_count() or 2)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ganstudio-decode") as pool:
+        for done, (item, res) in enumerate(zip(items, pool.map(decode, items)), 1):
+            if check_cancel:
+                check_cancel()
+            if progress and (done % 16 == 0 or done == len(items)):
+                progress(done, len(items), f"{label}: {done} / {len(items)}" + (f" {unit}" if unit else ""))
+            yield item, res
+
+
 @dataclass
 class ImageFolder:
     """The usable images of one folder, decoded once, cached at load size."""
@@ -118,23 +133,15 @@ class ImageFolder:
         folder = cls(root, name, preprocess=preprocess, load_size=load_size, crop_size=crop_size)
         folder.skipped = [(p, r) for p, r in scan.skipped]
         budget = int(cache_mb) * 2**20
-        files = scan.files
-        workers = workers or min(8, os.cpu_count() or 2)
-        done = 0
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ganstudio-decode") as pool:
-            for path, res in zip(files, pool.map(folder._decode, files)):
-                done += 1
-                if check_cancel:
-                    check_cancel()
-                if progress and (done % 16 == 0 or done == len(files)):
-                    progress(done, len(files), f"Reading folder {name}: {done} / {len(files)} images")
-                if isinstance(res, str):
-                    folder.skipped.append((path, res))
-                    continue
-                folder.files.append(path)
-                keep = budget >= res.nbytes
-                budget -= res.nbytes if keep else 0
-                folder._cache.append(res if keep else None)
+        for path, res in decode_all(scan.files, folder._decode, f"Reading folder {name}", "images", workers=workers,
+                                    progress=progress, check_cancel=check_cancel):
+            if isinstance(res, str):
+                folder.skipped.append((path, res))
+                continue
+            folder.files.append(path)
+            keep = budget >= res.nbytes
+            budget -= res.nbytes if keep else 0
+            folder._cache.append(res if keep else None)
         return folder
 
     def _decode(self, path: Path):

@@ -7,6 +7,7 @@ from typing import Dict, Optional, Tuple
 
 from ..errors import CheckpointError, ConfigError
 from ..library import ModelInfo, ModelLibrary
+from .config import translate_generators
 
 
 def _partner(lib: ModelLibrary, info: ModelInfo) -> Optional[ModelInfo]:
@@ -61,5 +62,5 @@ def check_init_arch(info: ModelInfo, cfg) -> None:
             + ". Use the model's architecture (leave the generator settings at their defaults, or set "
             + " ".join(f"--{k.replace('_', '-')} {got[k]}" for k in diff if k in ("generator", "ngf", "norm"))
             + "), or pick another model.")
-    if got["generator"] not in ("resnet_9blocks", "resnet_6blocks", "unet_128", "unet_256"):
+    if got["generator"] not in translate_generators():
         raise ConfigError(f"The init model {info.name!r} uses {got['generator']}, which CycleGAN cannot train.")

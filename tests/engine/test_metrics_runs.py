@@ -11,7 +11,7 @@ from app.cli import main
 from engine.metrics import api, image_set
 from engine.metrics.report import to_html, to_markdown
 from engine.metrics.translate_eval import generated_dir
-from engine.metrics.runs import TrainingEvaluator, append_metrics, list_runs, numeric_metrics, read_metrics
+from engine.metrics.runs import TrainingEvaluator, append_metrics, numeric_metrics, read_metrics
 from tests.metrics_support import _fid_cache_file, fid_extractor, make_folder  # noqa: F401
 
 
@@ -29,7 +29,6 @@ def test_read_metrics_skips_bad_lines_and_a_half_written_last_line(tmp_path):
     assert rm.series["fid"] == [(100.0, 250.0)] and "note" not in rm.series
     assert rm.series["eval_fid"] == [(150.0, 120.0)] and rm.series["eval_kid"] == [(150.0, 0.1)]
     assert rm.bad_lines == 2
-    assert list_runs(tmp_path / "runs") == [run]
     with pytest.raises(ValueError):
         append_metrics(run, {"fid": 1.0})
 
@@ -123,9 +122,9 @@ def test_markdown_and_html_reports(tmp_path, fid_extractor):
     assert "<table>" in html and "model X" in html and "HYPE-∞ 25.0%" in html and "Generated samples" in html
 
 
-def test_trainer_core_evaluate_logs_only_numbers(fid_extractor):
-    """engine.training's default Trainer.evaluate() calls compute_metrics on eval_fakes(): the record it logs to
-    metrics.jsonl (and turns into floats) must hold numbers only."""
+def test_trainer_core_evaluate_logs_only_numbers_and_extracts_the_real_set_once(fid_extractor, monkeypatch):
+    """engine.training's default Trainer.evaluate() goes through TrainingEvaluator (one metrics API): the record it
+    logs to metrics.jsonl holds numbers only, and the real images' features are computed once per run."""
     from types import SimpleNamespace
 
     import torch
@@ -135,9 +134,17 @@ def test_trainer_core_evaluate_logs_only_numbers(fid_extractor):
     rng = np.random.default_rng(2)
     real = rng.integers(0, 256, size=(10, 32, 32, 3), dtype=np.uint8)
     fake = rng.integers(0, 64, size=(10, 32, 32, 3), dtype=np.uint8)  # darker: clearly another distribution
-    t = SimpleNamespace(eval_fakes=lambda n: (real, fake), device=torch.device("cpu"),
-                        _metrics_extractor=fid_extractor)
+    extracted = []
+    extract = fid_extractor.extract
+    monkeypatch.setattr(fid_extractor, "extract", lambda images, *a: extracted.append(images.label) or
+                        extract(images, *a))
+    t = SimpleNamespace(eval_fakes=lambda n: (real, fake), device=torch.device("cpu"), step=1,
+                        _evaluator=TrainingEvaluator(real, extractor=fid_extractor))
     res = Trainer.evaluate(t)
     assert res["kid"] > 0 and res["n_real"] == 10.0 and "fid" not in res
     assert all(isinstance(v, float) for v in res.values())
     json.dumps({"step": 1, "eval": res})
+    t.step = 2
+    again = Trainer.evaluate(t)
+    assert again["kid"] == pytest.approx(res["kid"])
+    assert extracted == ["real", "generated", "generated"]  # real features reused at the second evaluation

@@ -55,6 +55,7 @@ def from_qimage(img: QImage) -> Tuple[np.ndarray, Optional[np.ndarray]]:
 
 
 def to_qimage(rgb: np.ndarray, alpha: Optional[np.ndarray] = None) -> QImage:
+    # Deliberate copy of app.widgets.images.to_qimage's core: the bundled translator carries no app package.
     h, w = rgb.shape[:2]
     if alpha is not None:
         a = np.ascontiguousarray(np.dstack([rgb, alpha]))

@@ -175,6 +175,7 @@ def resize_bilinear(x: np.ndarray, size) -> np.ndarray:
 
 
 def _starts(n: int, tile: int, step: int) -> List[int]:
+    # Deliberate copy of engine.inference._starts: the standalone translator imports no engine (.importlinter).
     if n <= tile:
         return [0]
     starts = list(range(0, n - tile, step))
