@@ -5,7 +5,7 @@ import torch
 
 from engine import translate as T
 from engine.library import ModelLibrary, model_meta, save_model
-from engine.registry import get_model
+from engine.models import get_model
 
 from .test_translate_page import drop, select_model
 

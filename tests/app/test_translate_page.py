@@ -134,7 +134,7 @@ def test_paste_image_from_clipboard(window, qtbot, tiny_model_id):
 def test_import_model_then_it_is_listed_and_remembered(window, qtbot, tmp_path):
     import torch
 
-    from engine.registry import get_model
+    from engine.models import get_model
 
     page = window.pages["translate"]
     torch.save(get_model("resnet_6blocks", ngf=4).state_dict(), tmp_path / "latest_net_G_A.pth")
