@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, append_results, load_reference, machine  # noqa: E402
 
 from engine.errors import Cancelled  # noqa: E402
-from engine.jobs import run_inline  # noqa: E402
+from engine.jobs import ProgressReported, run_inline  # noqa: E402
 from engine.training import core  # noqa: E402
 from engine.training.data import ImageFolder  # noqa: E402
 
@@ -92,8 +92,8 @@ class OurRecipe:
             cfg = recipe_config(self.recipe, self.size, Path(tmp) / "r", steps + 1).replace(log_every=steps + 1)
             marks: List[tuple] = []
 
-            def on(event, job, payload):
-                if event == "progress" and "step" in getattr(payload, "message", ""):
+            def on(event):
+                if isinstance(event, ProgressReported) and "step" in event.progress.message:
                     marks.append((time.perf_counter(), time.process_time()))
 
             run_inline(core.train_task, cfg, on_event=on)

@@ -64,7 +64,7 @@ class CUTConfig(ImageToImageConfig):
                        "half the epochs)", choices=tuple(MODES))
     generator: str = option("resnet_9blocks", "generator network (one with PatchNCE feature taps)",
                             choices=nce_generators, arch=True)
-    antialias: bool = option(True, "CUT's blur-pool sampling (off: strided / transposed convolutions)", arch=True)
+    antialias: bool = option(True, "CUT's blur-pool sampling instead of strided / transposed convolutions", arch=True)
     discriminator: str = "n_layers"
     init_type: str = "xavier"
     lambda_gan: float = option(1.0, "GAN loss weight")
@@ -78,9 +78,9 @@ class CUTConfig(ImageToImageConfig):
         return ("lsgan", "bce", "nonsaturating", "hinge")
 
     def validate(self) -> None:
+        check_choice("generator", self.generator, nce_generators())  # before the shared checks: a clearer message
         super().validate()
         check_choice("mode", self.mode, tuple(MODES))
-        check_choice("generator", self.generator, nce_generators())
         check(self.lambda_gan >= 0 and self.lambda_nce >= 0, "loss weights must be >= 0")
         check(1 <= self.num_patches <= 4096, "num_patches must be between 1 and 4096")
         check(0 < self.nce_t <= 10, "the NCE temperature must be in (0, 10]")

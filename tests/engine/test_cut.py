@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from engine.errors import Cancelled, ConfigError
-from engine.jobs import run_inline
 from engine.checkpoint import load_checkpoint
+from engine.jobs import ProgressReported, run_inline
 from engine.library import ModelLibrary
 from engine.models.networks import ResnetGenerator
 from engine.training import core
@@ -111,8 +111,9 @@ def test_cut_cancel_then_resume_gives_exactly_the_uninterrupted_run(folders, tmp
     run_inline(core.train_task, cut_config(a, b, straight, **kw))
     broken = tmp_path / "broken"
 
-    def cancel_at_3(event, job, payload):
-        if event == "progress" and payload.total and payload.done >= 3 and "step" in payload.message:
+    def cancel_at_3(event):
+        p = event.progress if isinstance(event, ProgressReported) else None
+        if p is not None and p.total and p.done >= 3 and "step" in p.message:
             raise Cancelled()
 
     with pytest.raises(Cancelled):
