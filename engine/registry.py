@@ -33,6 +33,11 @@ class Registry:
 
         return deco
 
+    def unregister(self, name: str) -> None:
+        """Remove an entry (a plug-in that is unloaded; tests that register toys)."""
+        self._items.pop(name, None)
+        self._meta.pop(name, None)
+
     def get(self, name: str) -> Callable[..., Any]:
         try:
             return self._items[name]

@@ -29,8 +29,7 @@ class ToyGenerator(torch.nn.Module):
 def toy_generator():
     register_model("toy_gen", role="generator", task="translate", size_multiple=4)(ToyGenerator)
     yield "toy_gen"
-    MODELS._items.pop("toy_gen", None)
-    MODELS._meta.pop("toy_gen", None)
+    MODELS.unregister("toy_gen")
 
 
 @dataclass
@@ -50,8 +49,7 @@ class ToyTrainer(core.Trainer):
 def toy_family():
     core.register_family(ToyTrainer)
     yield "toy"
-    core.FAMILIES._items.pop("toy", None)
-    core.FAMILIES._meta.pop("toy", None)
+    core.FAMILIES.unregister("toy")
 
 
 def help_of(*argv) -> str:
