@@ -6,22 +6,20 @@ The same run as ``ganstudio train distill --teacher TEACHER ...`` (the distillat
 """
 from __future__ import annotations
 
-import importlib
-
 
 def add_parser(sub):
-    from app.cli.train import _common_args
+    from app.cli.options import add_options
+    from app.cli.train import _run_args
     from engine.training.core import get_trainer
 
     cls = get_trainer("distill")
-    mod = importlib.import_module(cls.__module__)
     p = sub.add_parser("distill", help="make a fast version of a model (distillation into a compressed network)",
                        description=__doc__.split("\n\n")[0])
     p.add_argument("teacher", nargs="?", default=None, metavar="TEACHER",
                    help="the model to make a fast version of (id, name, file or run folder)")
-    _common_args(p, sorted(cls.presets()))
-    mod.add_cli_args(p, teacher_option=False)
-    p.set_defaults(_family_module=mod, family="distill")
+    _run_args(p, sorted(cls.presets()))
+    add_options(p.add_argument_group("settings"), cls.config_cls, skip=("teacher",))  # TEACHER is positional
+    p.set_defaults(_trainer=cls, family="distill")
     return p
 
 

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from ..errors import ConfigError
-from ..registry import MODELS, _ensure_builtin, get_model
+from ..registry import MODELS  # engine/models/__init__ ran first: the networks are registered
 
 REF_SIZE = 256
 
@@ -52,13 +52,12 @@ def count_macs(net: nn.Module, size: int = REF_SIZE, in_channels: Optional[int] 
 
 def arch_macs(arch: str, arch_kwargs: Optional[Dict[str, Any]] = None, size: int = REF_SIZE) -> Optional[int]:
     """MACs at ``size``x``size`` of a registered image-to-image architecture; None for other kinds of networks."""
-    _ensure_builtin()
     if arch not in MODELS:
         return None
     if MODELS.meta(arch).get("task") != "translate":
         return None
     with torch.device("meta"):
-        net = get_model(arch, **(arch_kwargs or {}))
+        net = MODELS.build(arch, **(arch_kwargs or {}))
     return count_macs(net, size)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 import numpy as np
 import torch
@@ -27,17 +27,19 @@ import torch.nn as nn
 
 from .. import losses as L
 from ..checkpoint import load_checkpoint, load_into
-from ..config import check, check_choice
+from ..config import check, check_choice, option
 from ..errors import ConfigError, DataError
 from ..faces.translator import face_fields
 from ..library import ModelInfo, ModelLibrary, model_meta
+from ..models import get_model
 from ..models.macs import format_macs, parse_macs
 from ..models.networks import init_weights, size_multiple
-from ..registry import get_model
+from ..tensors import to_uint8
 from . import _distill_parts as P
-from ._cyclegan_parts import grid, to_uint8
-from .core import TrainConfig, Trainer, register_family
-from .data import PREPROCESS, FolderStream, ImageFolder, check_folder_paths, to_model_input
+from .config import PREPROCESS, TrainConfig
+from .core import Trainer, register_family
+from .data import FolderStream, ImageFolder, check_folder_paths, to_model_input
+from .grids import grid
 
 MIN_PHOTOS = 16
 
@@ -45,23 +47,23 @@ MIN_PHOTOS = 16
 @dataclass
 class DistillConfig(TrainConfig):
     family: str = "distill"
-    teacher: str = ""  # model id, name, file or run folder
-    data: str = ""  # folder of photos (searched recursively)
-    target_macs: str = ""  # e.g. "3G"; "" = a tenth of the teacher's MACs at 256x256
-    student_ngf: int = 0  # 0 = the widest student within the target
-    lambda_pixel: float = 10.0
-    lambda_feat: float = 1.0
-    lambda_gan: float = 0.2
-    n_taps: int = 3
-    gan_loss: str = "lsgan"
-    ndf: int = 32
-    jitter: float = 0.1  # colour jitter strength (0 = off)
-    load_size: int = 0  # photos are scaled so their short side is this, then cropped (0 = image size * 2)
+    teacher: str = option("", "the model to make a fast version of (model id, name, file or run folder)")
+    data: str = option("", "folder of photos to learn from (searched recursively; at least 16)")
+    target_macs: str = option("", "student size in MACs at 256x256, e.g. 3G ('' = a tenth of the teacher's)")
+    student_ngf: int = option(0, "student width (0 = the widest within the target)")
+    lambda_pixel: float = option(10.0, "L1 loss to the teacher's output")
+    lambda_feat: float = option(1.0, "feature matching through 1x1 projections")
+    lambda_gan: float = option(0.2, "GAN loss against the teacher's outputs (0 = off)")
+    n_taps: int = option(3, "layers matched between student and teacher", flag="taps")
+    ndf: int = option(32, "discriminator width")
+    jitter: float = option(0.1, "colour jitter strength of the photos (0 = off)")
+    load_size: int = option(0, "scale photos to this short side before the random crop (0 = size*2)")
     preprocess: str = "scale_shortside_and_crop"
-    flip: bool = True
-    sample_rows: int = 4
-    teacher_cache: int = 0  # 0 = random crops, the teacher translates each; N = whole photos, teacher output kept
+    teacher_cache: int = option(0, "N = train on the first N whole photos, each translated by the teacher once "
+                                "(fast on CPUs; no feature matching); 0 = random crops")
 
+    def gan_losses(self):
+        return ("lsgan", "bce", "nonsaturating", "hinge")
 
     def validate(self) -> None:
         super().validate()
@@ -72,7 +74,6 @@ class DistillConfig(TrainConfig):
         check(min(self.lambda_pixel, self.lambda_feat, self.lambda_gan) >= 0, "loss weights must be >= 0")
         check(self.lambda_pixel + self.lambda_feat > 0, "the pixel or the feature loss must have a positive weight")
         check(0 <= self.n_taps <= 8, "n_taps must be between 0 and 8")
-        check_choice("gan loss", self.gan_loss, ("lsgan", "bce", "nonsaturating", "hinge"))
         check(1 <= self.ndf <= 1024, "ndf must be between 1 and 1024")
         check(0 <= self.jitter <= 1, "jitter must be between 0 and 1")
         check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
@@ -296,6 +297,3 @@ def teacher_record(t: ModelInfo, macs: int) -> Dict[str, Any]:
 def distilled_from(meta: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     rec = meta.get("distilled_from")
     return rec if isinstance(rec, dict) and rec.get("id") else None
-
-
-from ._distill_cli import add_cli_args, config_from_args  # noqa: E402,F401  (CLI plug-in, see app/cli/train.py)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine.library import model_meta, save_model
-from engine.registry import get_model
+from engine.models import get_model
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ import torch
 import torch.nn as nn
 
 from engine.errors import Cancelled, ConfigError, DataError
-from engine.jobs import run_inline
+from engine.jobs import ProgressReported, run_inline
 from engine.library import ModelLibrary, model_meta, save_model
 from engine.models.macs import arch_macs, count_macs, format_macs, parse_macs
 from engine.models.mobile import FastInstanceNorm2d, feature_layers
-from engine.registry import MODELS, get_model
+from engine.models import get_model
+from engine.registry import MODELS
 from engine.training import core
 from engine.training.runs import RunFolder
 from tests.engine.training_helpers import same_weights, weights
@@ -142,8 +143,9 @@ def test_distill_cancel_then_resume_gives_the_uninterrupted_weights(_isolated_ho
     teacher = _teacher(_isolated_home)
     straight = run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "straight", ema_decay=0.9))
 
-    def cancel_at_3(event, job, payload):
-        if event == "progress" and payload.total and payload.done >= 3 and "step" in payload.message:
+    def cancel_at_3(event):
+        p = event.progress if isinstance(event, ProgressReported) else None
+        if p is not None and p.total and p.done >= 3 and "step" in p.message:
             raise Cancelled()
 
     broken = tmp_path / "broken"
