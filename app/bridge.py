@@ -59,7 +59,7 @@ class EngineBridge(QObject):
         self.manager = manager or JobManager()
         self._handles: Dict[int, JobHandle] = {}
         self._event.connect(self._dispatch)
-        self.manager.add_listener(self._event.emit)
+        self.manager.add_listener(self._on_engine_event)
 
     def submit(self, task, config: Any = None, *, name: str = "", kind: str = "", lane: str = "gpu",
                replace: bool = False) -> JobHandle:
@@ -71,6 +71,12 @@ class EngineBridge(QObject):
 
     def shutdown(self) -> None:
         self.manager.shutdown(cancel=True, timeout=5.0)
+
+    def _on_engine_event(self, ev: JobEvent) -> None:
+        """Worker thread -> GUI thread. A method, not the bound signal: once the window is gone, a late event from a
+        job still stopping raises a Python error here (the manager logs it) instead of reaching a deleted C++
+        object."""
+        self._event.emit(ev)
 
     def _handle_for(self, job: Job) -> JobHandle:
         h = self._handles.get(job.id)

@@ -134,7 +134,7 @@ def test_a_failed_run_says_failed_and_why(qtbot, win, tmp_path):
         f.unlink()
     page.settings.select_preset("tiny")
     handle = page.start()
-    with qtbot.waitSignal(handle.ended, timeout=60000) as ended:
+    with qtbot.waitSignal(handle.finished, timeout=60000) as ended:
         pass
     assert ended.args == ["failed"]
     assert page.state_label.text() == "Failed" and str(b) in page.status_label.text()

@@ -244,6 +244,7 @@ def test_span_of_no_context_is_none_and_logs_reach_listeners():
     assert [e.message for e in seen if isinstance(e, LogMessage)] == ["hello"]
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the worker ends, as meant
 def test_worker_catches_exceptions_not_system_exit(jm):
     """Errors become data; SystemExit is not a task error: the job still ends (cancelled) for whoever waits."""
     def exits(cfg, ctx):
