@@ -346,3 +346,8 @@ class ModelLibrary:
                     self._cache.pop(next(iter(self._cache)))
                 self._cache[key] = net
         return LoadedModel(info, net, info.meta)
+
+    def clear_cache(self) -> None:
+        """Forget the loaded networks (a model file was replaced, or memory is wanted back)."""
+        with self._lock:
+            self._cache.clear()

@@ -21,7 +21,7 @@ def _seeds(folder: Path) -> None:
     import cv2
 
     from engine.library import model_meta, save_model
-    from engine.registry import get_model
+    from engine.models import get_model
 
     torch.manual_seed(0)
     net = get_model("resnet_6blocks", ngf=4)

@@ -57,7 +57,7 @@ def test_a_diverged_run_says_so_and_keeps_the_last_good_checkpoint(qtbot, window
         checkpoint_every=1))
     try:
         handle = page.start()
-        with qtbot.waitSignal(handle.ended, timeout=120000) as ended:
+        with qtbot.waitSignal(handle.finished, timeout=120000) as ended:
             pass
     finally:
         torch.set_num_threads(n)

@@ -106,20 +106,21 @@ def test_a_large_image_reports_progress_per_tile_and_can_be_cancelled(tmp_path, 
     """(Stands for a 100-megapixel photo: tiles of 64 px on a 192 x 128 px image, with a tiny model.)"""
     from engine.errors import Cancelled
     from engine.inference import TranslateOptions
-    from engine.jobs import run_inline
+    from engine.jobs import ProgressReported, run_inline
     from engine.translate import TranslateConfig, translate_task
 
     src = images(tmp_path / "in", 1, w=192, h=128)
     cfg = TranslateConfig(model=tiny_model_id, inputs=(str(src),), out_dir=str(tmp_path / "out"),
                           options=TranslateOptions(tile=64, tile_overlap=16))
     seen = []
-    run_inline(translate_task, cfg, on_event=lambda ev, job, p: seen.append(p.message) if ev == "progress" else None)
+    run_inline(translate_task, cfg,
+               on_event=lambda ev: seen.append(ev.progress.message) if isinstance(ev, ProgressReported) else None)
     tiles = [m for m in seen if ": tile " in m]
     assert len(tiles) >= 6 and tiles[-1].endswith(f"tile {len(tiles)} of {len(tiles)}")
 
-    def cancel_at_tile_3(ev, job, p):
-        if ev == "progress" and ": tile 3 of" in p.message:
-            job.cancel()
+    def cancel_at_tile_3(ev):
+        if isinstance(ev, ProgressReported) and ": tile 3 of" in ev.progress.message:
+            ev.job.cancel()
 
     with pytest.raises(Cancelled):
         run_inline(translate_task, cfg.replace(out_dir=str(tmp_path / "out2")), on_event=cancel_at_tile_3)

@@ -54,7 +54,7 @@ def test_one_malformed_model_file_is_one_listed_problem(tmp_path, cli, case, mon
 
 def test_arch_kwargs_memory_bomb_is_refused_before_building(tmp_path, cli):
     from engine.checkpoint import save_checkpoint
-    from engine.registry import get_model
+    from engine.models import get_model
 
     small = get_model("resnet_6blocks", ngf=4).state_dict()
     bomb = tmp_path / "bomb.safetensors"
