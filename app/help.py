@@ -39,9 +39,9 @@ GUIDES: Dict[str, Guide] = {
          "Move a direction slider to see what that direction changes.",
          "Project your own photo to edit it along the same directions."]),
     "train": Guide(
-        "Train", "Trains your own CycleGAN translation model from two folders of images, A (e.g. photos) and B "
-        "(e.g. paintings). No pairs are needed. The header shows the run's state: Running, Paused, Cancelled, "
-        "Finished or Failed.",
+        "Train", "Trains your own translation model from two folders of images, A (e.g. photos) and B (e.g. "
+        "paintings), with FastCUT (fast, A → B), CUT or CycleGAN (both ways). No pairs are needed. The header shows "
+        "the run's state: Running, Paused, Cancelled, Finished or Failed.",
         ["Drop a folder of photos on Folder A and a folder of paintings on Folder B (or use Choose…).",
          "Pick <i>Smoke test</i> and Start: in seconds you see the losses, a sample grid and the first models in "
          "the Translate page's list (marked partial until the run finishes).",
