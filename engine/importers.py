@@ -33,7 +33,7 @@ def safe_torch_load(path) -> Any:
 
 
 #: what torch's weights-only unpickler says (wording and case vary between versions) when a file holds objects
-_OBJECT_MARKERS = ("unsupported global", "unsupported class", "unsupported operand", "unsupported pickle")
+_OBJECT_MARKERS = ("unsupported global", "unsupported class")
 
 
 def _load_failure(path: Path, e: BaseException) -> str:
@@ -41,7 +41,7 @@ def _load_failure(path: Path, e: BaseException) -> str:
     multi-line; at most its first line, when short, is kept)."""
     text = str(e).strip()
     low = text.lower()
-    if any(m in low for m in _OBJECT_MARKERS) or ("weights only" in low and "global" in low):
+    if any(m in low for m in _OBJECT_MARKERS):
         return (f"{path} contains Python objects, not just weights; GAN Studio refuses to load it because "
                 "unpickling can run arbitrary code.")
     first = text.splitlines()[0].strip().rstrip(".") if text else type(e).__name__
