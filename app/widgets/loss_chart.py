@@ -34,9 +34,6 @@ class LossChart(QChartView):
             s = QLineSeries()
             s.setName(label)
             s.setPen(QPen(QColor(COLORS[i % len(COLORS)]), 1.6))
-            chart.addSeries(s)
-            s.attachAxis(self.ax)
-            s.attachAxis(self.ay)
             self.series[key] = s
             self.points[key] = []
         self.clear()
@@ -50,6 +47,23 @@ class LossChart(QChartView):
         for axis in (self.ax, self.ay):  # no "0 0 0 0 1" before there is anything to measure
             axis.setLabelsVisible(False)
         self.ax.setTitleText("step (the losses appear after the first steps)")
+        self._legend()
+
+    def _legend(self) -> None:
+        """Only the losses the running family reports are on the chart and in its legend (FastCUT has no cycle or
+        identity loss, CycleGAN no PatchNCE): a series joins the chart with its first point."""
+        chart, shown = self.chart(), set(self.chart().series())
+        for k, s in self.series.items():
+            if self.points[k] and s not in shown:
+                chart.addSeries(s)
+                s.attachAxis(self.ax)
+                s.attachAxis(self.ay)
+            elif not self.points[k] and s in shown:
+                chart.removeSeries(s)
+
+    def legend_labels(self) -> List[str]:
+        legend = self.chart().legend()
+        return [m.label() for s in self.chart().series() for m in legend.markers(s)]
 
     def add(self, step: int, losses: Dict[str, float]) -> None:
         for k, s in self.series.items():
@@ -60,6 +74,7 @@ class LossChart(QChartView):
                     s.replace(self.points[k])
                 else:
                     s.append(self.points[k][-1])
+        self._legend()
         self._rescale()
 
     def set_history(self, records: Iterable[Dict[str, float]]) -> None:
@@ -69,6 +84,7 @@ class LossChart(QChartView):
             if len(self.points[k]) > self.MAX_POINTS:
                 self.points[k] = self.points[k][:: len(self.points[k]) // self.MAX_POINTS + 1]
             s.replace(self.points[k])
+        self._legend()
         self._rescale()
 
     def _rescale(self) -> None:

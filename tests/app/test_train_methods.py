@@ -46,3 +46,16 @@ def test_cyclegan_shows_its_cycle_settings_and_the_choice_comes_back_after_a_res
     assert page2.form_values() == before
     s2 = page2.settings
     assert s2.family() == "cyclegan" and s2.ema.isChecked() and s2.generator.currentText() == "unet_128"
+
+
+def test_the_loss_chart_lists_only_the_losses_of_the_running_family(qtbot):
+    from app.pages.train import CHART_KEYS
+    from app.widgets.loss_chart import LossChart
+
+    chart = LossChart(CHART_KEYS)
+    qtbot.addWidget(chart)
+    assert chart.legend_labels() == []
+    chart.add(10, {"G": 25.0, "D": 0.2, "NCE": 2.5})  # a FastCUT log record
+    assert chart.legend_labels() == ["G (total)", "D", "PatchNCE"]
+    chart.set_history([{"step": 5, "G": 3.0, "D": 0.4, "cycle": 1.2, "idt": 0.5}])  # a CycleGAN run
+    assert chart.legend_labels() == ["G (total)", "D", "cycle", "identity"]
