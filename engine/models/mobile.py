@@ -108,8 +108,10 @@ class MobileResnetGenerator(nn.Module):
     size_multiple = 4
 
     def __init__(self, input_nc: int = 3, output_nc: int = 3, ngf: int = 32, norm: str = "instance",
-                 dropout: float = 0.0, n_blocks: int = 9, padding_type: str = "reflect", head_kernel: int = 7):
+                 dropout: float = 0.0, n_blocks: int = 9, padding_type: str = "reflect", head_kernel: int = 7,
+                 residual: bool = False):
         super().__init__()
+        self.residual = residual
         if head_kernel not in (1, 3, 5, 7):
             raise ConfigError(f"the output convolution's kernel must be 1, 3, 5 or 7 (got {head_kernel})")
         if not 1 <= n_blocks <= 64:
@@ -119,10 +121,17 @@ class MobileResnetGenerator(nn.Module):
         norm_layer, use_bias = mobile_norm_layer(norm), _use_bias(norm)
         blocks = [MobileResnetBlock(ngf * 4, padding_type, norm_layer, dropout, use_bias) for _ in range(n_blocks)]
         model = resnet_layers(input_nc, output_nc, ngf, norm_layer, use_bias, blocks, head_kernel)
+        if residual:
+            if input_nc != output_nc:
+                raise ConfigError("a residual generator needs as many output channels as input channels")
+            model = model[:-1]  # the Tanh is applied after adding the input
         self.model = nn.Sequential(*model)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(_fast_layout(x))
+        y = self.model(_fast_layout(x))
+        if self.residual:  # the network learns a change of the input: tanh(atanh(x) + f(x)), identity at f = 0
+            return torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + y)
+        return y
 
 
 class MobileUnetBlock(nn.Module):
@@ -186,11 +195,12 @@ def feature_layers(net: nn.Module) -> List[nn.Module]:
 
 @register_model("mobile_resnet", role="generator", task="translate", compressed=True)
 def mobile_resnet(input_nc=3, output_nc=3, ngf=32, norm="instance", n_blocks=9, dropout=0.0, padding_type="reflect",
-                  head_kernel=7):
+                  head_kernel=7, residual=False):
     """Mobile ResNet generator: depthwise-separable residual blocks (GAN Compression), width per MACs target."""
     if norm not in NORMS:
         raise ConfigError(f"Unknown normalization {norm!r}; use one of {', '.join(NORMS)}")
-    return MobileResnetGenerator(input_nc, output_nc, ngf, norm, dropout, n_blocks, padding_type, head_kernel)
+    return MobileResnetGenerator(input_nc, output_nc, ngf, norm, dropout, n_blocks, padding_type, head_kernel,
+                                 residual)
 
 
 @register_model("mobile_unet", role="generator", task="translate", compressed=True)

@@ -168,6 +168,8 @@ class DistillTrainer(Trainer):
         lib = ModelLibrary()
         self.teacher = lib.load(self.teacher_info, self.device).module.eval().requires_grad_(False)
         student = init_weights(get_model(self.plan.arch, **self.plan.kwargs))
+        if self.plan.kwargs.get("residual"):  # start as the identity: the last convolution's weights are zero
+            nn.init.zeros_([m for m in student.modules() if isinstance(m, nn.Conv2d)][-1].weight)
         self.G = self.maybe_compile(self.add_net("G", student))
         taps = cfg.n_taps if cfg.lambda_feat > 0 and not cfg.cached else 0
         t_layers, s_layers = P.matched_layers(self.teacher, self.G, taps)

@@ -276,3 +276,15 @@ def test_fast_model_exports_to_onnx_with_parity(_isolated_home, tmp_path):
     with torch.no_grad():
         ref = ModelLibrary().load(ModelLibrary().resolve(mid)).module(torch.from_numpy(x)).numpy()
     assert np.abs(y - ref).max() < 1e-4
+
+
+def test_residual_student_starts_as_the_identity():
+    torch.manual_seed(0)
+    net = get_model("mobile_resnet", ngf=8, n_blocks=2, head_kernel=3, residual=True).eval()
+    nn.init.zeros_([m for m in net.modules() if isinstance(m, nn.Conv2d)][-1].weight)
+    nn.init.zeros_([m for m in net.modules() if isinstance(m, nn.Conv2d)][-1].bias)
+    x = torch.rand(1, 3, 32, 32) * 1.8 - 0.9
+    with torch.no_grad():
+        assert torch.allclose(net(x), x, atol=1e-5)
+    with pytest.raises(ConfigError, match="as many output channels"):
+        get_model("mobile_resnet", ngf=8, output_nc=1, residual=True)
