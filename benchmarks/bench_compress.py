@@ -111,8 +111,12 @@ def fid(real, fake, extractor) -> dict:
     from engine.metrics import compute_metrics
 
     res = compute_metrics(np.stack(real), np.stack(fake), metrics=("fid", "kid"), extractor=extractor)
-    return {"fid": round(float(res["fid"]), 2), "kid_x1000": round(float(res["kid"]) * 1000, 2),
-            "n": int(res.get("n_fake", len(fake)))}
+    out = {"fid": round(float(res["fid"]), 2) if "fid" in res else "n/a",
+           "kid_x1000": round(float(res["kid"]) * 1000, 2) if "kid" in res else "n/a",
+           "n": int(res.get("n_fake", len(fake)))}
+    if res.get("messages"):
+        out["why_missing"] = res["messages"]
+    return out
 
 
 def bench_pair(teacher_id: str, student_id: str, a, extractor) -> dict:
