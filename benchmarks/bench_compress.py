@@ -64,19 +64,23 @@ def outputs(net, images):
 
 
 def latency(nets: dict, size: int, iters: int) -> dict:
+    """Wall-clock and CPU time (``time.thread_time``, exact with one torch thread) per forward, interleaved."""
     import torch
 
     x = torch.rand(1, 3, size, size) * 2 - 1
-    times = {k: [] for k in nets}
+    wall = {k: [] for k in nets}
+    cpu = {k: [] for k in nets}
     with torch.inference_mode():
         for net in nets.values():
             net(x)
         for _ in range(iters):
             for k, net in nets.items():
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.thread_time()
                 net(x)
-                times[k].append((time.perf_counter() - t) * 1000)
-    return {k: {"min_ms": round(min(v), 1), "median_ms": round(statistics.median(v), 1)} for k, v in times.items()}
+                cpu[k].append((time.thread_time() - c) * 1000)
+                wall[k].append((time.perf_counter() - t) * 1000)
+    return {k: {"min_ms": round(min(wall[k]), 1), "median_ms": round(statistics.median(wall[k]), 1),
+                "cpu_min_ms": round(min(cpu[k]), 1)} for k in nets}
 
 
 def folder_throughput(model_id: str, photos, n: int) -> dict:
@@ -90,10 +94,12 @@ def folder_throughput(model_id: str, photos, n: int) -> dict:
             save_image(src / f"{i:03d}.jpg", photos[i % len(photos)])
         cfg = TranslateConfig(model=model_id, inputs=(str(src),), out_dir=str(Path(d) / "out"), device="cpu")
         run_inline(translate_task, cfg.replace(inputs=(str(src / "000.jpg"),), out_dir=str(Path(d) / "warm")))
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         res = run_inline(translate_task, cfg)
-        sec = time.perf_counter() - t
-    return {"n": len(res.translated), "seconds": round(sec, 2), "img_per_s": round(len(res.translated) / sec, 2)}
+        sec, cpu = time.perf_counter() - t, time.process_time() - c
+    n = len(res.translated)
+    return {"n": n, "seconds": round(sec, 2), "img_per_s": round(n / sec, 2), "cpu_seconds": round(cpu, 2),
+            "img_per_cpu_s": round(n / cpu, 2)}
 
 
 def fidelity(t_out, s_out) -> dict:
@@ -137,7 +143,8 @@ def bench_pair(teacher_id: str, student_id: str, a, extractor) -> dict:
     out["macs_ratio"] = round(out["macs_256"]["teacher"] / out["macs_256"]["student"], 1)
     lat = latency({"teacher": teacher, "student": student}, 256, a.iters)
     out["latency_256"] = dict(lat, speedup_min=round(lat["teacher"]["min_ms"] / lat["student"]["min_ms"], 2),
-                              speedup_median=round(lat["teacher"]["median_ms"] / lat["student"]["median_ms"], 2))
+                              speedup_median=round(lat["teacher"]["median_ms"] / lat["student"]["median_ms"], 2),
+                              speedup_cpu=round(lat["teacher"]["cpu_min_ms"] / lat["student"]["cpu_min_ms"], 2))
     print(json.dumps({"pair": f"{teacher_id}:{student_id}", "latency_256": out["latency_256"]}), flush=True)
     t0 = time.perf_counter()
     t_out = outputs(teacher, inputs)
@@ -222,21 +229,25 @@ def write(a, out) -> None:
         rows.append(
             f"| {p['teacher']} → {p['student']} | {p['macs_256']['teacher'] / 1e9:.2f} G → "
             f"{p['macs_256']['student'] / 1e9:.2f} G ({p['macs_ratio']}x) | {p['params']['teacher'] / 1e6:.2f} M → "
-            f"{p['params']['student'] / 1e6:.3f} M | {l['teacher']['min_ms']} → {l['student']['min_ms']} "
-            f"(**{l['speedup_min']}x**; median {l['speedup_median']}x) | {fo['teacher']['img_per_s']} → "
-            f"**{fo['student']['img_per_s']}** | {f['psnr_mean']} (min {f['psnr_min']}) | {f['ssim_mean']} | "
+            f"{p['params']['student'] / 1e6:.3f} M | {l['teacher']['cpu_min_ms']} → {l['student']['cpu_min_ms']} "
+            f"(**{l['speedup_cpu']}x**) | {l['teacher']['min_ms']} → {l['student']['min_ms']} ({l['speedup_min']}x) | "
+            f"{fo['teacher']['img_per_cpu_s']} → **{fo['student']['img_per_cpu_s']}** | {fo['teacher']['img_per_s']} → "
+            f"{fo['student']['img_per_s']} | {f['psnr_mean']} (min {f['psnr_min']}, median {f['psnr_median']}) | "
+            f"{f['ssim_mean']} | "
             f"{p['fid_student_vs_teacher']['fid']} / {p['fid_student_vs_teacher']['kid_x1000']} "
             f"(N {p['fid_student_vs_teacher']['n']}) |")
     text = (f"Machine: {out['machine']} (after: {out['machine_after'].split('load avg ')[-1]}). "
             f"Command: `{cmd.strip()}`.\n\n"
             "Teacher → student per pair, in one process. Latency: one 256x256 image, teacher and student interleaved, "
-            "min (median) over the iterations. Folder: `translate_task` end to end on 256x256 JPEGs (decode, "
-            f"translate, encode, write; {a.folder_n} photos for the student, {a.teacher_folder_n} for the teacher). "
+            "min over the iterations, as CPU time of the one torch thread (robust to the other load on this shared "
+            "machine) and as wall-clock time. Folder: `translate_task` end to end on 256x256 JPEGs (decode, "
+            f"translate, encode, write; {a.folder_n} photos for the student, {a.teacher_folder_n} for the teacher), "
+            "images per CPU-second of the process and per wall-clock second. "
             "Fidelity: student output vs teacher output on held-out images (face2genshin testA + the 4 bundled "
             "samples, centre-cropped to the teacher's size; sketches of them for sketch models); FID/KID×1000 of "
             "student outputs against teacher outputs (TF Inception FID weights, small N: read KID).\n\n"
-            "| pair | MACs at 256² | params | latency ms at 256² | folder img/s | PSNR dB | SSIM | FID / KID×1000 "
-            "vs teacher |\n|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+            "| pair | MACs at 256² | params | CPU ms at 256² | wall ms at 256² | folder img/CPU-s | folder img/s wall | "
+            "PSNR dB | SSIM | FID / KID×1000 vs teacher |\n|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
     for p in out["pairs"]:
         if "fid_vs_real_photos" in p:
             r = p["fid_vs_real_photos"]

@@ -37,6 +37,7 @@ def main() -> None:
     from engine.library import ModelLibrary, build_model, save_model
     from engine.metrics.fidelity import psnr, ssim
     from engine.sketch import make_sketch, style_from_meta
+    from engine.training.distill import INHERITED
 
     lib = ModelLibrary()
     run_model = lib.resolve(a.run)
@@ -45,6 +46,11 @@ def main() -> None:
     meta["model"] = dict(meta["model"], id=a.id, name=a.name or meta["model"]["name"],
                          description=a.description or meta["model"]["description"])
     meta["training"] = dict(meta.get("training") or {}, run=Path(meta["training"]["run"]).name)
+    # bundled beside its teacher: found by id and architecture, not by this machine's path; the size the teacher's
+    # look is tuned to comes with it
+    meta["distilled_from"] = dict(meta["distilled_from"], file="")
+    teacher_meta = lib.resolve(meta["distilled_from"]["id"]).meta
+    meta.update({k: teacher_meta[k] for k in INHERITED if k in teacher_meta})
     student32 = build_model(meta, ckpt.tensors)
     out = Path(a.out)
     dest = save_model(out / "model.safetensors", student32, meta, fp16=True)

@@ -280,13 +280,13 @@ class DistillTrainer(Trainer):
 
 #: what a fast version takes over from its teacher's metadata: how the pages use it (Draw canvas size, sketch style,
 #: label palette, batch-norm mode, domains) and the teacher's licence terms
-INHERITED = ("input_kind", "image_size", "norm_mode", "sketch", "palette", "domains", "license")
+INHERITED = ("input_kind", "image_size", "trained_at", "norm_mode", "sketch", "palette", "domains", "license")
 
 
 def inherited_meta(meta: Dict[str, Any]) -> Dict[str, Any]:
     out = {k: meta[k] for k in INHERITED if k in meta}
     size = (meta.get("training") or {}).get("image_size")
-    if "image_size" not in out and size:
+    if "image_size" not in out and "trained_at" not in out and size:
         out["image_size"] = size
     return out
 
