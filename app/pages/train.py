@@ -24,7 +24,7 @@ from app.widgets.loss_chart import LossChart
 from app.widgets.model_picker import catalog_of
 from app.widgets.problems import ProblemsPanel
 from app.widgets.run_header import RunHeader
-from app.widgets.train_settings import TrainSettings
+from app.widgets.train_settings import TrainSettings, method_presets
 from engine.fsutil import unique_path
 from engine.training import core
 from engine.training.run_status import RunStatus
@@ -82,7 +82,7 @@ class TrainPage(QWidget):
             box.scanned.connect(lambda _n: self._update_buttons())
             lv.addWidget(box)
         models = [(m.id, m.label) for m in self.window_.library.list(task="translate")]
-        self.settings = TrainSettings({fam: core.presets(fam) for fam in ("cut", "cyclegan")}, models)
+        self.settings = TrainSettings(method_presets(), models)
         self.settings.changed.connect(self.save_form)
         lv.addWidget(self.settings)
         row = QHBoxLayout()

@@ -4,7 +4,7 @@ quality) and an advanced panel with every choice, including the data-efficiency 
 remembers ``form_values()`` (every field) and shows it again with ``set_values()``. Every control has a tooltip."""
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit,
@@ -13,10 +13,19 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 from engine.config import options_of
 from engine.training import core
 
-#: (key, family, mode, label): the unpaired two-folder methods, the fast one first
-METHODS = [("fastcut", "cut", "fastcut", "FastCUT: fast, one direction A → B (recommended)"),
-           ("cut", "cut", "cut", "CUT: one direction A → B, keeps more of the input"),
-           ("cyclegan", "cyclegan", "", "CycleGAN: both directions (about 2x slower)")]
+
+
+def train_methods() -> List[Tuple[str, str, str, Dict[str, Any]]]:
+    """(key, family, label, config overrides) of every registered family that trains from two folders (its
+    ``methods``), the fast one first: a newly registered family appears here without editing this file."""
+    fams = sorted(core.discover_families().values(), key=lambda cls: (cls.page_rank, cls.family))
+    return [(key, cls.family, label, dict(over)) for cls in fams for key, label, over in cls.methods]
+
+
+def method_presets() -> Dict[str, Dict[str, Dict[str, Any]]]:
+    """The preset tables of the families :func:`train_methods` offers (what :class:`TrainSettings` takes)."""
+    return {fam: core.presets(fam) for _key, fam, _label, _over in train_methods()}
+
 PRESETS = [("quick", "Quick preview (128 px)"), ("standard", "Standard (256 px)"),
            ("high", "High quality (256 px, full recipe)"), ("tiny", "Smoke test (64 px, seconds)")]
 AUGS = ["color", "translation", "cutout"]
@@ -60,16 +69,16 @@ class TrainSettings(QWidget):
         """``presets``: the preset table of each family (``{family: core.presets(family)}``)."""
         super().__init__(parent)
         self.tables = presets
-        self.table = presets.get("cut") or next(iter(presets.values()))
+        self.methods = [m for m in train_methods() if m[1] in presets]
+        self.table = presets[self.methods[0][1]] if self.methods else {}
         self._quiet = True
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         self.method = QComboBox(toolTip=TIPS["method"])
-        for key, fam, _mode, label in METHODS:
-            if fam in presets:
-                self.method.addItem(label, key)
+        for key, _fam, label, _over in self.methods:
+            self.method.addItem(label, key)
         self.method.currentIndexChanged.connect(self._method_changed)
         form.addRow("Method:", self.method)
         self.preset = QComboBox(toolTip=TIPS["preset"])
@@ -143,7 +152,9 @@ class TrainSettings(QWidget):
                          ("Device:", self.device)):
             f.addRow(label, w)
         self.adv_form = f
-        self.cyclegan_only = (self.discriminator, self.lambda_cyc, self.lambda_idt, self.pool)
+        #: rows shown only for families whose config has the setting (CUT has no cycle, identity or pool)
+        self.family_rows = {self.generator: "generator", self.ngf: "ngf", self.discriminator: "discriminator", self.lambda_cyc: "lambda_a",
+                            self.lambda_idt: "lambda_identity", self.pool: "pool_size"}
 
     def _connect_changes(self) -> None:
         for w in (self.method, self.preset, self.generator, self.discriminator, self.gan_loss, self.init,
@@ -169,22 +180,27 @@ class TrainSettings(QWidget):
         self.adv.setVisible(on)
         self.adv_btn.setText("Advanced settings ▾" if on else "Advanced settings ▸")
 
-    def family(self) -> str:
-        key = self.method.currentData()
-        return next((fam for k, fam, _m, _l in METHODS if k == key), "cyclegan")
+    def _method(self, key=None) -> Tuple[str, str, str, Dict[str, Any]]:
+        key = self.method.currentData() if key is None else key
+        return next((m for m in self.methods if m[0] == key), self.methods[0])
 
-    def _mode(self) -> str:
-        key = self.method.currentData()
-        return next((mode for k, _f, mode, _l in METHODS if k == key), "")
+    def family(self) -> str:
+        return self._method()[1]
+
+    def _fields(self, family: str) -> set:
+        return {o.name for o in options_of(core.get_trainer(family).config_cls)}
 
     def _method_changed(self) -> None:
         """Show the chosen method's settings only (CUT has no cycle, identity or pool) and its preset values."""
         fam = self.family()
         self.table = self.tables.get(fam, {})
-        cut = fam == "cut"
-        for w in self.cyclegan_only:
-            self.adv_form.setRowVisible(w, not cut)
+        fields = self._fields(fam)
+        for w, name in self.family_rows.items():
+            self.adv_form.setRowVisible(w, name in fields)
         gens = choices(fam, "generator")
+        if not gens:  # the family has no generator choice (its row is hidden)
+            self._apply_preset()
+            return
         current = self.generator.currentText()
         self.generator.blockSignals(True)
         self.generator.clear()
@@ -239,11 +255,9 @@ class TrainSettings(QWidget):
 
     def values(self) -> Dict[str, Any]:
         """``{"preset": ..., overrides...}`` for build_config with :meth:`family`."""
-        out = self._all_values()
-        if self.family() == "cut":
-            for key in ("discriminator", "lambda_a", "lambda_b", "lambda_identity", "pool_size"):
-                out.pop(key)
-            out["mode"] = self._mode()
+        fields = self._fields(self.family()) | {"preset", "name"}
+        out = {k: v for k, v in self._all_values().items() if k in fields}
+        out.update(self._method()[3])  # e.g. CUT's mode
         return out
 
     def form_values(self) -> Dict[str, Any]:
@@ -257,7 +271,7 @@ class TrainSettings(QWidget):
             return f"the method {method!r} is not offered any more"
         if self.preset.findData(v.get("preset")) < 0:
             return f"the preset {v.get('preset')!r} no longer exists"
-        gens = choices(next((f for k, f, _m, _l in METHODS if k == method), "cyclegan"), "generator")
+        gens = choices(self._method(method)[1], "generator")
         if str(v.get("generator", "")) not in gens:
             return f"generator {v.get('generator')!r} is not offered any more"
         for combo, key in ((self.discriminator, "discriminator"), (self.gan_loss, "gan_loss"),
@@ -312,5 +326,7 @@ class TrainSettings(QWidget):
 def choices(family: str, name: str) -> List[str]:
     """The values a family's config offers for setting ``name``, read from the registries (so a newly registered
     network appears here), the config's default first."""
-    opt = next(o for o in options_of(core.get_trainer(family).config_cls) if o.name == name)
+    opt = next((o for o in options_of(core.get_trainer(family).config_cls) if o.name == name), None)
+    if opt is None:  # a family without this setting
+        return []
     return [opt.default] + [c for c in opt.choices() if c != opt.default]

@@ -158,6 +158,10 @@ class Trainer:
     face_crop_ok: bool = False
     #: networks that get an EMA copy when ``cfg.ema_decay`` > 0 (see :meth:`out_net`)
     generators: Tuple[str, ...] = ()
+    #: how the Train page offers the family for two folders of images (A and B): (key, label, config overrides)
+    #: per method, ordered by ``page_rank`` across families (lowest first); () = not on the Train page
+    methods: Tuple[Tuple[str, str, Dict[str, Any]], ...] = ()
+    page_rank: int = 100
 
     def __init__(self, cfg: TrainConfig, ctx):
         if not isinstance(cfg, self.config_cls):

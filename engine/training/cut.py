@@ -183,6 +183,9 @@ class CUTTrainer(Trainer):
     headline = ("G", "D", "NCE")
     face_crop_ok = True
     generators = ("G",)
+    methods = (("fastcut", "FastCUT: fast, one direction A → B (recommended)", {"mode": "fastcut"}),
+               ("cut", "CUT: one direction A → B, keeps more of the input", {"mode": "cut"}))
+    page_rank = 0  # the fast choice comes first
 
     @classmethod
     def presets(cls) -> Dict[str, Dict[str, Any]]:

@@ -43,6 +43,11 @@ class ToyTrainer(core.Trainer):
     """Toy family: proves that a family plugs in by registering itself."""
 
     family, config_cls = "toy", ToyConfig
+    methods = (("toy", "Toy: wiggles folder A towards folder B", {"wiggle": 2.0}),)
+
+    @classmethod
+    def presets(cls):
+        return {"tiny": {"steps": 3}}
 
 
 @pytest.fixture
@@ -86,3 +91,15 @@ def test_a_registered_family_appears_in_the_cli_with_options_from_its_config(toy
     cfg = make_config(args)
     assert isinstance(cfg, ToyConfig) and cfg.wiggle == 2.0 and cfg.data == "d"
     assert [o.name for o in options_of(ToyConfig)][-2:] == ["data", "wiggle"]
+
+
+def test_a_registered_family_appears_in_the_train_pages_methods(toy_family, qtbot):
+    from app.widgets.train_settings import TrainSettings, method_presets
+
+    s = TrainSettings(method_presets(), [])
+    qtbot.addWidget(s)
+    labels = [s.method.itemText(i) for i in range(s.method.count())]
+    assert labels[0].startswith("FastCUT") and "Toy: wiggles folder A towards folder B" in labels
+    s.method.setCurrentIndex(s.method.findData("toy"))
+    assert s.family() == "toy" and s.values()["wiggle"] == 2.0
+    assert not s.adv_form.isRowVisible(s.lambda_cyc)  # the toy config has no cycle weight
