@@ -229,6 +229,20 @@ class Trainer:
     def load_extra_state(self, state: Dict[str, Any]) -> None:
         pass
 
+    def fixed_inputs(self, n: int) -> Dict[str, torch.Tensor]:
+        """The first ``n`` images of each folder of ``self.stream``, centre-cropped, on the device as model inputs
+        (the rows of sample grids)."""
+        from .data import to_model_input
+
+        return {k: to_model_input(v.to(self.device), self.use_channels_last) for k, v in self.stream.fixed(n).items()}
+
+    def load_generator(self, net: torch.nn.Module, info) -> None:
+        """Fine-tuning: ``net`` starts from the weights of the model ``info`` (resolved and checked in make_data)."""
+        from ..checkpoint import load_checkpoint, load_into
+
+        load_into(net, load_checkpoint(info.path).tensors, what=f"generator (init model {info.name!r})")
+        self.log(f"Fine-tuning: the generator starts from {info.name!r} ({info.path}).")
+
     def load_init(self) -> None:
         """Load ``cfg.init_from`` weights (fine-tuning); called for new runs only."""
         if self.cfg.init_from:

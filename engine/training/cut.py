@@ -31,7 +31,6 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import losses as L
-from ..checkpoint import load_checkpoint, load_into
 from ..config import check, check_choice, option
 from ..library import model_meta
 from ..models import get_model
@@ -245,14 +244,11 @@ class CUTTrainer(Trainer):
         self.adam("D", self.D.parameters())
         self.gan = L.get_loss(c.gan_loss)
         self.nce_weight = c.nce_weight
-        fixed = self.stream.fixed(c.sample_rows)
-        self.fixed = {k: to_model_input(v.to(self.device), self.use_channels_last) for k, v in fixed.items()}
+        self.fixed = self.fixed_inputs(c.sample_rows)
 
     def load_init(self) -> None:
-        info = getattr(self, "_init", None)
-        if info is not None:
-            load_into(self.G, load_checkpoint(info.path).tensors, what=f"generator (init model {info.name!r})")
-            self.log(f"Fine-tuning: the generator starts from {info.name!r} ({info.path}).")
+        if getattr(self, "_init", None) is not None:
+            self.load_generator(self.G, self._init)
 
     # --- one step ----------------------------------------------------------------------------------------
     def train_step(self, batch) -> Dict[str, torch.Tensor]:

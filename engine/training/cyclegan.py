@@ -130,8 +130,7 @@ class CycleGANTrainer(Trainer):
         self.adam("D", list(self.D_A.parameters()) + list(self.D_B.parameters()))
         self.gan = L.get_loss(c.gan_loss)
         self.pool_A, self.pool_B = ImagePool(c.pool_size), ImagePool(c.pool_size)
-        fixed = self.stream.fixed(c.sample_rows)
-        self.fixed = {k: to_model_input(v.to(self.device), self.use_channels_last) for k, v in fixed.items()}
+        self.fixed = self.fixed_inputs(c.sample_rows)
 
     def load_init(self) -> None:
         a2b, b2a = getattr(self, "_init", (None, None))

@@ -157,8 +157,7 @@ class StarGANTrainer(Trainer):
         self.adam("G", self.G.parameters())
         self.adam("D", self.D.parameters())
         self.gan = L.get_loss(c.gan_loss)
-        fixed = self.stream.fixed(c.sample_rows)
-        self.fixed = [to_model_input(v.to(self.device), self.use_channels_last) for v in fixed.values()]
+        self.fixed = list(self.fixed_inputs(c.sample_rows).values())
         self.gen = torch.Generator().manual_seed(c.seed + 17)
 
     # --- one step ----------------------------------------------------------------------------------------
