@@ -41,7 +41,11 @@ def run_gui(paths: Optional[List[str]] = None, screenshot: Optional[str] = None,
             app.quit()
 
         QTimer.singleShot(delay_ms, grab)
-    return app.exec()
+    code = app.exec()
+    # the window's close cancelled every job and waited 5 s; a job still inside a long torch call (a big image on a
+    # busy CPU) must end before the interpreter does, or its daemon thread aborts the process at exit
+    win.bridge.manager.shutdown(cancel=True, timeout=120.0)
+    return code
 
 
 def main() -> int:
