@@ -5,10 +5,11 @@ from tests.engine.test_registry_plugins import toy_generator  # noqa: F401  (fix
 
 
 def test_registered_generator_is_offered_on_the_train_page(qtbot, toy_generator):  # noqa: F811
-    from app.widgets.train_settings import TrainSettings
+    from app.widgets.train_settings import TrainSettings, method_presets
 
-    w = TrainSettings({"tiny": {}, "quick": {}}, [])
+    w = TrainSettings(method_presets(), [])
     qtbot.addWidget(w)
+    w.method.setCurrentIndex(w.method.findData("cyclegan"))  # CUT offers only generators with PatchNCE taps
     items = [w.generator.itemText(i) for i in range(w.generator.count())]
     assert "toy_gen" in items and "resnet_9blocks" in items
     losses = [w.gan_loss.itemText(i) for i in range(w.gan_loss.count())]
