@@ -32,7 +32,7 @@ def add_parser(sub):
     a.add_argument("models", nargs="+", metavar="MODEL", help="model(s) to put in the app; the first is the default")
     a.add_argument("--name", required=True, help="program name: the executable inside DIR is called NAME")
     a.add_argument("--out", "-o", required=True, metavar="DIR", help="folder to build into (new, empty, or an "
-                                                                    "earlier build, which is replaced)")
+                                                                    "earlier build with --overwrite)")
     a.add_argument("--title", default="", help="window title and menu name (default: NAME)")
     a.add_argument("--icon", default="", help=".png or .svg (default: the GAN Studio icon)")
     a.add_argument("--archive", action="store_true", help="also write DIR.tar.gz for sharing")
@@ -43,6 +43,8 @@ def add_parser(sub):
     m.add_argument("--fp16", action="store_true", help="store weights as float16 (half the size)")
     for q in (o, m):
         q.add_argument("--overwrite", action="store_true", help="replace existing output files (never an input)")
+    a.add_argument("--overwrite", action="store_true", help="replace an earlier build of an app in DIR (only once "
+                                                            "the new build has succeeded)")
     for q in (o, a, m):
         q.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="for run folders")
         q.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -86,7 +88,8 @@ def _app(args) -> int:
     from engine.jobs import run_inline
 
     cfg = BuildAppConfig(models=tuple(args.models), name=args.name, out_dir=args.out, title=args.title,
-                         icon=args.icon, direction=args.direction, archive=args.archive, exporter=args.exporter)
+                         icon=args.icon, direction=args.direction, archive=args.archive, exporter=args.exporter,
+                         overwrite=args.overwrite)
     res = run_inline(build_app_task, cfg, on_event=_bar(args))
     if args.json:
         print(json.dumps({"dir": str(res.out_dir), "executable": str(res.executable), "size": res.size,

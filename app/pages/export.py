@@ -16,7 +16,7 @@ from app.settings import settings
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.save_path import confirm_replace
 from engine.config import ConfigError
-from engine.export.app_builder import NAME_RE, BuildAppConfig, build_app_task, default_icon
+from engine.export.app_builder import NAME_RE, BuildAppConfig, build_app_task, default_icon, earlier_build
 from engine.export.tasks import ExportBatchConfig, existing_targets, export_batch_task
 
 TITLE = "Export"
@@ -266,6 +266,11 @@ class ExportPage(QWidget):
         self._remember()
         lib = self.library
         if isinstance(cfg, BuildAppConfig):
+            out = Path(cfg.out_dir)
+            if earlier_build(out) and not confirm_replace(self, [out]):  # the output policy: ask before replacing
+                self._say(f"Nothing was built; the earlier build in {out} was kept.")
+                return None
+            cfg = cfg.replace(overwrite=earlier_build(out))
             task, title = (lambda c, ctx: build_app_task(c, ctx, lib)), f"Build app {cfg.name}"
             self.result_dir = Path(cfg.out_dir)
         else:

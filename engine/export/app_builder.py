@@ -3,7 +3,8 @@
 The program is ``packaging/translator`` (onnxruntime + PySide6 + numpy; never torch or the engine), frozen by
 PyInstaller from the separate build venv (:mod:`engine.export.buildenv`). ``out_dir/NAME`` is the executable;
 ``out_dir/_internal`` holds Python, Qt, onnxruntime, the models and their cards; ``out_dir/README.md`` says what the
-machine needs. A folder from an earlier build of an app is replaced; any other non-empty folder is refused. The same
+machine needs. A folder from an earlier build of an app is replaced only when asked (``overwrite``: ``--overwrite`` or
+the Export page's question), and then only at the end of a successful build; any other non-empty folder is refused. The same
 task runs from the Export page (a job with progress and cancel) and from ``ganstudio export app``.
 """
 from __future__ import annotations
@@ -54,6 +55,7 @@ class BuildAppConfig(Config):
     exporter: str = "auto"
     opset: int = DEFAULT_OPSET
     tolerance: float = PARITY_TOLERANCE
+    overwrite: bool = False  # replace an earlier build of an app in out_dir
 
     def validate(self) -> None:
         check(not self.name or bool(NAME_RE.match(self.name)),
@@ -94,7 +96,7 @@ def build_app_task(cfg: BuildAppConfig, ctx, library: Optional[ModelLibrary] = N
     if not cfg.out_dir:
         raise ExportError("Choose the folder to build the app in (--out DIR).")
     out = Path(cfg.out_dir).expanduser().absolute()
-    check_out_dir(out)
+    check_out_dir(out, cfg.overwrite)
     icon = Path(cfg.icon).expanduser() if cfg.icon else default_icon()
     if not icon.is_file():
         raise ExportError(f"The icon {icon} does not exist.")
@@ -146,13 +148,22 @@ def _build(cfg: BuildAppConfig, infos: List[ModelInfo], library: ModelLibrary, i
     return report, models
 
 
-def check_out_dir(out: Path) -> None:
-    """The folder must be new, empty, or an earlier build of an app (which is replaced)."""
+def earlier_build(out: Path) -> bool:
+    """``out`` holds an earlier build of an app (which only ``overwrite`` replaces)."""
+    return out.is_dir() and (out / MARKER).is_file()
+
+
+def check_out_dir(out: Path, overwrite: bool = False) -> None:
+    """The folder must be new, empty, or (with ``overwrite``) an earlier build of an app."""
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; choose a folder for the app.")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise ExportError(f"{out} is not empty and holds no earlier app build; choose an empty or new folder so "
-                          "nothing of yours is replaced.")
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise ExportError(f"{out} is not empty and holds no earlier app build; choose an empty or new folder so "
+                              "nothing of yours is replaced.")
+        if not overwrite:
+            raise ExportError(f"{out} holds an earlier build of an app; add --overwrite to replace it (it is replaced "
+                              "only when the new build succeeds), or choose another folder.")
     root = Path(__file__).resolve().parents[2]
     if out == root or root.is_relative_to(out):
         raise ExportError(f"{out} contains GAN Studio itself; choose another folder.")

@@ -15,6 +15,7 @@ import torch
 from torch.nn.utils import parametrize
 
 from ..losses import clip_weights, get_loss, gradient_penalty
+from ..training._guard import NonFiniteGuard
 from .config import LabConfig
 from .data import DigitsData, make_data
 from .metrics import ModeStats, classifier, digit_modes, toy_modes
@@ -56,6 +57,7 @@ class LabTrainer:
         fused = self.device.type == "cpu"  # one kernel per optimizer step instead of ~10 small ops per tensor
         self.opt_g = torch.optim.Adam(self.G.parameters(), cfg.lr_g, betas=betas, fused=fused)
         self.opt_d = torch.optim.Adam(self.D.parameters(), cfg.lr_d, betas=betas, fused=fused)
+        self.guard = NonFiniteGuard()  # a non-finite loss or gradient skips the update; several in a row stop
         self.step_count = 0
         self.history: Dict[str, List[float]] = {"step": [], "d": [], "g": []}
         self.metric_history: Dict[str, List[float]] = {"step": [], "covered": [], "hq": []}
@@ -100,7 +102,7 @@ class LabTrainer:
                 loss = loss + gradient_penalty(lambda x: self.D(x, y), real, fake, cfg.gp_weight)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
-        self.opt_d.step()
+        self.guard.step(self.opt_d, loss)
         if self.loss.needs == "clip":
             clip_weights(self.D, cfg.clip)
         return loss.detach()
@@ -120,12 +122,14 @@ class LabTrainer:
         loss = self.loss.g_loss(out)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
-        self.opt_g.step()
+        self.guard.step(self.opt_g, loss)
         self.opt_d.zero_grad(set_to_none=True)  # G's backward also reached D's parameters; drop those gradients
         return loss.detach()
 
     def step(self, record: bool = False) -> None:
-        """``d_steps`` D updates, one G update. Stops (``diverged``) when a loss becomes NaN or infinite."""
+        """``d_steps`` D updates, one G update. An update with a NaN or infinite loss or gradient is skipped (the
+        weights stay as they were); :data:`~engine.training._guard.MAX_BAD_STEPS` bad steps in a row stop the
+        trainer (``diverged``) with the last good weights kept."""
         if self.diverged:
             return
         t0, c0 = time.perf_counter(), time.thread_time()
@@ -135,16 +139,19 @@ class LabTrainer:
             ld = self.d_step()
         lg = self.g_step()
         self.step_count += 1
+        self.guard.end_step()
+        streak = self.guard.bad_in_a_row()
         self.seconds += time.perf_counter() - t0
         self.cpu_seconds += time.thread_time() - c0
-        if record:
-            d, g = float(ld), float(lg)
-            if not (math.isfinite(d) and math.isfinite(g)):
-                self.diverged = f"Training diverged at step {self.step_count} (the losses became NaN or infinite)."
-                return
+        if streak >= self.guard.limit:
+            self.diverged = (f"Training diverged at step {self.step_count}: {streak} steps in a row had a NaN or "
+                             "infinite loss or gradient. The last good weights are kept; lower the learning rates "
+                             "or try another loss.")
+            return
+        if record and not streak:
             self.history["step"].append(self.step_count)
-            self.history["d"].append(d)
-            self.history["g"].append(g)
+            self.history["d"].append(float(ld))
+            self.history["g"].append(float(lg))
 
     @property
     def steps_per_s(self) -> float:

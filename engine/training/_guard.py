@@ -91,6 +91,10 @@ class NonFiniteGuard:
             self._worst = torch.maximum(self._worst, self._streak)
         return bad
 
+    def bad_in_a_row(self) -> int:
+        """Bad steps in a row up to the last :meth:`end_step` (one host read; free on the CPU)."""
+        return int(self._streak) if self._streak is not None else 0
+
     def check(self, step: int, kept: int, run_dir, log: Callable[[str], None], report: bool = True) -> None:
         """Read the counters (one host sync); raise :class:`Diverged` after too many bad steps in a row. With
         ``report``, log how many steps were skipped since the last report."""

@@ -78,3 +78,21 @@ def test_app_build_can_be_cancelled(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: page.job is None, timeout=120_000)
     assert "cancelled" in page.status.text() and not (tmp_path / "apps" / "vintage").exists()
     assert page.export_btn.isEnabled()
+
+
+def test_building_over_an_earlier_build_asks_first(window, tmp_path, monkeypatch):
+    from engine.export.app_builder import MARKER
+
+    page = page_of(window)
+    page.kind_buttons["app"].setChecked(True)
+    page.set_checked(["tiny-resnet"])
+    page.name_edit.setText("vintage")
+    page.out_edit.setText(str(tmp_path))
+    earlier = tmp_path / "vintage"
+    earlier.mkdir()
+    (earlier / MARKER).write_text("{}")
+    asked = []
+    monkeypatch.setattr("app.pages.export.confirm_replace", lambda parent, paths: asked.append(paths) or False)
+    assert page.start_export() is None
+    assert asked == [[earlier]] and "earlier build" in page.status.text() and "kept" in page.status.text()
+    assert sorted(p.name for p in earlier.iterdir()) == [MARKER] and page.job is None

@@ -137,7 +137,7 @@ def test_options_are_validated():
         TranslateOptions(max_side=3)
 
 
-def test_tiles_of_instance_norm_net_match_whole_image(samples):
+def test_tiles_of_instance_norm_net_match_whole_image(samples, monkeypatch):
     """Frozen global InstanceNorm statistics keep tiles consistent (per-tile statistics shift tones visibly).
     Uses the real bundled model: an untrained net is too chaotic for statistics from a downscaled pass."""
     from engine.imageio import load_image
@@ -153,6 +153,55 @@ def test_tiles_of_instance_norm_net_match_whole_image(samples):
     err = np.abs(full.astype(int) - tiled.translate(src).image.rgb.astype(int)).mean()
     assert all("forward" not in m.__dict__ for m in tiled.net.modules())  # layers restored after tiling
     naive = Translator(tiny, torch.device("cpu"), opts)
-    naive.forward_tiled = lambda x, t, o: naive._tiles(x, t, o)  # per-tile statistics
+    import engine.inference as inference
+
+    monkeypatch.setattr(inference, "frozen_instance_norm", _PerTileStatistics)
     err_naive = np.abs(full.astype(int) - naive.translate(src).image.rgb.astype(int)).mean()
     assert err < 2.0 and err < err_naive / 2, (err, err_naive)
+
+
+class _PerTileStatistics:
+    """Stands in for ``frozen_instance_norm``: every tile normalised by its own statistics."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+@pytest.mark.parametrize("depth,alpha", [(8, False), (16, True)])
+def test_streamed_tiles_match_tiles_of_the_whole_tensor(tiny, depth, alpha):
+    """Large images are translated a band of tiles at a time from their integer pixels; the result is the one of
+    blending the same tiles over a float copy of the whole image (at most one level of rounding apart)."""
+    src = img(150, 230, seed=3, alpha=alpha, depth=depth)
+    t = Translator(tiny, torch.device("cpu"), TranslateOptions(precision="fp32", tile=64, tile_overlap=16))
+    streamed = t.translate(src).image
+    x, size = t.prepare(src)
+    whole = t.finish(t.forward_tiled(x, 64, 16)[0], src, size)
+    assert streamed.rgb.dtype == whole.rgb.dtype and streamed.rgb.shape == (150, 230, 3)
+    top = 65535 if depth == 16 else 255
+    assert np.abs(streamed.rgb.astype(int) - whole.rgb.astype(int)).max() <= top // 255
+    assert (streamed.alpha is None) == (not alpha) and (not alpha or np.array_equal(streamed.alpha, src.alpha))
+
+
+def test_large_and_small_images_in_one_batch_keep_their_order(tiny):
+    t = Translator(tiny, torch.device("cpu"), TranslateOptions(tile=64, tile_overlap=16, batch_size=4))
+    imgs = [img(32, 32, 1), img(130, 90, 2), img(32, 32, 3), img(40, 200, 4)]
+    outs = t.translate_many(imgs)
+    assert [o.image.rgb.shape[:2] for o in outs] == [(32, 32), (130, 90), (32, 32), (40, 200)]
+    for src, res in zip(imgs, outs):
+        assert np.abs(t.translate(src).image.rgb.astype(int) - res.image.rgb.astype(int)).max() <= 1
+
+
+def test_max_side_of_a_large_image_is_applied_to_its_integer_pixels(tiny, monkeypatch):
+    t = Translator(tiny, torch.device("cpu"), TranslateOptions(max_side=64))
+    monkeypatch.setattr(t, "auto_tile_pixels", 100 * 100)  # stands for a 100-megapixel photo
+    src = img(300, 200, 5, alpha=True)
+    monkeypatch.setattr(LoadedImage, "float_rgb", lambda self: (_ for _ in ()).throw(AssertionError("float copy"))
+                        if self.rgb.shape[0] > 64 else self.rgb.astype(np.float32) / 255)
+    out = t.translate(src).image
+    assert out.rgb.shape == (64, 43, 3) and out.alpha.shape == (64, 43)

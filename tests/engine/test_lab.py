@@ -16,6 +16,7 @@ from engine.lab.task import lab_task, sample_digits_task, train_lab
 from engine.lab.trainer import LabTrainer, shift_digits
 from engine.lab.unrolled import call_with, unroll
 from engine.lab.views import generate_class
+from engine.training._guard import MAX_BAD_STEPS
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +207,30 @@ def test_a_diverging_configuration_is_reported_not_crashed():
     with torch.no_grad():
         for p in tr.G.parameters():
             p.fill_(float("nan"))
-    for i in range(10):
+    d_before = {k: v.clone() for k, v in tr.D.state_dict().items()}
+    for i in range(12):
         tr.step(record=True)
-    assert "diverged at step 1" in tr.diverged and tr.step_count == 1
+    assert f"diverged at step {MAX_BAD_STEPS}" in tr.diverged and tr.step_count == MAX_BAD_STEPS
+    assert "last good weights are kept" in tr.diverged and tr.history["step"] == []
+    assert all(torch.equal(v, tr.D.state_dict()[k]) for k, v in d_before.items())  # D never took a NaN update
+
+
+def test_one_non_finite_step_is_skipped_and_training_goes_on(monkeypatch):
+    tr = LabTrainer(LabConfig(hidden=16))
+    real_batch = tr.real_batch
+    calls = {"n": 0}
+
+    def poisoned(n):  # the third real batch holds a NaN (a corrupt sample)
+        calls["n"] += 1
+        x, y = real_batch(n)
+        if calls["n"] == 3:
+            x = x.clone()
+            x[0, 0] = float("nan")
+        return x, y
+
+    monkeypatch.setattr(tr, "real_batch", poisoned)
+    for _ in range(6):
+        tr.step(record=True)
+    assert not tr.diverged and tr.step_count == 6 and tr.guard.bad_in_a_row() == 0
+    assert len(tr.history["step"]) == 5  # the bad step is not plotted
+    assert all(torch.isfinite(p).all() for net in (tr.G, tr.D) for p in net.parameters())

@@ -61,6 +61,21 @@ def test_export_model_never_replaces_an_existing_card(tmp_path, cli):
     assert card.read_text() != "my card" and (out / "vintagify.safetensors").exists() and not strays(out)
 
 
+def test_export_app_never_replaces_an_earlier_build_without_overwrite(tmp_path, cli):
+    from engine.export.app_builder import MARKER, check_out_dir
+
+    out = tmp_path / "vintage"
+    out.mkdir()
+    (out / MARKER).write_text('{"name": "vintage"}')
+    (out / "vintage").write_text("the program of an earlier build")
+    before = tree(tmp_path)
+    code, _, err = cli("export", "app", "vintagify", "--name", "vintage", "--out", out)
+    assert code == 2
+    one_error(err, str(out), "earlier build", "--overwrite")
+    assert tree(tmp_path) == before and strays(tmp_path) == [str(out / MARKER)]  # (the earlier build's own marker)
+    check_out_dir(out, overwrite=True)  # asked: accepted (and replaced only when the new build has succeeded)
+
+
 def test_export_onto_the_model_file_itself_is_refused(tmp_path, cli):
     from engine.library import ModelLibrary
 
