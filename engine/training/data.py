@@ -221,27 +221,39 @@ def check_usable(folder: ImageFolder, min_images: int = 2, preset: str = "") -> 
 MIN_IMAGES = {"quick": 20, "standard": 50, "high": 100}
 
 
-def open_unpaired(trainer) -> Tuple[Dict[str, "ImageFolder"], "FolderStream"]:
-    """The two unpaired folders ``cfg.data_a`` / ``cfg.data_b`` of a trainer (CycleGAN, CUT), checked, decoded into
-    the cache, with what was skipped in the run's log, and their :class:`FolderStream`."""
+def open_folders(trainer, folders: Dict[str, str], *, preprocess: Optional[str] = None,
+                 load_size: Optional[int] = None, min_images: int = 2,
+                 preset: str = "") -> Tuple[Dict[str, "ImageFolder"], "FolderStream"]:
+    """A trainer's unpaired training folders (``{name: folder}``, face crops with ``cfg.face_crop``), checked,
+    decoded into the cache (``cfg.cache_mb`` shared between them), with what was skipped in the run's log, and their
+    :class:`FolderStream`. ``preprocess`` / ``load_size`` default to the config's ``preprocess`` / ``load``."""
     cfg = trainer.cfg
-    paths = trainer.data_paths({"A": cfg.data_a, "B": cfg.data_b})  # face crops of A with cfg.face_crop
-    folders = {}
+    paths = trainer.data_paths(folders)
+    out = {}
     for name, path in paths.items():
-        f = ImageFolder.open(path, name, preprocess=cfg.preprocess, load_size=cfg.load, crop_size=cfg.image_size,
-                             cache_mb=cfg.cache_mb // 2, check_cancel=trainer.ctx.check_cancel,
+        f = ImageFolder.open(path, name, preprocess=preprocess or cfg.preprocess,
+                             load_size=load_size or cfg.load, crop_size=cfg.image_size,
+                             cache_mb=cfg.cache_mb // len(paths), check_cancel=trainer.ctx.check_cancel,
                              progress=lambda d, t, m: trainer.progress(d, t, m))
-        preset = cfg.preset if cfg.preset in MIN_IMAGES else ""
-        check_usable(f, MIN_IMAGES.get(preset, 2), preset)
-        folders[name] = f
+        check_usable(f, min_images, preset)
+        out[name] = f
         trainer.log(f"Data: {f.summary()}; {f.cached} cached in memory.")
         for p, why in f.skipped[:20]:
             trainer.log(f"  skipped {p}: {why}")
         if len(f.skipped) > 20:
             trainer.log(f"  ... and {len(f.skipped) - 20} more skipped files")
-    stream = FolderStream(folders, cfg.image_size, seed=cfg.seed, flip=cfg.flip, paired=False,
+    stream = FolderStream(out, cfg.image_size, seed=cfg.seed, flip=cfg.flip, paired=False,
                           rank=trainer.dist.rank, world=trainer.dist.world)
-    return folders, stream
+    return out, stream
+
+
+def open_unpaired(trainer) -> Tuple[Dict[str, "ImageFolder"], "FolderStream"]:
+    """The two unpaired folders ``cfg.data_a`` / ``cfg.data_b`` of a trainer (CycleGAN, CUT): :func:`open_folders`
+    with the preset's fewest images per folder (:data:`MIN_IMAGES`)."""
+    cfg = trainer.cfg
+    preset = cfg.preset if cfg.preset in MIN_IMAGES else ""
+    return open_folders(trainer, {"A": cfg.data_a, "B": cfg.data_b}, min_images=MIN_IMAGES.get(preset, 2),
+                        preset=preset)
 
 
 class FolderStream:

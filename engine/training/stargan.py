@@ -32,7 +32,7 @@ from ..models import get_model
 from ..tensors import to_uint8
 from .config import PREPROCESS, TrainConfig
 from .core import Trainer, register_family
-from .data import FolderStream, ImageFolder, check_usable, make_loader, to_model_input
+from .data import make_loader, open_folders, to_model_input
 from .grids import grid
 
 
@@ -125,18 +125,8 @@ class StarGANTrainer(Trainer):
     def make_data(self) -> None:
         cfg = self.cfg
         names = cfg.names()
-        paths = self.data_paths(dict(zip(names, cfg.domains)))
-        self.folders: Dict[str, ImageFolder] = {}
-        for name, path in paths.items():
-            f = ImageFolder.open(path, name, preprocess=cfg.preprocess, load_size=cfg.load, crop_size=cfg.image_size,
-                                 cache_mb=cfg.cache_mb // len(paths), check_cancel=self.ctx.check_cancel,
-                                 progress=lambda d, t, m: self.progress(d, t, m))
-            check_usable(f, 2)
-            self.folders[name] = f
-            self.log(f"Data: {f.summary()}; {f.cached} cached in memory.")
+        self.folders, self.stream = open_folders(self, dict(zip(names, cfg.domains)))
         self.domain_names = names
-        self.stream = FolderStream(self.folders, cfg.image_size, seed=cfg.seed, flip=cfg.flip, paired=False,
-                                   rank=self.dist.rank, world=self.dist.world)
 
     def batches(self):
         """One item per step: ``n_critic`` discriminator batches stacked ({domain: uint8 (n_critic*B)CHW})."""

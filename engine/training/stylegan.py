@@ -31,7 +31,7 @@ from ..tensors import to_uint8
 from .config import TrainConfig
 from .core import Trainer, register_family
 from .ema import ema_update, make_ema
-from .data import FolderStream, ImageFolder, check_usable, to_model_input
+from .data import open_folders, to_model_input
 
 @dataclass
 class StyleGANConfig(TrainConfig):
@@ -135,17 +135,9 @@ class StyleGANTrainer(Trainer):
     # --- data --------------------------------------------------------------------------------------------
     def make_data(self) -> None:
         cfg = self.cfg
-        paths = self.data_paths({"images": cfg.data})
-        f = ImageFolder.open(paths["images"], "images", preprocess="scale_shortside_and_crop",
-                             load_size=cfg.image_size, crop_size=cfg.image_size, cache_mb=cfg.cache_mb,
-                             check_cancel=self.ctx.check_cancel, progress=lambda d, t, m: self.progress(d, t, m))
-        check_usable(f, 2)
-        self.folder = f
-        self.log(f"Data: {f.summary()}; {f.cached} cached in memory.")
-        for p, why in f.skipped[:20]:
-            self.log(f"  skipped {p}: {why}")
-        self.stream = FolderStream({"images": f}, cfg.image_size, seed=cfg.seed, flip=cfg.flip,
-                                   rank=self.dist.rank, world=self.dist.world)
+        folders, self.stream = open_folders(self, {"images": cfg.data}, preprocess="scale_shortside_and_crop",
+                                            load_size=cfg.image_size)
+        self.folder = folders["images"]
 
     # --- networks ----------------------------------------------------------------------------------------
     def gen_kwargs(self) -> Dict[str, Any]:

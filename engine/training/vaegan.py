@@ -35,7 +35,7 @@ from ..models import get_model
 from ..tensors import to_uint8
 from .config import PREPROCESS, TrainConfig
 from .core import Trainer, register_family
-from .data import FolderStream, ImageFolder, check_usable, to_model_input
+from .data import open_folders, to_model_input
 from .grids import grid
 
 @dataclass
@@ -98,15 +98,8 @@ class VAEGANTrainer(Trainer):
     # --- data --------------------------------------------------------------------------------------------
     def make_data(self) -> None:
         cfg = self.cfg
-        path = self.data_paths({"images": cfg.data})["images"]
-        f = ImageFolder.open(path, "images", preprocess=cfg.preprocess, load_size=cfg.load, crop_size=cfg.image_size,
-                             cache_mb=cfg.cache_mb, check_cancel=self.ctx.check_cancel,
-                             progress=lambda d, t, m: self.progress(d, t, m))
-        check_usable(f, 2)
-        self.folder = f
-        self.log(f"Data: {f.summary()}; {f.cached} cached in memory.")
-        self.stream = FolderStream({"images": f}, cfg.image_size, seed=cfg.seed, flip=cfg.flip,
-                                   rank=self.dist.rank, world=self.dist.world)
+        folders, self.stream = open_folders(self, {"images": cfg.data})
+        self.folder = folders["images"]
 
     # --- networks ----------------------------------------------------------------------------------------
     def arch_kwargs(self) -> Dict[str, Any]:
