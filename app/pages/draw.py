@@ -13,15 +13,17 @@ import cv2
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton,
+                               QToolButton)
 
 from app.pages._draw_live import LiveRender
+from app.pages._page import Page
 from app.settings import settings
 from app.widgets.draw_tools import DrawTools
 from app.widgets.image_panel import ImagePanel
 from app.widgets.images import to_pixmap
 from app.widgets.model_picker import ModelPicker, catalog_of
+from app.widgets.layout import column, panes
 from app.widgets.problems import ProblemsPanel
 from app.widgets.save_dialog import ask_save_image
 from app.widgets.sketch_canvas import SketchCanvas
@@ -36,18 +38,11 @@ NORM_MODES = [("eval", "Style: as trained (steadier)"), ("train", "Style: adapt 
 CANVAS_MIN_PX = 512  # on screen, whatever the model's resolution (a 128 px model is drawn at 4x)
 
 
-def create(window) -> "DrawPage":
-    return DrawPage(window)
-
-
-class DrawPage(QWidget):
+class DrawPage(Page):
     resultShown = Signal(object)  # engine.draw.RenderResult
 
     def __init__(self, window):
         super().__init__(window)
-        self.window_ = window
-        self.bridge = window.bridge
-        self.library = window.library
         self.live = DR.LiveTranslator(self.library)
         self.spec = DR.DrawSpec()
         self.result: Optional[np.ndarray] = None
@@ -92,22 +87,13 @@ class DrawPage(QWidget):
         self.latency_label = QLabel("")
         self.save_result_btn = QPushButton("Save result…", toolTip="Save the translated picture")
         self.save_result_btn.clicked.connect(self.save_result)
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(self.canvas)
-        split.addWidget(self.output)
-        split.setSizes([600, 600])
         bottom = self._canvas_buttons()
         bottom.addWidget(self.latency_label)
         bottom.addStretch(1)
         bottom.addWidget(self.save_result_btn)
         self.problems = ProblemsPanel()
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addWidget(self.model_info)
-        lay.addWidget(self.tools)
-        lay.addWidget(split, 1)
-        lay.addLayout(bottom)
-        lay.addWidget(self.problems)
+        split = panes(self.canvas, self.output, sizes=[600, 600], grow=None)
+        column(self, top, self.model_info, self.tools, (split, 1), bottom, self.problems)
 
     def _canvas_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -304,3 +290,6 @@ class DrawPage(QWidget):
 
     def shutdown(self) -> None:
         self.renderer.shutdown()
+
+
+create = DrawPage  # the page protocol's create(window) (app/pages/__init__.py)

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QApplication, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSplitter,
-                               QTabWidget, QVBoxLayout, QWidget)
+                               QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+                               QTabWidget, QVBoxLayout)
 
+from app.pages._page import Page
 from app.pages.evaluate_results import ResultsPanel
 from app.settings import settings
 from app.widgets.classifier_dialog import ClassifierDialog
@@ -18,6 +18,7 @@ from app.widgets.hype_view import HypeView
 from app.widgets.metric_chart import RunCharts
 from app.widgets.metric_options import MetricOptionsBox
 from app.widgets.model_picker import ModelPicker, catalog_of
+from app.widgets.layout import button, column, panel, panes
 from app.widgets.problems import ProblemsPanel
 from engine.metrics import EvalConfig, ExtractorCache, MetricOptions, eval_task
 from engine.metrics.classifier import ClassifierConfig, train_classifier_task
@@ -26,10 +27,6 @@ from engine.training.runs import list_runs
 
 TITLE = "Evaluate"
 ICON = "evaluate"
-
-
-def create(window) -> "EvaluatePage":
-    return EvaluatePage(window)
 
 
 @dataclass
@@ -48,12 +45,9 @@ class Candidate:
         return Path(self.path).name or self.path
 
 
-class EvaluatePage(QWidget):
+class EvaluatePage(Page):
     def __init__(self, window):
         super().__init__(window)
-        self.window_ = window
-        self.bridge = window.bridge
-        self.library = window.library
         self.extractors = ExtractorCache()
         self.candidates: List[Candidate] = []
         self.handles: list = []
@@ -63,9 +57,7 @@ class EvaluatePage(QWidget):
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
+        left, lv = panel()
         lv.addWidget(self._real_box())
         lv.addWidget(self._candidates_box(), 1)
         self.metrics_box = MetricOptionsBox()
@@ -73,9 +65,7 @@ class EvaluatePage(QWidget):
         self.metrics_box.trainRequested.connect(self.train_classifier)
         lv.addWidget(self.metrics_box)
         run_row = QHBoxLayout()
-        self.run_btn = QPushButton("Run evaluation")
-        self.run_btn.setToolTip("Compare every entry of the list with the real images")
-        self.run_btn.clicked.connect(self.run)
+        self.run_btn = button("Run evaluation", "Compare every entry of the list with the real images", self.run)
         self.cancel_btn = QPushButton("Cancel", toolTip="Stop the evaluation (finished rows stay)")
         self.cancel_btn.clicked.connect(self.cancel)
         run_row.addWidget(self.run_btn, 1)
@@ -102,15 +92,8 @@ class EvaluatePage(QWidget):
         self.tabs.addTab(self.charts, "Training charts")
         self.tabs.addTab(self.hype, "Human (HYPE)")
 
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.tabs)
-        split.setStretchFactor(1, 1)
-        split.setSizes([340, 900])
         self.problems = ProblemsPanel()
-        lay = QVBoxLayout(self)
-        lay.addWidget(split, 1)
-        lay.addWidget(self.problems)
+        column(self, (panes(left, self.tabs, sizes=[340, 900]), 1), self.problems)
 
     def _real_box(self) -> QGroupBox:
         box = QGroupBox("Real images")
@@ -154,13 +137,11 @@ class EvaluatePage(QWidget):
         self.input_edit.setToolTip("The pictures the model translates before comparing (e.g. testA)")
         self.input_edit.textChanged.connect(lambda t: (settings().set("evaluate/input", t), self._update_buttons()))
         grid.addWidget(self.input_edit, 1, 1)
-        pick = QPushButton("…")
-        pick.setToolTip("Choose the folder the model translates")
-        pick.clicked.connect(lambda: self._pick_folder(self.input_edit, "Folder the model translates"))
+        pick = button("…", "Choose the folder the model translates",
+                      lambda: self._pick_folder(self.input_edit, "Folder the model translates"))
         grid.addWidget(pick, 1, 2)
-        self.add_model_btn = QPushButton("Add model")
-        self.add_model_btn.setToolTip("Translate the input folder with the model and compare the results")
-        self.add_model_btn.clicked.connect(self.add_model)
+        self.add_model_btn = button("Add model",
+                                    "Translate the input folder with the model and compare the results", self.add_model)
         grid.addWidget(self.add_model_btn, 2, 1, 1, 2)
         v.addLayout(grid)
         return box
@@ -349,3 +330,6 @@ class EvaluatePage(QWidget):
     def shutdown(self) -> None:
         self.cancel()
         self.hype.shutdown()
+
+
+create = EvaluatePage  # the page protocol's create(window) (app/pages/__init__.py)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHB
 from app.settings import settings
 from app.widgets.eval_compare import ComparisonCharts
 from app.widgets.eval_results import CollapseView, SampleGrids
+from app.widgets.layout import panel
 from app.widgets.save_path import checked_save_path
 from engine.errors import GanStudioError
 from engine.metrics.report import (MEANING, METRIC_OF, cell, columns_for, meanings, notes, provenance, save_html,
@@ -49,9 +50,7 @@ class ResultsPanel(QWidget):
         self.md_btn.clicked.connect(lambda: self.page.copy_markdown())
         self.clear_btn = QPushButton("Clear", toolTip="Remove every result row")
         self.clear_btn.clicked.connect(self.clear)
-        top = QWidget()
-        tv = QVBoxLayout(top)
-        tv.setContentsMargins(0, 0, 0, 0)
+        top, tv = panel()
         tv.addWidget(self.table, 1)
         tv.addWidget(self.notes)
         tv.addWidget(self.meaning)

@@ -10,8 +10,9 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
-                               QRadioButton, QToolButton, QVBoxLayout, QWidget)
+                               QRadioButton, QToolButton, QVBoxLayout)
 
+from app.pages._page import Page
 from app.settings import settings
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.save_path import confirm_replace
@@ -27,16 +28,9 @@ KINDS = (("app", "Standalone app", "A program with the model(s) inside: runs wit
          ("model", "Model files", ".safetensors + model card, for other GAN Studio users"))
 
 
-def create(window) -> "ExportPage":
-    return ExportPage(window)
-
-
-class ExportPage(QWidget):
+class ExportPage(Page):
     def __init__(self, window):
         super().__init__(window)
-        self.window_ = window
-        self.bridge = window.bridge
-        self.library = window.library
         self.job = None
         self.result_dir: Optional[Path] = None
         self._build()
@@ -330,3 +324,6 @@ class ExportPage(QWidget):
 
     def shutdown(self) -> None:
         self.cancel()
+
+
+create = ExportPage  # the page protocol's create(window) (app/pages/__init__.py)

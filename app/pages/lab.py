@@ -10,11 +10,13 @@ from typing import Any, Dict, List, Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout, QWidget)
+                               QVBoxLayout)
 
+from app.pages._page import Page
 from app.settings import settings
 from app.widgets.elided_label import ElidedLabel
 from app.widgets.lab_panel import SidePanel
+from app.widgets.layout import button
 from app.widgets.problems import ProblemsPanel
 from engine.lab.config import LabConfig, LabRun
 from engine.lab.data import DATASET_TITLES, DATASETS
@@ -34,11 +36,9 @@ def create(window) -> "LabPage":
     return LabPage(window)
 
 
-class LabPage(QWidget):
+class LabPage(Page):
     def __init__(self, window):
         super().__init__(window)
-        self.window_ = window
-        self.bridge = window.bridge
         self.job = None  # JobHandle of the running Lab job
         self.snapshots = 0  # partial results received by the running job
         self._pick_seed = 0
@@ -82,9 +82,7 @@ class LabPage(QWidget):
         self.status = ElidedLabel("")  # changes many times a second: it must never widen the window
         self.status.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         bar.addWidget(self.status, 1)
-        self.start_btn = QPushButton("Start")
-        self.start_btn.setToolTip("Train from scratch with the settings shown")
-        self.start_btn.clicked.connect(self.start)
+        self.start_btn = button("Start", "Train from scratch with the settings shown", self.start)
         self.stop_btn = QPushButton("Stop", toolTip="Stop training (what is shown stays)")
         self.stop_btn.clicked.connect(self.stop)
         bar.addWidget(self.start_btn)

@@ -7,11 +7,13 @@ from typing import Optional
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
-                               QSpinBox, QSplitter, QTabWidget, QToolButton, QVBoxLayout, QWidget)
+                               QSpinBox, QTabWidget, QToolButton, QWidget)
 
 from app.pages._latent_actions import LatentActions
+from app.pages._page import Page
 from app.widgets.images import to_pixmap
 from app.widgets.latent_panels import EditPanel, InterpPanel, MixPanel, PhotoPanel
+from app.widgets.layout import column, panel, panes
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.problems import ProblemsPanel
 from engine.editing.session import LatentSession, ViewState
@@ -20,10 +22,6 @@ from engine.library import ModelInfo
 TITLE = "Latent"
 ICON = "latent"
 GRID_PAGE = 24
-
-
-def create(window) -> "LatentPage":
-    return LatentPage(window)
 
 
 class ImageLabel(QLabel):
@@ -49,12 +47,9 @@ class ImageLabel(QLabel):
         self._rescale()
 
 
-class LatentPage(QWidget):
+class LatentPage(Page):
     def __init__(self, window):
         super().__init__(window)
-        self.window_ = window
-        self.bridge = window.bridge
-        self.library = window.library
         self.session: Optional[LatentSession] = None
         self.current = None  # engine.editing.latent.Latent shown
         self.last_render = None  # numpy picture on screen (tests, saving)
@@ -87,16 +82,8 @@ class LatentPage(QWidget):
             self.tabs.addTab(w, name)
         self.tabs.setMinimumWidth(330)
 
-        split = QSplitter(Qt.Horizontal)
-        for w in (left, center, self.tabs):
-            split.addWidget(w)
-        split.setStretchFactor(1, 1)
-        split.setSizes([300, 560, 380])
         self.problems = ProblemsPanel()
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addWidget(split, 1)
-        lay.addWidget(self.problems)
+        column(self, top, (panes(left, center, self.tabs, sizes=[300, 560, 380]), 1), self.problems)
         self._connect()
 
     def _build_top(self) -> QHBoxLayout:
@@ -135,9 +122,7 @@ class LatentPage(QWidget):
         return top
 
     def _build_seed_list(self) -> QWidget:
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
+        left, lv = panel()
         row = QHBoxLayout()
         row.addWidget(QLabel("Seeds from"))
         self.start_seed = QSpinBox(minimum=0, maximum=2 ** 31 - GRID_PAGE - 1,
@@ -160,9 +145,7 @@ class LatentPage(QWidget):
         return left
 
     def _build_center(self) -> QWidget:
-        center = QWidget()
-        cv = QVBoxLayout(center)
-        cv.setContentsMargins(0, 0, 0, 0)
+        center, cv = panel()
         self.view = ImageLabel("Choose a generator model")
         cv.addWidget(self.view, 1)
         self.caption = QLabel("")
@@ -280,3 +263,6 @@ class LatentPage(QWidget):
             it = self.item_for_seed(seed)
             if it is not None:
                 it.setIcon(QIcon(to_pixmap(img)))
+
+
+create = LatentPage  # the page protocol's create(window) (app/pages/__init__.py)

@@ -15,13 +15,15 @@ from typing import Any, Dict, Optional
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPlainTextEdit,
-                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
+from app.pages._page import Page
 from app.settings import settings
 from app.widgets.folder_box import FolderBox
 from app.widgets.images import to_pixmap
 from app.widgets.loss_chart import LossChart
 from app.widgets.model_picker import catalog_of
+from app.widgets.layout import button, column, panes
 from app.widgets.problems import ProblemsPanel
 from app.widgets.run_header import RunHeader
 from app.widgets.train_settings import TrainSettings, method_presets
@@ -36,15 +38,9 @@ CHART_KEYS = [("G", "G (total)"), ("D", "D"), ("cycle", "cycle"), ("idt", "ident
 FORM_KEY = "train"
 
 
-def create(window) -> "TrainPage":
-    return TrainPage(window)
-
-
-class TrainPage(QWidget):
+class TrainPage(Page):
     def __init__(self, window):
         super().__init__(window)
-        self.window_ = window
-        self.bridge = window.bridge
         self.handle = None  # JobHandle of the running training
         self.run_dir: Optional[Path] = None
         self.run_name = ""
@@ -62,12 +58,7 @@ class TrainPage(QWidget):
         scroll = self._build_left()
         right = self._build_right()
 
-        outer = QSplitter(Qt.Horizontal)
-        outer.addWidget(scroll)
-        outer.addWidget(right)
-        outer.setStretchFactor(1, 1)
-        outer.setSizes([400, 880])
-        QVBoxLayout(self).addWidget(outer)
+        column(self, panes(scroll, right, sizes=[400, 880]))
 
     def _build_left(self) -> QScrollArea:
         left = QWidget()
@@ -86,23 +77,20 @@ class TrainPage(QWidget):
         self.settings.changed.connect(self.save_form)
         lv.addWidget(self.settings)
         row = QHBoxLayout()
-        self.start_btn = QPushButton("Start training")
-        self.start_btn.setToolTip("Start a new run with these folders and settings (its models appear in the "
-                                  "Translate page's list at the first checkpoint)")
-        self.start_btn.clicked.connect(self.start)
-        self.pause_btn = QPushButton("Pause")
-        self.pause_btn.setToolTip("Pause the run (a checkpoint is written first); press again to resume")
-        self.pause_btn.clicked.connect(self.toggle_pause)
-        self.cancel_btn = QPushButton("Cancel")
-        self.cancel_btn.setToolTip("Stop the run after saving a checkpoint (asks first); it can be resumed later")
-        self.cancel_btn.clicked.connect(lambda: self.cancel())
+        self.start_btn = button("Start training",
+                                "Start a new run with these folders and settings (its models appear in the "
+                                "Translate page's list at the first checkpoint)", self.start)
+        self.pause_btn = button("Pause", "Pause the run (a checkpoint is written first); press again to resume",
+                                self.toggle_pause)
+        self.cancel_btn = button("Cancel",
+                                 "Stop the run after saving a checkpoint (asks first); it can be resumed later",
+                                 lambda: self.cancel())
         for b in (self.start_btn, self.pause_btn, self.cancel_btn):
             row.addWidget(b)
         lv.addLayout(row)
-        self.fast_btn = QPushButton("Make a fast version of this model…")
-        self.fast_btn.setToolTip("Distil a translation model into a small network that runs many times faster on a "
-                                 "CPU with nearly the same pictures")
-        self.fast_btn.clicked.connect(self.make_fast_version)
+        self.fast_btn = button("Make a fast version of this model…",
+                               "Distil a translation model into a small network that runs many times faster on a "
+                               "CPU with nearly the same pictures", self.make_fast_version)
         lv.addWidget(self.fast_btn)
         lv.addWidget(QLabel("<b>Unfinished runs</b>"))
         self.runs = QListWidget()
@@ -112,9 +100,9 @@ class TrainPage(QWidget):
         self.runs.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.runs.itemSelectionChanged.connect(self._update_buttons)
         lv.addWidget(self.runs)
-        self.resume_btn = QPushButton("Resume selected run")
-        self.resume_btn.setToolTip("Continue the selected run from its last checkpoint, with its own settings")
-        self.resume_btn.clicked.connect(self.resume_selected)
+        self.resume_btn = button("Resume selected run",
+                                 "Continue the selected run from its last checkpoint, with its own settings",
+                                 self.resume_selected)
         lv.addWidget(self.resume_btn)
         lv.addStretch(1)
         scroll = QScrollArea()
@@ -422,3 +410,6 @@ class TrainPage(QWidget):
     def shutdown(self) -> None:
         if self.handle is not None:
             self.handle.cancel()
+
+
+create = TrainPage  # the page protocol's create(window) (app/pages/__init__.py)

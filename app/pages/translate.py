@@ -5,9 +5,10 @@ from typing import List, Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSplitter,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
+from app.pages._page import Page
 from app.pages._translate_actions import TranslateActions
 from app.pages._translate_domain import DomainPicker
 from app.pages._translate_faces import FaceToggle
@@ -17,6 +18,7 @@ from app.widgets.compare_view import CompareView
 from app.widgets.images import to_pixmap
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.output_size import OutputSizePicker
+from app.widgets.layout import button, column, panel, panes
 from app.widgets.problems import ProblemsPanel
 from app.widgets.thumb_list import Entry, ThumbList
 from engine import translate as T
@@ -28,16 +30,9 @@ TITLE = "Translate"
 ICON = "translate"
 
 
-def create(window) -> "TranslatePage":
-    return TranslatePage(window)
-
-
-class TranslatePage(QWidget):
+class TranslatePage(Page):
     def __init__(self, window):
         super().__init__(window)
-        self.window_ = window
-        self.bridge = window.bridge
-        self.library = window.library
         self.batch = None  # JobHandle of the running batch
         self.preview = None
         self._shown = None  # (Entry, LoadedImage) on screen: its preview reuses the decoded image
@@ -68,23 +63,12 @@ class TranslatePage(QWidget):
         self.stack.addWidget(self._empty_state())
         self.stack.addWidget(self.view)
 
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.stack)
-        split.setStretchFactor(1, 1)
-        split.setSizes([330, 900])
-
         self.problems = ProblemsPanel()
-        lay = QVBoxLayout(self)
-        lay.addWidget(split, 1)
-        lay.addWidget(self.problems)
-        lay.addLayout(self._build_bottom())
+        column(self, (panes(left, self.stack, sizes=[330, 900]), 1), self.problems, self._build_bottom())
 
     def _build_left(self) -> QWidget:
         """Model picker (+ domain picker, card, output size), the thumbnail list and the add/remove buttons."""
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
+        left, lv = panel()
         head = QHBoxLayout()
         head.addWidget(QLabel("Model:"))
         head.addStretch(1)
@@ -139,25 +123,18 @@ class TranslatePage(QWidget):
     def _build_bottom(self) -> QHBoxLayout:
         """Translate / Cancel / progress / Save / Export."""
         bottom = QHBoxLayout()
-        self.translate_btn = QPushButton("Translate selected")
-        self.translate_btn.setToolTip("Translate the selected images (Ctrl+T)")
-        self.translate_btn.clicked.connect(self.translate_selected)
-        self.translate_all_btn = QPushButton("Translate all")
-        self.translate_all_btn.setToolTip("Translate every image in the list (Ctrl+Shift+T)")
-        self.translate_all_btn.clicked.connect(self.translate_all)
-        self.cancel_btn = QPushButton("Cancel")
-        self.cancel_btn.setToolTip("Stop the running translation (Esc)")
-        self.cancel_btn.clicked.connect(self.cancel)
+        self.translate_btn = button("Translate selected",
+                                    "Translate the selected images (Ctrl+T)", self.translate_selected)
+        self.translate_all_btn = button("Translate all",
+                                        "Translate every image in the list (Ctrl+Shift+T)", self.translate_all)
+        self.cancel_btn = button("Cancel", "Stop the running translation (Esc)", self.cancel)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m")
         self.progress.setVisible(False)
-        self.save_btn = QPushButton("Save…")
-        self.save_btn.setToolTip("Save the shown result (Ctrl+S)")
-        self.save_btn.clicked.connect(self.save_current)
-        self.export_btn = QPushButton("Export all…")
-        self.export_btn.setToolTip("Translate what is left and save every result to a folder (Ctrl+E)")
-        self.export_btn.clicked.connect(self.export_all)
+        self.save_btn = button("Save…", "Save the shown result (Ctrl+S)", self.save_current)
+        self.export_btn = button("Export all…",
+                                 "Translate what is left and save every result to a folder (Ctrl+E)", self.export_all)
         for w in (self.translate_btn, self.translate_all_btn, self.cancel_btn):
             bottom.addWidget(w)
         bottom.addWidget(self.progress, 1)
@@ -388,3 +365,6 @@ class TranslatePage(QWidget):
 
     def shutdown(self) -> None:
         self.cancel()
+
+
+create = TranslatePage  # the page protocol's create(window) (app/pages/__init__.py)

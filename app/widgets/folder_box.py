@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import List, Optional
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout,
                                QWidget)
 
 from app.settings import settings
 from app.widgets.images import to_pixmap
+from app.widgets.layout import button
 from engine import translate as T
 
 STRIP = 6
@@ -35,9 +36,7 @@ class FolderBox(QFrame):
         self.title = QLabel(f"<b>{title}</b>")
         top.addWidget(self.title)
         top.addStretch(1)
-        self.pick_btn = QPushButton("Choose…")
-        self.pick_btn.setToolTip("Choose a folder of images (or drop one here)")
-        self.pick_btn.clicked.connect(self.choose)
+        self.pick_btn = button("Choose…", "Choose a folder of images (or drop one here)", self.choose)
         top.addWidget(self.pick_btn)
         lay.addLayout(top)
         self.path_label = QLabel("Drop a folder of images here")

@@ -11,9 +11,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QWidget)
 
+from app.widgets.layout import button, column, panel, panes
 from engine.metrics.runs import RunMetrics, read_metrics
 
 PREFERRED_KEYS = ("fid", "kid", "eval_fid", "eval_kid")
@@ -101,27 +102,17 @@ class RunCharts(QWidget):
         self.chart = MetricChart()
         self.info = QLabel("Add a training run folder (one with metrics.jsonl) to chart its metrics over steps.")
         self.info.setWordWrap(True)
-        self.reload_btn = QPushButton("Reload")
-        self.reload_btn.setToolTip("Read the runs' metrics.jsonl again (runs still training keep growing)")
-        self.reload_btn.clicked.connect(self.reload)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
+        self.reload_btn = button("Reload",
+                                 "Read the runs' metrics.jsonl again (runs still training keep growing)", self.reload)
+        left, lv = panel()
         lv.addWidget(QLabel("Runs"))
         lv.addWidget(self.run_list, 1)
         lv.addWidget(QLabel("Values"))
         lv.addWidget(self.key_list, 1)
         lv.addWidget(self.reload_btn)
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.chart)
-        split.setStretchFactor(1, 1)
-        split.setSizes([200, 700])
-        lay = QVBoxLayout(self)
-        lay.addWidget(split, 1)
-        row = QHBoxLayout()
+        row = QHBoxLayout()  # the Evaluate page adds its "Add run folder" button to this row
         row.addWidget(self.info, 1)
-        lay.addLayout(row)
+        column(self, (panes(left, self.chart, sizes=[200, 700]), 1), row)
         self.timer = QTimer(self)
         self.timer.setInterval(15000)
         self.timer.timeout.connect(self.reload)

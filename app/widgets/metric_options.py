@@ -6,10 +6,10 @@ from pathlib import Path
 from typing import List
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel, \
-    QPushButton
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel
 
 from app.settings import settings
+from app.widgets.layout import button
 from engine.metrics import ALL_METRICS
 from engine.metrics.classifier import list_classifiers
 from engine.metrics.report import MEANING
@@ -47,9 +47,8 @@ class MetricOptionsBox(QGroupBox):
         self.classifier_combo.setToolTip("Classifier for the classifier-based diversity scores (named in the "
                                          "results; the Inception Score itself needs the full Inception weights)")
         crow.addWidget(self.classifier_combo, 1)
-        train = QPushButton("Train…")
-        train.setToolTip("Train a domain classifier from two or more folders, e.g. trainA and trainB")
-        train.clicked.connect(self.trainRequested.emit)
+        train = button("Train…", "Train a domain classifier from two or more folders, e.g. trainA and trainB",
+                       self.trainRequested.emit)
         crow.addWidget(train)
         g.addLayout(crow, 3, 1)
         g.addWidget(QLabel("IS weights:"), 4, 0)
@@ -57,9 +56,8 @@ class MetricOptionsBox(QGroupBox):
         self.is_label = QLabel()
         self.is_label.setWordWrap(True)
         irow.addWidget(self.is_label, 1)
-        pick = QPushButton("Choose…")
-        pick.setToolTip(f"pytorch-fid's full {IS_WEIGHTS_NAME}, verified by checksum and shapes")
-        pick.clicked.connect(self.choose_is_weights)
+        pick = button("Choose…",
+                      f"pytorch-fid's full {IS_WEIGHTS_NAME}, verified by checksum and shapes", self.choose_is_weights)
         irow.addWidget(pick)
         g.addLayout(irow, 4, 1)
         self.reload_classifiers()

@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from app.widgets.layout import button
 
 
 class ProblemsPanel(QFrame):
@@ -22,9 +24,7 @@ class ProblemsPanel(QFrame):
         self.title = QLabel()
         top.addWidget(self.title)
         top.addStretch(1)
-        self.clear_btn = QPushButton("Dismiss")
-        self.clear_btn.setToolTip("Hide these messages (nothing else changes)")
-        self.clear_btn.clicked.connect(self.clear)
+        self.clear_btn = button("Dismiss", "Hide these messages (nothing else changes)", self.clear)
         top.addWidget(self.clear_btn)
         lay.addLayout(top)
         self.list = QListWidget()
