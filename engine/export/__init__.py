@@ -20,10 +20,6 @@ class ExportError(GanStudioError):
 class ParityError(ExportError):
     """The ONNX model does not reproduce the torch model's output within the tolerance."""
 
-    kind = "export"
-
 
 class BuildError(ExportError):
     """A build step (venv creation, pip, PyInstaller) failed; the message quotes its last output lines."""
-
-    kind = "export"

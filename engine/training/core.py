@@ -13,7 +13,7 @@ A family is one module: a config (a :class:`~engine.training.config.TrainConfig`
         def train_step(self, batch) -> dict[str, Tensor]   # detached losses, no .item()
         def sample_grid(self) -> np.ndarray
         def export_models(self) -> [(file name, module, engine.library.model_meta(...))]
-        def extra_state(self) / load_extra_state(d) / load_init() / score(losses) / eval_fakes(n)
+        def extra_state(self) / load_extra_state(d) / load_init() / score(losses) / eval_fakes(n)  # translate_fixed
         @classmethod adopt_init_architecture(cfg, library)   # optional: take the generator from --init's model
 
 The core owns the rest: device, bf16/fp16 autocast (+ GradScaler for fp16), channels_last, cudnn.benchmark,
@@ -30,6 +30,7 @@ backward/step helper (it handles the fp16 GradScaler).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 from pathlib import Path
@@ -41,11 +42,13 @@ import torch
 from .. import devices
 from ..errors import ConfigError, DataError
 from ..registry import Registry
+from ..tensors import to_uint8
 from . import distributed as D
 from ._guard import NonFiniteGuard
 from ._intervals import scale_intervals
 from .augment import DiffAugment
 from .config import TrainConfig
+from .data import to_model_input
 from .ema import EMASet, make_ema
 from .loop import TrainLoop
 from .runs import RunFolder, TrainResult, list_runs, runs_root  # noqa: F401  (re-exported)
@@ -232,9 +235,19 @@ class Trainer:
     def fixed_inputs(self, n: int) -> Dict[str, torch.Tensor]:
         """The first ``n`` images of each folder of ``self.stream``, centre-cropped, on the device as model inputs
         (the rows of sample grids)."""
-        from .data import to_model_input
-
         return {k: to_model_input(v.to(self.device), self.use_channels_last) for k, v in self.stream.fixed(n).items()}
+
+    @torch.no_grad()
+    def translate_fixed(self, G: torch.nn.Module, n: int, mode=None) -> Tuple[np.ndarray, np.ndarray]:
+        """``eval_fakes`` of an A -> B family: (the first ``n`` B images, ``G`` of the first ``n`` A images), uint8
+        NHWC, centre-cropped; each A image is translated alone (as a user's picture is), inside the context
+        ``mode`` (e.g. pix2pix's batch-norm mode) when one is given."""
+        fixed = self.stream.fixed(n)
+        fakes = []
+        with mode or contextlib.nullcontext(), self.autocast():
+            for i in range(fixed["A"].shape[0]):
+                fakes.append(to_uint8(G(to_model_input(fixed["A"][i:i + 1].to(self.device))))[0])
+        return fixed["B"].permute(0, 2, 3, 1).numpy(), np.stack(fakes)
 
     def load_generator(self, net: torch.nn.Module, info) -> None:
         """Fine-tuning: ``net`` starts from the weights of the model ``info`` (resolved and checked in make_data)."""

@@ -295,13 +295,7 @@ class CUTTrainer(Trainer):
     @torch.no_grad()
     def eval_fakes(self, n: int):
         """(real B, G(A)) uint8 NHWC for the first ``n`` images of each folder, centre-cropped."""
-        fixed = self.stream.fixed(n)
-        G = self.out_net("G")
-        fakes = []
-        with self.autocast():
-            for i in range(fixed["A"].shape[0]):
-                fakes.append(to_uint8(G(to_model_input(fixed["A"][i:i + 1].to(self.device))))[0])
-        return fixed["B"].permute(0, 2, 3, 1).numpy(), np.stack(fakes)
+        return self.translate_fixed(self.out_net("G"), n)
 
     def extra_state(self) -> Dict[str, Any]:
         return {"nce_weight": float(self.nce_weight)}

@@ -222,15 +222,8 @@ class Pix2PixTrainer(Trainer):
     @torch.no_grad()
     def eval_fakes(self, n: int):
         """(real targets, generated) uint8 NHWC for the first ``n`` pairs, centre-cropped."""
-        fixed = self.stream.fixed(n)
-        reals, fakes = [], []
         G = self.out_net("G")
-        with batchnorm_mode(G, self.cfg.inference_norm), self.autocast():
-            for i in range(fixed["A"].shape[0]):
-                x = to_model_input(fixed["A"][i:i + 1].to(self.device))
-                fakes.append(to_uint8(G(x))[0])
-                reals.append(fixed["B"][i].permute(1, 2, 0).numpy())
-        return np.stack(reals), np.stack(fakes)
+        return self.translate_fixed(G, n, batchnorm_mode(G, self.cfg.inference_norm))
 
     def score(self, losses: Dict[str, float]) -> Optional[float]:
         """Best checkpoint: the lowest L1 to the targets over the last log window."""

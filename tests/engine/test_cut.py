@@ -204,3 +204,40 @@ def test_cut_trains_under_ddp_and_the_ranks_agree(folders, tmp_path):
     assert st["state"] == "finished" and st["ddp"]["agree"] is True and st["ddp"]["world_size"] == 2
     assert len(st["ddp"]["fingerprints"][0]) == 4  # G, D, F and the EMA copy
     assert (run / "models" / "G.safetensors").exists()
+
+
+@pytest.mark.parametrize("family", ["cut", "pix2pix"])
+def test_eval_fakes_are_the_targets_and_each_input_translated_alone(folders, tmp_path, family):
+    """Training-time evaluation of an A -> B family (Trainer.translate_fixed): the real side is the first B images,
+    the fake side G of each of the first A images translated on its own, both uint8 NHWC at the training size."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from engine.tensors import to_uint8
+    from engine.training.data import to_model_input
+    from engine.training.pix2pix import batchnorm_mode
+
+    if family == "cut":
+        cfg = cut_config(*folders, tmp_path / "run")
+    else:
+        from tests.engine.test_pix2pix_training import make_ab
+
+        cfg = core.build_config("pix2pix", "tiny", data=str(make_ab(tmp_path / "ab", n=3, w=72, h=64)),
+                                paired_format="ab", out_dir=str(tmp_path / "run"), device="cpu", image_size=64,
+                                generator="resnet_6blocks", norm="batch", batch_size=1)  # batch norm on the image
+    ctx = SimpleNamespace(log=lambda *a: None, progress=lambda *a: None, check_cancel=lambda: None)
+    t = core.get_trainer(family)(cfg, ctx)
+    (tmp_path / "run").mkdir()  # the run folder (train.log), as the training loop makes it
+    t.setup_device()
+    t.make_data()
+    t.build()
+    real, fake = t.eval_fakes(2)
+    size = cfg.image_size
+    assert real.shape == fake.shape == (2, size, size, 3) and real.dtype == fake.dtype == "uint8"
+    fixed = t.stream.fixed(2)
+    assert (real == fixed["B"].permute(0, 2, 3, 1).numpy()).all()
+    G = t.out_net("G")
+    mode = batchnorm_mode(G, cfg.inference_norm) if family == "pix2pix" else contextlib.nullcontext()
+    with torch.no_grad(), mode:
+        alone = to_uint8(G(to_model_input(fixed["A"][1:2])))[0]
+    assert (abs(alone.astype(int) - fake[1].astype(int)) <= 1).all()
