@@ -69,6 +69,7 @@ MODELS = Registry("model")  # networks; each registers itself where it is define
 LOSSES = Registry("loss")  # GAN losses (engine.losses)
 METRICS = Registry("metric")  # evaluation metrics (engine.metrics.registry_defs)
 IMPORTERS = Registry("importer")  # foreign checkpoint readers: state dict -> ImportedModel or None
+MINIBATCH_LAYERS = Registry("minibatch layer")  # the Lab discriminator's minibatch layers (engine.lab.nets)
 
 
 def register_model(name: str, **meta: Any):
@@ -85,3 +86,7 @@ def register_metric(name: str, **meta: Any):
 
 def register_importer(name: str, **meta: Any):
     return IMPORTERS.register(name, **meta)
+
+
+def register_minibatch_layer(name: str, **meta: Any):
+    return MINIBATCH_LAYERS.register(name, **meta)

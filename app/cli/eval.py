@@ -19,10 +19,11 @@ from app.cli.progress import TerminalProgress
 from engine.errors import printable
 
 JSON_KEYS = ("fid", "kid", "kid_std", "is", "is_std", "precision", "recall", "n_real", "n_fake", "extractor")
-DEFAULT_METRICS = "fid,kid"
 
 
 def add_parser(sub):
+    from engine.metrics import metric_names
+
     p = sub.add_parser("eval", help="FID, KID, IS, precision/recall and diversity of generated images",
                        description="Compare generated images with real ones: two folders, or a model translating "
                                    "an input folder (e.g. testA) compared with the real target folder (testB).")
@@ -34,8 +35,8 @@ def add_parser(sub):
     p.add_argument("--real", default="", metavar="DIR", help="real images to compare with (with --model)")
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="for run folders")
     p.add_argument("--out", default="", help="where the model's outputs are written (an empty or new folder)")
-    p.add_argument("--metrics", default=DEFAULT_METRICS,
-                   help="comma-separated: fid,kid,is,pr,diversity,mode_collapse (default: %(default)s)")
+    p.add_argument("--metrics", default=",".join(metric_names(quick=True)),
+                   help=f"comma-separated: {','.join(metric_names())} (default: %(default)s)")
     p.add_argument("--kid-subsets", type=int, default=100)
     p.add_argument("--kid-subset-size", type=int, default=1000)
     p.add_argument("--k", type=int, default=3, help="k of the k-NN manifolds for precision/recall")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFrame, QGrid
 
 from app.widgets.field_view import FAKE, FieldView, MosaicView
 from app.widgets.plots import BarChart, LineChart, Series
-from engine.lab.config import LOSS_TITLES, LOSSES, MINIBATCH, MINIBATCH_TITLES, LabConfig
+from engine.lab.config import LabConfig, loss_title, losses, minibatch_choices, minibatch_title
 
 D_COLOR = QColor(214, 96, 77)
 G_COLOR = QColor(77, 126, 214)
@@ -31,13 +31,13 @@ class SideSettings(QWidget):
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
         self.loss = QComboBox()
-        for name in LOSSES:
-            self.loss.addItem(LOSS_TITLES[name], name)
+        for name in losses():  # the registry's, as everywhere
+            self.loss.addItem(loss_title(name), name)
         self.loss.setToolTip("Adversarial loss (engine.losses). WGAN clips D's weights; WGAN-GP adds a gradient "
                              "penalty.")
         self.minibatch = QComboBox()
-        for name in MINIBATCH:
-            self.minibatch.addItem(MINIBATCH_TITLES[name].capitalize(), name)
+        for name in minibatch_choices():
+            self.minibatch.addItem(minibatch_title(name).capitalize(), name)
         self.minibatch.setToolTip("A layer that lets D compare the samples of a batch, so a collapsed G is easy "
                                   "to spot.")
         self.unrolled = QSpinBox(minimum=0, maximum=10, suffix=" steps", specialValueText="off")

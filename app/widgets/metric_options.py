@@ -10,15 +10,11 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFileDialog, QGridLayout, QG
 
 from app.settings import settings
 from app.widgets.layout import button
-from engine.metrics import ALL_METRICS
+from engine.metrics import default_metrics, metric_names
 from engine.metrics.classifier import list_classifiers
 from engine.metrics.report import MEANING
 from engine.metrics.weights import IS_WEIGHTS_NAME, find_is_weights
 from engine.registry import METRICS
-
-#: (name, label, on by default) of every registered metric, in registration order
-METRIC_BOXES = [(n, METRICS.meta(n).get("label", n), METRICS.meta(n).get("default", True)) for n in ALL_METRICS]
-
 
 METRIC_TIPS = {"fid": MEANING["fid"], "kid": MEANING["kid"], "is": MEANING["is"],
                "pr": MEANING["precision"] + "\n" + MEANING["recall"], "diversity": MEANING["diversity_fake"],
@@ -34,14 +30,17 @@ class MetricOptionsBox(QGroupBox):
         g = QGridLayout(self)
         self.checks = {}
         saved = settings().get("evaluate/metrics", None)
-        chosen = set(saved.split(",")) if isinstance(saved, str) and saved else {k for k, _, on in METRIC_BOXES if on}
-        for i, (key, text, _) in enumerate(METRIC_BOXES):
-            cb = QCheckBox(text, toolTip=METRIC_TIPS[key])
+        chosen = set(saved.split(",")) if isinstance(saved, str) and saved else set(default_metrics())
+        names = metric_names()  # every registered metric, in registration order
+        for i, key in enumerate(names):
+            meta = METRICS.meta(key)
+            cb = QCheckBox(meta.get("label", key), toolTip=METRIC_TIPS.get(key, meta["doc"]))
             cb.setChecked(key in chosen)
             cb.toggled.connect(self._toggled)
             self.checks[key] = cb
             g.addWidget(cb, i // 2, i % 2)
-        g.addWidget(QLabel("Classifier:"), 3, 0)
+        row = (len(names) + 1) // 2  # the rows below the check boxes (3 for the six built-in metrics)
+        g.addWidget(QLabel("Classifier:"), row, 0)
         crow = QHBoxLayout()
         self.classifier_combo = QComboBox()
         self.classifier_combo.setToolTip("Classifier for the classifier-based diversity scores (named in the "
@@ -50,8 +49,8 @@ class MetricOptionsBox(QGroupBox):
         train = button("Train…", "Train a domain classifier from two or more folders, e.g. trainA and trainB",
                        self.trainRequested.emit)
         crow.addWidget(train)
-        g.addLayout(crow, 3, 1)
-        g.addWidget(QLabel("IS weights:"), 4, 0)
+        g.addLayout(crow, row, 1)
+        g.addWidget(QLabel("IS weights:"), row + 1, 0)
         irow = QHBoxLayout()
         self.is_label = QLabel()
         self.is_label.setWordWrap(True)
@@ -59,7 +58,7 @@ class MetricOptionsBox(QGroupBox):
         pick = button("Choose…",
                       f"pytorch-fid's full {IS_WEIGHTS_NAME}, verified by checksum and shapes", self.choose_is_weights)
         irow.addWidget(pick)
-        g.addLayout(irow, 4, 1)
+        g.addLayout(irow, row + 1, 1)
         self.reload_classifiers()
         self._show_is_weights()
 

@@ -8,4 +8,4 @@
 - :mod:`.views`    decision surface, gradient field, digit grids (numpy snapshots for the GUI)
 - :mod:`.task`     the job task (``lab_task``), lockstep side by side; ``train_lab`` for the benchmark
 """
-from .config import LOSS_TITLES, LOSSES, LabConfig, LabRun  # noqa: F401
+from .config import LabConfig, LabRun, losses, minibatch_choices  # noqa: F401

@@ -2,19 +2,35 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .. import losses as _losses_module  # noqa: F401  (registers the losses)
 from ..config import Config, check, check_choice
 from ..errors import ConfigError
 from ..registry import LOSSES as _LOSSES
+from ..registry import MINIBATCH_LAYERS
+from . import nets as _nets  # noqa: F401  (registers the minibatch layers)
 from .data import DATASETS
 
-LOSSES = tuple(_LOSSES.in_order())  # every registered GAN loss, in engine.losses' order
-LOSS_TITLES = {name: _LOSSES.meta(name)["title"] for name in LOSSES}
-MINIBATCH = ("", "discrimination", "stddev")
 SN_GAIN_2D = 10.0
-MINIBATCH_TITLES = {"": "none", "discrimination": "minibatch discrimination", "stddev": "minibatch std-dev"}
+
+
+def losses() -> Tuple[str, ...]:
+    """Every registered GAN loss, in registration order (engine.losses' first)."""
+    return tuple(_LOSSES.in_order())
+
+
+def loss_title(name: str) -> str:
+    return _LOSSES.meta(name).get("title") or name
+
+
+def minibatch_choices() -> Tuple[str, ...]:
+    """"" (no minibatch layer) and every registered minibatch layer (engine.lab.nets' first)."""
+    return ("",) + tuple(MINIBATCH_LAYERS.in_order())
+
+
+def minibatch_title(name: str) -> str:
+    return (MINIBATCH_LAYERS.meta(name).get("title") or name) if name else "none"
 
 
 @dataclass
@@ -24,7 +40,7 @@ class LabConfig(Config):
     data: str = "ring8"
     loss: str = "nonsaturating"
     conditional: bool = False  # digits only: class-conditional G (label embedding) and projection D
-    minibatch: str = ""  # "", "discrimination", "stddev"
+    minibatch: str = ""  # "" or a registered minibatch layer: "discrimination", "stddev" (minibatch_choices())
     unrolled_steps: int = 0  # k > 0: G is trained against D unrolled k optimizer steps ahead
     augment: bool = False  # instance noise on 2-D data; random shifts + noise on digits (applied to real and fake)
     spectral_norm: bool = False
@@ -45,8 +61,8 @@ class LabConfig(Config):
 
     def validate(self) -> None:
         check_choice("data", self.data, DATASETS)
-        check_choice("loss", self.loss, LOSSES)
-        check_choice("minibatch", self.minibatch, MINIBATCH)
+        check_choice("loss", self.loss, losses())
+        check_choice("minibatch", self.minibatch, minibatch_choices())
         check(not self.conditional or self.data == "digits",
               "The conditional GAN needs class labels: choose the digits data set or turn 'conditional' off.")
         check(0 <= self.unrolled_steps <= 20, "unrolled_steps must be between 0 and 20.")
@@ -75,7 +91,7 @@ class LabConfig(Config):
     def remedies(self) -> List[str]:
         out = []
         if self.minibatch:
-            out.append(MINIBATCH_TITLES[self.minibatch])
+            out.append(minibatch_title(self.minibatch))
         if self.unrolled_steps:
             out.append(f"unrolled D (k={self.unrolled_steps})")
         if self.augment:
@@ -92,7 +108,7 @@ class LabConfig(Config):
         if self.label:
             return self.label
         rem = self.remedies()
-        base = LOSS_TITLES[self.loss] + (" cGAN" if self.conditional else "")
+        base = loss_title(self.loss) + (" cGAN" if self.conditional else "")
         return base + (" + " + ", ".join(rem) if rem else "")
 
 

@@ -12,7 +12,8 @@
   2-D toys the modes are sigma = 0.05 wide, a 1-Lipschitz D stays at chance (loss 2 log 2, logits within +-1) and G
   wanders without ever reaching the data. The gain restores the logit range (Lin et al.'s "scaled" SN).
 
-Both minibatch layers accept a ``context`` batch: the views ask "what would D say about point x arriving in the current
+Both minibatch layers (registered in ``engine.registry.MINIBATCH_LAYERS``, the Lab's Minibatch choices) accept a
+``context`` batch: the views ask "what would D say about point x arriving in the current
 fake batch" by scoring grid points against the generated batch instead of against each other.
 
 Conditional models (the cGAN on digits): the generator concatenates a learned label embedding to z; the discriminator
@@ -26,6 +27,8 @@ import torch
 import torch.nn as nn
 from torch.nn.utils.parametrizations import spectral_norm
 
+from ..registry import MINIBATCH_LAYERS, register_minibatch_layer
+
 
 def _mlp(d_in: int, hidden: int, depth: int, act: nn.Module, sn: bool = False) -> nn.Sequential:
     layers = []
@@ -37,6 +40,7 @@ def _mlp(d_in: int, hidden: int, depth: int, act: nn.Module, sn: bool = False) -
     return nn.Sequential(*layers)
 
 
+@register_minibatch_layer("discrimination", title="minibatch discrimination")
 class MinibatchDiscrimination(nn.Module):
     def __init__(self, in_features: int, kernels: int = 8, kernel_dim: int = 4):
         super().__init__()
@@ -57,7 +61,11 @@ class MinibatchDiscrimination(nn.Module):
         return torch.cat([h, c], 1)
 
 
+@register_minibatch_layer("stddev", title="minibatch std-dev")
 class MinibatchStdDev(nn.Module):
+    def __init__(self, in_features: int = 0):  # the layer has no weights: any width
+        super().__init__()
+
     @property
     def out_extra(self) -> int:
         return 1
@@ -98,14 +106,7 @@ class MLPDiscriminator(nn.Module):
         super().__init__()
         self.gain = float(sn_gain) if spectral else 1.0
         self.body = _mlp(in_dim, hidden, depth, nn.LeakyReLU(0.2), sn=spectral)
-        if minibatch == "discrimination":
-            self.mb: Optional[nn.Module] = MinibatchDiscrimination(hidden)
-        elif minibatch == "stddev":
-            self.mb = MinibatchStdDev()
-        elif not minibatch:
-            self.mb = None
-        else:
-            raise ValueError(f"unknown minibatch layer {minibatch!r}")
+        self.mb: Optional[nn.Module] = MINIBATCH_LAYERS.build(minibatch, in_features=hidden) if minibatch else None
         extra = self.mb.out_extra if self.mb is not None else 0
         head = nn.Linear(hidden + extra, 1)
         self.head = spectral_norm(head) if spectral else head

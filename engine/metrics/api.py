@@ -25,7 +25,7 @@ from .diversity import ModeCollapseReport
 from .features import FeatureExtractor, FeatureSet
 from .images import RESIZE_LABEL, ImageSet, image_set
 from .inception import NORMALISATION
-from .registry_defs import ALL_METRICS, MetricData, MetricOptions, MetricUnavailable, as_float, run_metric
+from .registry_defs import MetricData, MetricOptions, MetricUnavailable, as_float, default_metrics, metric_names, run_metric
 
 
 @dataclass
@@ -47,7 +47,7 @@ class Evaluation:
         return self.metrics.get("label", "")
 
 
-def evaluate_sets(real: Optional[ImageSet], fake: ImageSet, metrics: Sequence[str] = ("fid", "kid"), *,
+def evaluate_sets(real: Optional[ImageSet], fake: ImageSet, metrics: Optional[Sequence[str]] = None, *,
                   ctx: Any = None, extractor: Optional[FeatureExtractor] = None, options: Optional[MetricOptions] = None,
                   cache_real: bool = True, label: str = "", real_features: Optional[FeatureSet] = None) -> Evaluation:
     """The one way metrics are computed (Evaluate page, CLI, training). ``real_features`` (of ``real``, from an
@@ -86,7 +86,7 @@ def evaluate_sets(real: Optional[ImageSet], fake: ImageSet, metrics: Sequence[st
     return Evaluation(out, fake, ff, real, rf, data.report)
 
 
-def compute_metrics(real: Any, fake: Any, metrics: Sequence[str] = ("fid", "kid"), *, ctx: Any = None,
+def compute_metrics(real: Any, fake: Any, metrics: Optional[Sequence[str]] = None, *, ctx: Any = None,
                     extractor: Optional[FeatureExtractor] = None, device: Optional[str] = None,
                     options: Optional[MetricOptions] = None, cache_real: bool = True, label: str = "") -> Dict[str, Any]:
     """Compare real and generated images; returns the flat result dict (see the module docstring)."""
@@ -97,13 +97,16 @@ def compute_metrics(real: Any, fake: Any, metrics: Sequence[str] = ("fid", "kid"
                          label=label).metrics
 
 
-def _check_metrics(metrics: Sequence[str]) -> List[str]:
+def _check_metrics(metrics: Optional[Sequence[str]]) -> List[str]:
+    """The metric names to compute (aliases resolved, checked against the registry); None: the quick set."""
+    if metrics is None:
+        metrics = metric_names(quick=True)
     names = [m.strip().lower() for m in metrics if m and m.strip()]
     aliases = {"precision": "pr", "recall": "pr", "inception_score": "is", "modes": "mode_collapse"}
     names = list(dict.fromkeys(aliases.get(n, n) for n in names))
     bad = [n for n in names if n not in METRICS]
     if bad:
-        raise DataError(f"Unknown metric {bad[0]!r}. Choose from: {', '.join(ALL_METRICS)}.")
+        raise DataError(f"Unknown metric {bad[0]!r}. Choose from: {', '.join(metric_names())}.")
     if not names:
         raise DataError("Choose at least one metric.")
     return names
@@ -135,7 +138,7 @@ class EvalConfig(Config):
     inputs: Tuple[str, ...] = ()
     direction: str = "AtoB"
     out_dir: str = ""  # where the model's outputs are written; "" = the cache folder
-    metrics: Tuple[str, ...] = ("fid", "kid", "pr", "diversity", "mode_collapse")
+    metrics: Tuple[str, ...] = field(default_factory=default_metrics)  # all but IS (registry_defs)
     options: MetricOptions = field(default_factory=MetricOptions)
     device: str = "auto"
     is_weights: str = ""

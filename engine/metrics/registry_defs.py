@@ -7,7 +7,7 @@ reports instead of a number.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
@@ -72,7 +72,7 @@ def _need_real(data: MetricData, metric: str) -> FeatureSet:
     return data.real
 
 
-@register_metric("fid", label="FID", lower_is_better=True, keys=("fid",))
+@register_metric("fid", label="FID", lower_is_better=True, keys=("fid",), quick=True)
 def fid_metric(data: MetricData) -> Dict[str, Any]:
     """Fréchet Inception Distance (float64, stable matrix square root)."""
     real = _need_real(data, "FID")
@@ -86,7 +86,7 @@ def fid_metric(data: MetricData) -> Dict[str, Any]:
     return out
 
 
-@register_metric("kid", label="KID", lower_is_better=True, keys=("kid", "kid_std"))
+@register_metric("kid", label="KID", lower_is_better=True, keys=("kid", "kid_std"), quick=True)
 def kid_metric(data: MetricData) -> Dict[str, Any]:
     """Kernel Inception Distance: unbiased MMD^2 (cubic polynomial kernel) over subsets, mean and std."""
     real = _need_real(data, "KID")
@@ -168,7 +168,17 @@ def mode_collapse_metric(data: MetricData) -> Dict[str, Any]:
     return out
 
 
-ALL_METRICS = tuple(METRICS.in_order())  # fid, kid, is, pr, diversity, mode_collapse: as registered above
+def metric_names(*, quick: bool = False) -> Tuple[str, ...]:
+    """The registered metrics in registration order (fid, kid, is, pr, diversity, mode_collapse above, then any
+    registered later). ``quick``: only those registered with ``quick=True``, what ``ganstudio eval``, training-time
+    evaluation and :func:`~engine.metrics.api.compute_metrics` compute unless told otherwise."""
+    return tuple(n for n in METRICS.in_order() if not quick or METRICS.meta(n).get("quick"))
+
+
+def default_metrics() -> Tuple[str, ...]:
+    """The metrics on by default on the Evaluate page and in ``EvalConfig``: all but those registered with
+    ``default=False`` (the Inception Score)."""
+    return tuple(n for n in metric_names() if METRICS.meta(n).get("default", True))
 
 
 def run_metric(name: str, data: MetricData) -> Dict[str, Any]:

@@ -112,17 +112,17 @@ class TrainingEvaluator:
             ev.evaluate(step, quantize(fakes))      # uint8 N x H x W x 3; appends to metrics.jsonl
     """
 
-    def __init__(self, real: Any, *, run_dir=None, every: int = 1000, metrics: Sequence[str] = ("fid", "kid"),
+    def __init__(self, real: Any, *, run_dir=None, every: int = 1000, metrics: Optional[Sequence[str]] = None,
                  device: Optional[str] = None, options: Any = None, extractor: Any = None):
         from .features import FeatureExtractor
-        from .registry_defs import MetricOptions
+        from .registry_defs import MetricOptions, metric_names
 
         if every < 1:
             raise ValueError("every must be >= 1")
         self.real = real
         self.run_dir = Path(run_dir) if run_dir else None
         self.every = every
-        self.metrics = tuple(metrics)
+        self.metrics = tuple(metrics) if metrics is not None else metric_names(quick=True)  # FID, KID
         self.options = options or MetricOptions()
         self._extractor = extractor
         self._device = device

@@ -103,3 +103,95 @@ def test_a_registered_family_appears_in_the_train_pages_methods(toy_family, qtbo
     s.method.setCurrentIndex(s.method.findData("toy"))
     assert s.family() == "toy" and s.values()["wiggle"] == 2.0
     assert not s.adv_form.isRowVisible(s.lambda_cyc)  # the toy config has no cycle weight
+
+
+def toy_metric_fn(data):
+    """Toy metric: how many generated images there are."""
+    return {"toy_count": float(len(data.fake))}
+
+
+@pytest.fixture
+def toy_metric():
+    from engine.registry import METRICS, register_metric
+
+    register_metric("toy", label="Toy count", lower_is_better=False, keys=("toy_count",), quick=True)(toy_metric_fn)
+    yield "toy"
+    METRICS.unregister("toy")
+
+
+def eval_help() -> tuple:
+    parser = build_parser("eval")
+    sub = next(a for a in parser._actions if a.dest == "command").choices["eval"]
+    metrics = next(a for a in sub._actions if a.dest == "metrics")
+    return sub.format_help(), metrics.default
+
+
+def test_the_eval_metrics_come_from_the_registry(qtbot):
+    """`ganstudio eval` offers every registered metric and computes the quick set (FID, KID) unless told; the
+    Evaluate page has a box per metric, all on but IS."""
+    from app.widgets.metric_options import MetricOptionsBox
+    from engine.metrics import EvalConfig, TrainingEvaluator
+
+    text, default = eval_help()
+    assert "comma-separated: fid,kid,is,pr,diversity,mode_collapse" in text and default == "fid,kid"
+    assert EvalConfig(fake=("gen",)).metrics == ("fid", "kid", "pr", "diversity", "mode_collapse")
+    assert TrainingEvaluator([]).metrics == ("fid", "kid")
+    box = MetricOptionsBox()
+    qtbot.addWidget(box)
+    assert list(box.checks) == ["fid", "kid", "is", "pr", "diversity", "mode_collapse"]
+    assert not box.checks["is"].isChecked() and box.checks["fid"].isChecked()
+
+
+def test_a_registered_metric_appears_in_the_cli_the_evaluate_page_and_the_defaults(toy_metric, qtbot):
+    from app.widgets.metric_options import MetricOptionsBox
+    from engine.metrics import EvalConfig, TrainingEvaluator
+
+    text, default = eval_help()
+    assert "fid,kid,is,pr,diversity,mode_collapse,toy" in text and default == "fid,kid,toy"
+    assert EvalConfig(fake=("gen",)).metrics[-1] == "toy" and TrainingEvaluator([]).metrics == ("fid", "kid", "toy")
+    box = MetricOptionsBox()
+    qtbot.addWidget(box)
+    assert box.checks["toy"].text() == "Toy count" and box.checks["toy"].isChecked()
+    assert box.checks["toy"].toolTip() == "Toy metric: how many generated images there are."
+
+
+class ToyMinibatch(torch.nn.Module):
+    """A toy minibatch layer: appends the batch mean of the first feature."""
+
+    def __init__(self, in_features: int):
+        super().__init__()
+
+    out_extra = 1
+
+    def forward(self, h, context=None):
+        ref = h if context is None else context
+        return torch.cat([h, ref[:, :1].mean().expand(h.shape[0], 1)], 1)
+
+
+def test_the_labs_minibatch_layers_come_from_the_registry(qtbot):
+    from app.widgets.lab_panel import SideSettings
+    from engine.lab.config import LabConfig, minibatch_choices
+    from engine.lab.nets import build_pair
+    from engine.registry import MINIBATCH_LAYERS, register_minibatch_layer
+
+    assert minibatch_choices() == ("", "discrimination", "stddev")
+    register_minibatch_layer("toy_mean", title="toy batch mean")(ToyMinibatch)
+    try:
+        cfg = LabConfig(minibatch="toy_mean")
+        cfg.validate()
+        assert cfg.title() == "Non-saturating + toy batch mean"
+        _, d = build_pair(cfg, data_dim=2)
+        assert isinstance(d.mb, ToyMinibatch) and d(torch.zeros(4, 2)).shape == (4,)
+        side = SideSettings()
+        qtbot.addWidget(side)
+        items = [(side.minibatch.itemText(i), side.minibatch.itemData(i)) for i in range(side.minibatch.count())]
+        assert items == [("None", ""), ("Minibatch discrimination", "discrimination"),
+                         ("Minibatch std-dev", "stddev"), ("Toy batch mean", "toy_mean")]
+        side.minibatch.setCurrentIndex(3)
+        assert side.config("ring8").minibatch == "toy_mean"
+    finally:
+        MINIBATCH_LAYERS.unregister("toy_mean")
+    from engine.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="minibatch"):
+        LabConfig(minibatch="toy_mean").validate()
