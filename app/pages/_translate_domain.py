@@ -1,12 +1,13 @@
-"""The Translate page's target-domain picker: shown only for multi-domain (StarGAN) models, remembered per model."""
+"""The Translate page's target-domain picker: shown only for multi-domain (StarGAN) models, remembered per model
+(``choices``, part of the page's remembered form)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
-from app.settings import settings
+from app.form_memory import Field
 from engine.library import ModelInfo
 from engine.multidomain import default_domain, domain_names, is_multi_domain
 
@@ -27,6 +28,7 @@ class DomainPicker(QWidget):
         self.combo.currentIndexChanged.connect(self._changed)
         row.addWidget(self.combo, 1)
         self._model_id = ""
+        self.choices: Dict[str, str] = {}  # the user's target domain per model
         self.setVisible(False)
 
     def set_model(self, info: Optional[ModelInfo]) -> None:
@@ -37,7 +39,7 @@ class DomainPicker(QWidget):
         if multi:
             names = domain_names(info.meta)
             self.combo.addItems(names)
-            want = settings().get(self._key(), "") or ""
+            want = self.choices.get(self._model_id, "")
             idx = next((i for i, n in enumerate(names) if n == want), -1)
             if idx < 0 and names:
                 idx = names.index(default_domain(names))
@@ -51,10 +53,24 @@ class DomainPicker(QWidget):
     def names(self):
         return [self.combo.itemText(i) for i in range(self.combo.count())]
 
-    def _key(self) -> str:
-        return f"translate/domain/{self._model_id}"
+    def field(self) -> Field:
+        """The choices per model, for the page's :class:`app.form_memory.FormMemory`; a saved domain a model no
+        longer lists shows its default domain."""
+        def check(v: Any) -> str:
+            ok = isinstance(v, dict) and all(isinstance(x, str) for x in v.values())
+            return "" if ok else f"the target-domain choices {v!r} are damaged"
+
+        def put(v: Dict[str, str]) -> None:
+            self.choices = dict(v)
+            want = self.choices.get(self._model_id, "")
+            if self._model_id and want in self.names():
+                self.combo.blockSignals(True)
+                self.combo.setCurrentText(want)
+                self.combo.blockSignals(False)
+
+        return Field(lambda: dict(self.choices), put, check, [self.changed])
 
     def _changed(self, *_) -> None:
         if self._model_id:
-            settings().set(self._key(), self.domain())
+            self.choices[self._model_id] = self.domain()
             self.changed.emit(self.domain())

@@ -2,7 +2,8 @@
 
 Works with every translation model: pix2pix models trained on sketches (black pen on white, "sketch from photo"
 in the model's training edge style), pix2pix label-map models (a palette of the model's class colours) and
-CycleGAN models used as one-way translators. The canvas has the model's training resolution.
+CycleGAN models used as one-way translators. The canvas has the model's training resolution. The model, Fast / Full,
+the style choice, the brush size and the pen colour are remembered as one form (``app.form_memory``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton,
                                QToolButton)
 
+from app.form_memory import FormMemory, picker_field
 from app.pages._draw_live import LiveRender
 from app.pages._page import Page
 from app.settings import settings
@@ -57,13 +59,18 @@ class DrawPage(Page):
         self.renderer.failed.connect(lambda msg: self.problems.add("Translation", msg))
         self._shortcuts()
         self._model_changed()
+        self.memory = FormMemory("draw", {
+            "model": picker_field(self.picker), "speed": self.picker.speed.field(), "style": self.norm_combo,
+            "brush": self.tools.size_spin, "pen_color": self.tools.color_field()})
+        if self.memory.restore():
+            self.problems.add("", self.memory.notice())
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
         top = QHBoxLayout()
-        self.picker = ModelPicker(catalog_of(self.window_), ("translate",), key="draw/model",
+        self.picker = ModelPicker(catalog_of(self.window_), ("translate",),
                                   text=lambda m: f"{m.label} · {m.family or 'model'}", order=DR.model_order,
-                                  speed_key="draw/speed")
+                                  speed=True)
         self.model_combo = self.picker.combo
         self.picker.modelChanged.connect(lambda *_: self._model_changed())
         top.addWidget(self.picker, 1)

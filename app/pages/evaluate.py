@@ -1,5 +1,6 @@
 """Evaluate page: compare generated images (folders or models on a test folder) with real ones; FID, KID, IS,
-precision/recall, diversity and mode collapse in a table with sample grids; charts of training runs; HYPE."""
+precision/recall, diversity and mode collapse in a table with sample grids; charts of training runs; HYPE. The folders,
+the model, the metrics and the classifier are remembered as one form (``app.form_memory``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QGridLayout, QGroupBox
                                QTabWidget, QVBoxLayout)
 
 from app.pages._page import Page
+from app.form_memory import FormMemory, path_field, picker_field
 from app.pages.evaluate_results import ResultsPanel
 from app.settings import settings
 from app.widgets.classifier_dialog import ClassifierDialog
@@ -53,6 +55,11 @@ class EvaluatePage(Page):
         self.handles: list = []
         self.queue: List[Candidate] = []
         self._build()
+        self.memory = FormMemory("evaluate", {
+            "real": path_field(self.real_edit, "the folder of real images"), "model": picker_field(self.picker),
+            "inputs": path_field(self.input_edit, "the folder the model translates"), **self.metrics_box.fields()})
+        if self.memory.restore():
+            self.problems.add("", self.memory.notice())
         self._update_buttons()
 
     # --- layout ------------------------------------------------------------------------------------------
@@ -98,10 +105,10 @@ class EvaluatePage(Page):
     def _real_box(self) -> QGroupBox:
         box = QGroupBox("Real images")
         row = QHBoxLayout(box)
-        self.real_edit = QLineEdit(settings().get("evaluate/real", "") or "")
+        self.real_edit = QLineEdit()
         self.real_edit.setPlaceholderText("Drop a folder of real images, e.g. testB")
         self.real_edit.setToolTip("The real pictures everything is compared with (drop a folder on the page)")
-        self.real_edit.textChanged.connect(lambda t: (settings().set("evaluate/real", t), self._update_buttons()))
+        self.real_edit.textChanged.connect(lambda *_: self._update_buttons())
         browse = QPushButton("Browse…", toolTip="Choose the folder of real pictures")
         browse.clicked.connect(lambda: self._pick_folder(self.real_edit, "Folder of real images"))
         row.addWidget(self.real_edit, 1)
@@ -125,17 +132,17 @@ class EvaluatePage(Page):
         v.addLayout(row)
         grid = QGridLayout()
         grid.addWidget(QLabel("Model:"), 0, 0)
-        self.picker = ModelPicker(catalog_of(self.window_), ("translate",), key="evaluate/model", label="")
+        self.picker = ModelPicker(catalog_of(self.window_), ("translate",), label="")
         self.picker.setToolTip("A translation model to evaluate: it translates the input folder, and its results "
                                "are compared with the real images")
         self.picker.modelChanged.connect(lambda *_: self._update_buttons())
         self.model_combo = self.picker.combo
         grid.addWidget(self.picker, 0, 1, 1, 2)
         grid.addWidget(QLabel("On:"), 1, 0)
-        self.input_edit = QLineEdit(settings().get("evaluate/input", "") or "")
+        self.input_edit = QLineEdit()
         self.input_edit.setPlaceholderText("test inputs, e.g. testA")
         self.input_edit.setToolTip("The pictures the model translates before comparing (e.g. testA)")
-        self.input_edit.textChanged.connect(lambda t: (settings().set("evaluate/input", t), self._update_buttons()))
+        self.input_edit.textChanged.connect(lambda *_: self._update_buttons())
         grid.addWidget(self.input_edit, 1, 1)
         pick = button("…", "Choose the folder the model translates",
                       lambda: self._pick_folder(self.input_edit, "Folder the model translates"))

@@ -1,5 +1,6 @@
 """Export page: turn models into a standalone app (no Python or torch needed to run it), ONNX files, or model files
-for other GAN Studio users. The work runs as a job with progress; the final size is shown and the folder opens."""
+for other GAN Studio users. The work runs as a job with progress; the final size is shown and the folder opens. The
+ticked models and every field of the form are remembered as one form (``app.form_memory``)."""
 from __future__ import annotations
 
 import re
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFileDialog, QFormLayout
                                QRadioButton, QToolButton, QVBoxLayout)
 
 from app.pages._page import Page
+from app.form_memory import FormMemory, path_field, picker_field
 from app.settings import settings
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.save_path import confirm_replace
@@ -34,7 +36,15 @@ class ExportPage(Page):
         self.job = None
         self.result_dir: Optional[Path] = None
         self._build()
-        self._restore()
+        self.kind_buttons["app"].setChecked(True)
+        self.archive_check.setChecked(True)
+        self.memory = FormMemory("export", {
+            "models": picker_field(self.picker), "kind": self.kind_buttons, "name": self.name_edit,
+            "title": self.title_edit, "icon": path_field(self.icon_edit, "the icon", kind="file"),
+            "out": self.out_edit, "archive": self.archive_check})
+        if self.memory.restore():
+            self._say(self.memory.notice())
+        self._show_icon()
         self._describe()
         self._kind_changed()
 
@@ -42,9 +52,8 @@ class ExportPage(Page):
     def _build(self) -> None:
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Models</b> (tick one or more)"))
-        self.picker = ModelPicker(catalog_of(self.window_), ("translate", "generate"), key="export/models",
-                                  multi=True, label="", text=lambda m: f"{m.label}  ·  {m.task}"
-                                                                       f"{', ' + m.direction if m.direction else ''}")
+        self.picker = ModelPicker(catalog_of(self.window_), ("translate", "generate"), multi=True, label="",
+                                  text=lambda m: f"{m.label}  ·  {m.task}{', ' + m.direction if m.direction else ''}")
         self.picker.setToolTip("Tick the models to export; the description below is of the ticked models")
         self.model_list = self.picker.list
         self.picker.checkedChanged.connect(lambda *_: (self._describe(), self._update()))
@@ -144,23 +153,6 @@ class ExportPage(Page):
     def kind(self) -> str:
         return next(k for k, b in self.kind_buttons.items() if b.isChecked())
 
-    def _restore(self) -> None:
-        s = settings()
-        self.kind_buttons.get(s.get("export/kind", "app"), self.kind_buttons["app"]).setChecked(True)
-        self.name_edit.setText(s.get("export/name", ""))
-        self.title_edit.setText(s.get("export/title", ""))
-        self.icon_edit.setText(s.get("export/icon", ""))
-        self.out_edit.setText(s.get("export/out", ""))
-        self.archive_check.setChecked(s.get("export/archive", True, bool))
-        self._show_icon()
-
-    def _remember(self) -> None:
-        s = settings()
-        for key, value in (("kind", self.kind()), ("name", self.name_edit.text()), ("title", self.title_edit.text()),
-                           ("icon", self.icon_edit.text()), ("out", self.out_edit.text()),
-                           ("archive", self.archive_check.isChecked())):
-            s.set(f"export/{key}", value)
-
     def _describe(self) -> None:
         """Describe the ticked models (not the highlighted row: that is not what gets exported)."""
         ticked = self.picker.checked()
@@ -257,7 +249,6 @@ class ExportPage(Page):
         except ConfigError as e:
             self._say(str(e), error=True)
             return None
-        self._remember()
         lib = self.library
         if isinstance(cfg, BuildAppConfig):
             out = Path(cfg.out_dir)

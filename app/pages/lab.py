@@ -1,11 +1,11 @@
 """GAN Lab page: train small GANs live on 2-D toy data or digits, two configurations side by side.
 
 One job (``engine.lab.task.lab_task``) trains both columns in lockstep on the ``io`` lane; its snapshots update the
-decision surface, gradient field, samples, loss curves and mode-collapse measures several times a second.
+decision surface, gradient field, samples, loss curves and mode-collapse measures several times a second. The data,
+steps, views and both columns' settings are remembered as one form (``app.form_memory``).
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, List, Optional
 
 from PySide6.QtCore import Qt
@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushB
                                QVBoxLayout)
 
 from app.pages._page import Page
-from app.settings import settings
+from app.form_memory import FormMemory
 from app.widgets.elided_label import ElidedLabel
 from app.widgets.lab_panel import SidePanel
 from app.widgets.layout import button
@@ -42,7 +42,6 @@ class LabPage(Page):
         self.job = None  # JobHandle of the running Lab job
         self.snapshots = 0  # partial results received by the running job
         self._pick_seed = 0
-        self._restoring = True
         self._build()
         self._restore()
         self._update_buttons()
@@ -93,7 +92,6 @@ class LabPage(Page):
         for i, side in enumerate(self.sides):
             split.addWidget(side)
             side.digits.picked.connect(lambda k, i=i: self.pick_digit(i, k))
-            side.settings.changed.connect(self._settings_changed)
         self.problems = ProblemsPanel()
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
@@ -102,27 +100,16 @@ class LabPage(Page):
 
     # --- settings ----------------------------------------------------------------------------------------
     def _restore(self) -> None:
-        s = settings()
-        data = s.get("lab/data", "ring8")
-        self.data.setCurrentIndex(max(0, self.data.findData(data)))
-        self.steps.setValue(s.get("lab/steps", 5000, int))
-        self.compare.setChecked(s.get("lab/compare", True, bool))
-        for side, key, default in ((self.sides[0], "lab/left", DEFAULT_LEFT), (self.sides[1], "lab/right",
-                                                                               DEFAULT_RIGHT)):
-            side.settings.set_config(_load_config(s.get(key, ""), default))
-        self._restoring = False
+        for side, default in zip(self.sides, (DEFAULT_LEFT, DEFAULT_RIGHT)):
+            side.settings.set_config(default)
+        self.memory = FormMemory("lab", {"data": self.data, "steps": self.steps, "compare": self.compare,
+                                         **{f"show_{k}": cb for k, cb in self.layers.items()},
+                                         **self.sides[0].settings.fields("a"), **self.sides[1].settings.fields("b")})
+        if self.memory.restore():
+            self.problems.add("", self.memory.notice())
         self._data_changed()
         self._compare_toggled(self.compare.isChecked())
-
-    def _settings_changed(self) -> None:
-        if self._restoring:
-            return
-        s = settings()
-        s.set("lab/data", self.data.currentData())
-        s.set("lab/steps", self.steps.value())
-        s.set("lab/compare", self.compare.isChecked())
-        for side, key in ((self.sides[0], "lab/left"), (self.sides[1], "lab/right")):
-            s.set(key, json.dumps(side.settings.config(self.data.currentData()).to_dict()))
+        self._layers_changed()
 
     def _data_changed(self) -> None:
         data = self.data.currentData()
@@ -130,11 +117,9 @@ class LabPage(Page):
             side.set_data(data)
         for cb in self.layers.values():  # the layers belong to the 2-D view
             cb.setEnabled(data != "digits")
-        self._settings_changed()
 
     def _compare_toggled(self, on: bool) -> None:
         self.sides[1].setVisible(on)
-        self._settings_changed()
 
     def _layers_changed(self) -> None:
         on = {k: cb.isChecked() for k, cb in self.layers.items()}
@@ -151,7 +136,6 @@ class LabPage(Page):
     def start(self) -> None:
         if self.job is not None:
             self.job.cancel()
-        self._settings_changed()
         try:
             run = self.run_config()
         except Exception as e:  # a ConfigError: say it, do not start
@@ -221,11 +205,3 @@ class LabPage(Page):
     def shutdown(self) -> None:
         self.stop()
 
-
-def _load_config(text: str, default: LabConfig) -> LabConfig:
-    if not text:
-        return default
-    try:
-        return LabConfig.from_dict(json.loads(text), strict=False)
-    except Exception:  # an old or damaged setting: fall back to the default
-        return default

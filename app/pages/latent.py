@@ -1,5 +1,6 @@
 """Latent page: explore a generator's latent space (seeds, truncation, noise, style mixing, interpolation), edit along
-directions (GANSpace, SeFa, your own) with live rendering, and project your own photos to edit them."""
+directions (GANSpace, SeFa, your own) with live rendering, and project your own photos to edit them. The model and
+every setting of the panels are remembered as one form (``app.form_memory``)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -9,6 +10,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
                                QSpinBox, QTabWidget, QToolButton, QWidget)
 
+from app.form_memory import FormMemory, picker_field
 from app.pages._latent_actions import LatentActions
 from app.pages._page import Page
 from app.widgets.images import to_pixmap
@@ -67,6 +69,12 @@ class LatentPage(Page):
         self.save_directions_to, self.load_directions_from = a.save_directions_to, a.load_directions_from
         self.export_interpolation_to = a.export_interpolation_to
         self._build()
+        self.memory = FormMemory("latent", {
+            "model": picker_field(self.picker), "psi": self.psi, "noise": self.noise_mode,
+            "noise_strength": self.noise_strength, "first_seed": self.start_seed, **self.edit_panel.fields(),
+            **self.mix_panel.fields(), **self.interp_panel.fields(), **self.photo_panel.fields()})
+        if self.memory.restore():
+            self.problems.add("", self.memory.notice())
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -88,7 +96,7 @@ class LatentPage(Page):
 
     def _build_top(self) -> QHBoxLayout:
         top = QHBoxLayout()
-        self.picker = ModelPicker(catalog_of(self.window_), ("generate",), key="latent/model")
+        self.picker = ModelPicker(catalog_of(self.window_), ("generate",))
         self.picker.setToolTip("The generator whose latent space you explore")
         self.model_combo = self.picker.combo
         self.picker.modelChanged.connect(lambda *_: self._loaded and self._model_changed())
@@ -229,7 +237,8 @@ class LatentPage(Page):
             w.setEnabled(has_w)
         self.tabs.setTabEnabled(1, has_w)
         self.tabs.setTabToolTip(1, "" if has_w else "Style mixing needs a style-based (w space) model.")
-        self.interp_panel.mode.setCurrentIndex(0 if has_w else 1)
+        if not has_w:  # only z paths without a style space; a w model keeps the user's choice
+            self.interp_panel.mode.setCurrentIndex(1)
         self.interp_panel.mode.setEnabled(has_w)
         self.photo_panel.space.setEnabled(has_w)
         self.photo_panel.set_encoder(session.encoder is not None)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget, QListW
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from app.pages._page import Page
-from app.settings import settings
+from app.form_memory import Field, FormMemory, path_check
 from app.widgets.folder_box import FolderBox
 from app.widgets.images import to_pixmap
 from app.widgets.loss_chart import LossChart
@@ -46,10 +46,13 @@ class TrainPage(Page):
         self.run_name = ""
         self.run = RunStatus()
         self.steps_done = 0
-        self._restoring = True
         self._build()
+        every_setting = Field(self.settings.form_values, self.settings.set_values, self.settings.check_form,
+                              [self.settings.changed], spread=True)  # checked and shown together
+        self.memory = FormMemory(FORM_KEY, {"settings": every_setting,
+                                            "folder_a": folder_field(self.box_a, "Folder A"),
+                                            "folder_b": folder_field(self.box_b, "Folder B")})
         self.restore_form()
-        self._restoring = False
         self.refresh_runs()
         self._update_buttons()
 
@@ -74,7 +77,6 @@ class TrainPage(Page):
             lv.addWidget(box)
         models = [(m.id, m.label) for m in self.window_.library.list(task="translate")]
         self.settings = TrainSettings(method_presets(), models)
-        self.settings.changed.connect(self.save_form)
         lv.addWidget(self.settings)
         row = QHBoxLayout()
         self.start_btn = button("Start training",
@@ -167,35 +169,18 @@ class TrainPage(Page):
         return True
 
     def _folders_changed(self) -> None:
-        self.save_form()
         self._update_buttons()
 
     def form_values(self) -> Dict[str, Any]:
-        return dict(self.settings.form_values(), folder_a=self.box_a.path, folder_b=self.box_b.path)
-
-    def save_form(self) -> None:
-        if not self._restoring:
-            settings().save_form(FORM_KEY, self.form_values())
+        return self.memory.values()
 
     def restore_form(self) -> str:
         """Show last session's form, every field or none; returns why not ("" when restored or nothing saved)."""
-        v = settings().load_form(FORM_KEY)
-        if v is None:
-            return ""
-        why = self.settings.check_form(v)
-        for key, label in (("folder_a", "Folder A"), ("folder_b", "Folder B")):
-            path = str(v.get(key) or "")
-            if not why and path and not Path(path).is_dir():
-                why = f"{label} ({path}) no longer exists"
+        why = self.memory.restore()
         if why:
             self.status_label.setText(f"Last session's settings were not restored: {why}. Choose two folders of "
                                       "images, then Start.")
-            return why
-        self.settings.set_values(v)
-        for box, key in ((self.box_a, "folder_a"), (self.box_b, "folder_b")):
-            if v.get(key):
-                box.set_folder(str(v[key]))
-        return ""
+        return why
 
     # --- starting ----------------------------------------------------------------------------------------
     def new_run_dir(self, name: str) -> Path:
@@ -222,7 +207,6 @@ class TrainPage(Page):
 
             self.problems.add("Settings", describe_exception(e).message)
             return None
-        self.save_form()
         return self._submit(cfg, f"Training {cfg.name}")
 
     def make_fast_version(self, values: Optional[dict] = None):
@@ -410,6 +394,11 @@ class TrainPage(Page):
     def shutdown(self) -> None:
         if self.handle is not None:
             self.handle.cancel()
+
+
+def folder_field(box: FolderBox, label: str) -> Field:
+    """A folder box of the remembered form: a saved folder that no longer exists is refused."""
+    return Field(lambda: box.path, lambda v: v and box.set_folder(str(v)), path_check(label), [box.changed])
 
 
 create = TrainPage  # the page protocol's create(window) (app/pages/__init__.py)

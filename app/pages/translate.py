@@ -1,4 +1,5 @@
-"""Translate page: drop images or folders, pick a model, see before/after, save or export all."""
+"""Translate page: drop images or folders, pick a model, see before/after, save or export all. The model, Fast / Full,
+target domain and face mode (per model) and the output size are remembered as one form (``app.form_memory``)."""
 from __future__ import annotations
 
 from typing import List, Optional
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton,
                                QStackedWidget, QToolButton, QVBoxLayout, QWidget)
 
 from app.pages._page import Page
+from app.form_memory import FormMemory, picker_field
 from app.pages._translate_actions import TranslateActions
 from app.pages._translate_domain import DomainPicker
 from app.pages._translate_faces import FaceToggle
@@ -48,6 +50,11 @@ class TranslatePage(Page):
             a.save_current, a.save_to, a.export_all, a.export_to
         self._build()
         self._model_changed()
+        self.memory = FormMemory("translate", {
+            "model": picker_field(self.picker), "speed": self.picker.speed.field(), "domain": self.domain_picker.field(),
+            "faces": self.face_toggle.field(), **self.size_picker.fields()})
+        if self.memory.restore():
+            self.problems.add("", self.memory.notice())
         for path, why in self.picker.catalog.problems:
             self.problems.add(str(path), why)
         self._update_buttons()
@@ -79,8 +86,8 @@ class TranslatePage(Page):
         self.card_btn.clicked.connect(self.show_card)
         head.addWidget(self.card_btn)
         lv.addLayout(head)
-        self.picker = ModelPicker(catalog_of(self.window_), TRANSLATE_TASKS, key="translate/model",
-                                  fallback=DEFAULT_MODEL_ID, label="", speed_key="translate/speed")
+        self.picker = ModelPicker(catalog_of(self.window_), TRANSLATE_TASKS, fallback=DEFAULT_MODEL_ID, label="",
+                                  speed=True)
         self.model_combo = self.picker.combo
         self.picker.modelChanged.connect(lambda *_: self._model_changed())
         lv.addWidget(self.picker)

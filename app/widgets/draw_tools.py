@@ -96,6 +96,21 @@ class DrawTools(QWidget):
         self._show_color()
         self.toolChanged.emit()
 
+    def color_field(self):
+        """The pen colour for a page's :class:`app.form_memory.FormMemory`: any colour for sketch models, one of the
+        class colours for a label-map model."""
+        from app.form_memory import Field
+
+        def check(v) -> str:
+            if not (isinstance(v, list) and len(v) == 3 and all(isinstance(c, int) and 0 <= c <= 255 for c in v)):
+                return f"the pen colour {v!r} is not a colour"
+            if self.palette_colors and tuple(v) not in self.palette_colors:
+                return f"the pen colour rgb{tuple(v)} is not one of this model's class colours"
+            return ""
+
+        return Field(lambda: [int(c) for c in self.canvas.pen_color], lambda v: self.set_color(tuple(v)), check,
+                     [self.toolChanged])
+
     def pick_color(self) -> None:
         c = QColorDialog.getColor(QColor(*self.canvas.pen_color), self, "Pen colour")
         if c.isValid():

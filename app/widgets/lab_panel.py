@@ -99,6 +99,13 @@ class SideSettings(QWidget):
     def set_data(self, data: str) -> None:
         self.conditional.setEnabled(data == "digits")
 
+    def fields(self, prefix: str) -> Dict[str, QWidget]:
+        """The remembered fields (``app.form_memory``), named ``<prefix>_loss`` etc."""
+        return {f"{prefix}_{name}": w for name, w in (
+            ("loss", self.loss), ("minibatch", self.minibatch), ("unrolled", self.unrolled), ("d_steps", self.d_steps),
+            ("augment", self.augment), ("spectral_norm", self.spectral), ("ttur", self.ttur),
+            ("conditional", self.conditional))}
+
 
 class DigitsView(QWidget):
     """Real and generated digit mosaics, and the class picker of the conditional GAN."""

@@ -91,6 +91,10 @@ class EditPanel(QWidget):
         g.addWidget(self.create_btn, 2, 2)
         return box
 
+    def fields(self) -> dict:
+        """The remembered fields (``app.form_memory``)."""
+        return {"directions_method": self.method, "directions_count": self.count, "direction_name": self.name_edit}
+
     def set_examples(self, pos: int, neg: int) -> None:
         self.examples.setText(f"{pos} positive, {neg} negative")
         self.create_btn.setEnabled(pos > 0 and neg > 0)
@@ -162,6 +166,11 @@ class MixPanel(QWidget):
         self.enabled.toggled.connect(lambda *_: self.changed.emit())
         self.seed_b.valueChanged.connect(lambda *_: self.changed.emit())
 
+    def fields(self) -> dict:
+        """The remembered fields (``app.form_memory``)."""
+        return {"mix": self.enabled, "mix_seed_b": self.seed_b,
+                **{f"mix_{g}_from_b": cb for g, cb in self.groups.items()}}
+
     def from_b(self) -> List[str]:
         return [g for g, cb in self.groups.items() if cb.isChecked()] if self.enabled.isChecked() else []
 
@@ -210,6 +219,11 @@ class InterpPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         f.addRow(self.progress)
+
+    def fields(self) -> dict:
+        """The remembered fields (``app.form_memory``)."""
+        return {"interp_seeds": self.seeds, "interp_path": self.mode, "interp_frames": self.frames,
+                "interp_fps": self.fps, "interp_size": self.size}
 
     def seed_list(self) -> List[int]:
         out = []
@@ -290,6 +304,10 @@ class PhotoPanel(QWidget):
         self.error.setWordWrap(True)
         v.addWidget(self.error)
         v.addStretch(1)
+
+    def fields(self) -> dict:
+        """The remembered fields (``app.form_memory``)."""
+        return {"photo_space": self.space, "photo_steps": self.steps, "photo_deep_features": self.features}
 
     def set_encoder(self, available: bool) -> None:
         """Offer instant embedding only for models with an encoder."""

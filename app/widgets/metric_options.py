@@ -1,5 +1,6 @@
 """The Metrics box of the Evaluate page: which metrics, which classifier for the classifier-based diversity scores,
-and where the full Inception weights for the Inception Score are (remembered in the settings)."""
+and where the full Inception weights for the Inception Score are (remembered in the settings). The page remembers the
+metrics and the classifier with its form (``fields()``)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,8 +30,7 @@ class MetricOptionsBox(QGroupBox):
         super().__init__("Metrics", parent)
         g = QGridLayout(self)
         self.checks = {}
-        saved = settings().get("evaluate/metrics", None)
-        chosen = set(saved.split(",")) if isinstance(saved, str) and saved else set(default_metrics())
+        chosen = set(default_metrics())  # the page's remembered form shows the user's choice
         names = metric_names()  # every registered metric, in registration order
         for i, key in enumerate(names):
             meta = METRICS.meta(key)
@@ -63,8 +63,19 @@ class MetricOptionsBox(QGroupBox):
         self._show_is_weights()
 
     def _toggled(self) -> None:
-        settings().set("evaluate/metrics", ",".join(self.selected()))
         self.changed.emit()
+
+    def fields(self) -> dict:
+        """The remembered fields (``app.form_memory``): the metrics ticked and the classifier (a deleted classifier
+        is refused)."""
+        from app.form_memory import Field
+
+        def check(v) -> str:
+            bad = [k for k in v if k not in self.checks] if isinstance(v, list) else [v]
+            return f"the metric {bad[0]!r} is not offered any more" if bad else ""
+
+        return {"metrics": Field(self.selected, self.set_selected, check, [self.changed]),
+                "classifier": self.classifier_combo}
 
     def selected(self) -> List[str]:
         return [k for k, cb in self.checks.items() if cb.isChecked()]

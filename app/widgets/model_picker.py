@@ -57,22 +57,26 @@ def catalog_of(window) -> ModelCatalog:
 class ModelPicker(QWidget):
     """The models of some tasks, as a combo box (``multi=False``) or a list of check boxes (``multi=True``).
 
-    ``key`` remembers the user's choice in the settings (``<key>`` for the combo: only a model the user picked, never
-    one shown by default; a list of ids for the check list); ``fallback`` is the id shown when nothing is remembered
-    (a partial model from an unfinished training is shown first only when the user picked it, see
-    :func:`engine.library.pick_default`); ``text`` makes an item's label; ``order`` sorts.
-    ``modelChanged(info or None)`` fires when the current model changes (not when a reload keeps it);
-    ``checkedChanged(ids)`` when ticks change. ``speed_key`` (combo only) lists one entry per model and adds a
-    Fast / Full toggle (:class:`app.widgets.speed_toggle.SpeedToggle`, its choice remembered under ``speed_key``):
+    ``picked`` is the model the user picked in the combo ("" until they pick one; a model shown by default is never
+    a pick), announced by ``pickChanged(id)``: it is what a page remembers (``app.form_memory.picker_field``), and
+    :meth:`pick` shows it again. ``key`` makes the picker remember by itself in the settings (``<key>``: the pick;
+    a list of ids for the check list); pages leave it empty and remember the pick with the rest of their form.
+    ``fallback`` is the id shown when nothing is picked (a partial model from an unfinished training is shown first
+    only when the user picked it, see :func:`engine.library.pick_default`); ``text`` makes an item's label; ``order``
+    sorts. ``modelChanged(info or None)`` fires when the current model changes (not when a reload keeps it);
+    ``checkedChanged(ids)`` when ticks change. ``speed=True`` (combo only) lists one entry per model and adds a
+    Fast / Full toggle (:class:`app.widgets.speed_toggle.SpeedToggle`; ``speed_key`` also remembers its choice):
     ``current()`` is then the fast version of the entry when Fast is chosen and the entry has one.
     """
 
     modelChanged = Signal(object)
     checkedChanged = Signal(list)
+    pickChanged = Signal(str)
 
     def __init__(self, catalog: ModelCatalog, tasks: Sequence[str], *, key: str = "", fallback: str = "",
                  text: Optional[Callable[[ModelInfo], str]] = None, order: Optional[Callable] = None,
-                 multi: bool = False, label: str = "Model:", speed_key: str = "", parent: Optional[QWidget] = None):
+                 multi: bool = False, label: str = "Model:", speed: bool = False, speed_key: str = "",
+                 parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.catalog, self.tasks, self.key, self.fallback, self.multi = catalog, tuple(tasks), key, fallback, multi
         self.text = text or (lambda m: m.label)
@@ -81,6 +85,7 @@ class ModelPicker(QWidget):
         self.versions: list = []  # engine.fastmodels.Versions per listed model (with speed_key)
         self.speed = None
         self._current_id = ""
+        self.picked = (settings().get(key, "") if key and not multi else "") or ""
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.label = QLabel(label)
@@ -98,7 +103,7 @@ class ModelPicker(QWidget):
             self.combo.currentIndexChanged.connect(self._index_changed)
             self.combo.activated.connect(lambda _i: self._remember())  # only a user's pick is remembered
             lay.addWidget(self.combo, 1)
-            if speed_key:
+            if speed or speed_key:
                 from app.widgets.speed_toggle import SpeedToggle
 
                 self.speed = SpeedToggle(speed_key)
@@ -128,10 +133,9 @@ class ModelPicker(QWidget):
     def _fill_combo(self) -> None:
         idx = self._index_of(self._current_id)
         if idx < 0:
-            remembered = (settings().get(self.key, "") if self.key else "") or ""
-            idx = self._index_of(remembered) if self.versions else -1
+            idx = self._index_of(self.picked) if self.versions else -1
             if idx < 0:
-                idx = pick_default(self.models, remembered, self.fallback)
+                idx = pick_default(self.models, self.picked, self.fallback)
         self.combo.blockSignals(True)
         self.combo.clear()
         for m in self.models:
@@ -196,6 +200,19 @@ class ModelPicker(QWidget):
                 return i
         return -1
 
+    def has(self, model_id: str) -> bool:
+        """Whether ``model_id`` is listed (with a speed toggle: as an entry or as an entry's fast version)."""
+        if self.multi:
+            return any(m.id == model_id for m in self.models)
+        return self._index_of(model_id) >= 0
+
+    def pick(self, model_id: str) -> bool:
+        """Show ``model_id`` as the user's pick (a remembered one); "" forgets the pick. False if not listed."""
+        if not model_id:
+            self._set_picked("")
+            return True
+        return self.select(model_id)
+
     def select(self, model_id: str) -> bool:
         """Make ``model_id`` current (re-reading the library once when it is not listed); False if unknown."""
         if self._index_of(model_id) < 0:
@@ -209,8 +226,15 @@ class ModelPicker(QWidget):
 
     def _remember(self) -> None:
         m = self.listed()
-        if m is not None and self.key:
-            settings().set(self.key, m.id)
+        if m is not None:
+            self._set_picked(m.id)
+
+    def _set_picked(self, model_id: str) -> None:
+        if self.key:
+            settings().set(self.key, model_id)
+        if model_id != self.picked:
+            self.picked = model_id
+            self.pickChanged.emit(model_id)
 
     def _index_changed(self, *_) -> None:
         if self.speed is not None:

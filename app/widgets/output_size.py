@@ -6,7 +6,6 @@ from typing import Optional, Tuple
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
 
-from app.settings import settings
 from engine.library import ModelInfo
 
 MODES = (("model", "Model's size"), ("input", "Input's size"), ("long", "Long side:"))
@@ -25,13 +24,13 @@ def model_size(info: Optional[ModelInfo]) -> int:
 
 
 class OutputSizePicker(QWidget):
-    """``Output size: [Model's size (128 px) v] [1024 px]``; remembered. ``changed`` fires on every change."""
+    """``Output size: [Model's size (128 px) v] [1024 px]``. ``changed`` fires on every change (the page remembers
+    the choice with its form: ``fields()``)."""
 
     changed = Signal()
 
-    def __init__(self, key: str = "translate/size", parent=None):
+    def __init__(self, parent=None):
         super().__init__(parent)
-        self.key = key
         self._model_side = 0
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -45,13 +44,15 @@ class OutputSizePicker(QWidget):
         self.side = QSpinBox(minimum=64, maximum=8192, singleStep=64, suffix=" px")
         self.side.setToolTip("Long side of the result in pixels (the other side keeps the picture's proportions)")
         row.addWidget(self.side)
-        s = settings()
-        idx = self.combo.findData(s.get(f"{key}/mode", "input") or "input")
-        self.combo.setCurrentIndex(max(0, idx))
-        self.side.setValue(s.get(f"{key}/side", 1024, int))
+        self.combo.setCurrentIndex(self.combo.findData("input"))
+        self.side.setValue(1024)
         self.combo.currentIndexChanged.connect(self._changed)
         self.side.valueChanged.connect(self._changed)
         self._sync()
+
+    def fields(self):
+        """The remembered fields (``app.form_memory``): the choice and the long side."""
+        return {"size_mode": self.combo, "size_side": self.side}
 
     def mode(self) -> str:
         return self.combo.currentData()
@@ -81,6 +82,4 @@ class OutputSizePicker(QWidget):
 
     def _changed(self, *_) -> None:
         self._sync()
-        settings().set(f"{self.key}/mode", self.mode())
-        settings().set(f"{self.key}/side", self.side.value())
         self.changed.emit()

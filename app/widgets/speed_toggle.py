@@ -2,7 +2,8 @@
 
 The pages list one entry per model (``engine.fastmodels.versions``); this toggle picks which version of the selected
 entry runs. Default: Fast on a CPU, Full on a GPU; the user's choice is remembered (``<page>/speed``). Without a fast
-version the toggle is disabled and says how to make one.
+version the toggle is disabled and says how to make one. The pages remember the choice with the rest of their form
+(``app.form_memory``); ``settings_key`` makes the toggle remember it by itself.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _default_speed() -> str:
 class SpeedToggle(QWidget):
     changed = Signal()
 
-    def __init__(self, settings_key: str, parent: Optional[QWidget] = None):
+    def __init__(self, settings_key: str = "", parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.key = settings_key
         self.entry = None
@@ -39,7 +40,7 @@ class SpeedToggle(QWidget):
             lay.addWidget(b)
             self.group.addButton(b)
             self.buttons[speed] = b
-        want = settings().get(self.key, "") or _default_speed()
+        want = (settings().get(self.key, "") if self.key else "") or _default_speed()
         self.buttons["fast" if want == "fast" else "full"].setChecked(True)
         self.group.buttonClicked.connect(self._clicked)
         self.set_versions(None)
@@ -51,8 +52,16 @@ class SpeedToggle(QWidget):
         self.buttons["fast" if speed == "fast" else "full"].setChecked(True)
         self._clicked()
 
+    def field(self):
+        """The choice, for a page's :class:`app.form_memory.FormMemory`."""
+        from app.form_memory import Field
+
+        return Field(self.speed, self.set_speed,
+                     lambda v: "" if v in ("fast", "full") else f"the speed {v!r} is not Fast or Full", [self.changed])
+
     def _clicked(self, *_):
-        settings().set(self.key, self.speed())
+        if self.key:
+            settings().set(self.key, self.speed())
         self.changed.emit()
 
     def set_versions(self, entry) -> None:

@@ -43,7 +43,7 @@ def test_fast_full_toggle_picks_the_version_and_is_remembered(window, pair, page
     page.picker.modelChanged.connect(changed.append)
     speed.buttons["full"].click()
     assert page.current_model().id == "tiny" and [m.id for m in changed] == ["tiny"]
-    assert settings().get(f"{page_name}/speed") == "full"
+    assert settings().load_form(page_name)["speed"] == "full"  # remembered with the rest of the page
     speed.buttons["fast"].click()
     assert page.current_model().id == "tiny-fast"
     assert "fast version" in speed.buttons["fast"].toolTip()
