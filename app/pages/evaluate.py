@@ -100,7 +100,7 @@ class EvaluatePage(Page):
         self.tabs.addTab(self.hype, "Human (HYPE)")
 
         self.problems = ProblemsPanel()
-        column(self, (panes(left, self.tabs, sizes=[340, 900]), 1), self.problems)
+        column(self, (panes(left, self.tabs, sizes=[400, 840]), 1), self.problems)  # names in the left column whole
 
     def _real_box(self) -> QGroupBox:
         box = QGroupBox("Real images")
@@ -131,25 +131,25 @@ class EvaluatePage(Page):
         row.addWidget(rem)
         v.addLayout(row)
         grid = QGridLayout()
-        grid.addWidget(QLabel("Model:"), 0, 0)
+        grid.addWidget(QLabel("Or a model, translating a folder:"), 0, 0, 1, 3)
         self.picker = ModelPicker(catalog_of(self.window_), ("translate",), label="")
         self.picker.setToolTip("A translation model to evaluate: it translates the input folder, and its results "
                                "are compared with the real images")
         self.picker.modelChanged.connect(lambda *_: self._update_buttons())
         self.model_combo = self.picker.combo
-        grid.addWidget(self.picker, 0, 1, 1, 2)
-        grid.addWidget(QLabel("On:"), 1, 0)
+        grid.addWidget(self.picker, 1, 0, 1, 3)  # a row of its own, as on Translate: model names are readable
+        grid.addWidget(QLabel("On:"), 2, 0)
         self.input_edit = QLineEdit()
         self.input_edit.setPlaceholderText("test inputs, e.g. testA")
         self.input_edit.setToolTip("The pictures the model translates before comparing (e.g. testA)")
         self.input_edit.textChanged.connect(lambda *_: self._update_buttons())
-        grid.addWidget(self.input_edit, 1, 1)
+        grid.addWidget(self.input_edit, 2, 1)
         pick = button("…", "Choose the folder the model translates",
                       lambda: self._pick_folder(self.input_edit, "Folder the model translates"))
-        grid.addWidget(pick, 1, 2)
+        grid.addWidget(pick, 2, 2)
         self.add_model_btn = button("Add model",
                                     "Translate the input folder with the model and compare the results", self.add_model)
-        grid.addWidget(self.add_model_btn, 2, 1, 1, 2)
+        grid.addWidget(self.add_model_btn, 3, 1, 1, 2)
         v.addLayout(grid)
         return box
 

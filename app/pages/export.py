@@ -96,7 +96,7 @@ class ExportPage(Page):
         self.title_edit = QLineEdit(placeholderText="Window title and menu name (default: the name)",
                                     toolTip="The app's window title and its name in the applications menu")
         icon_row = QHBoxLayout()
-        self.icon_edit = QLineEdit(placeholderText=str(default_icon()),
+        self.icon_edit = QLineEdit(placeholderText="empty: GAN Studio's icon",
                                    toolTip="A .png or .svg icon for the app (empty: GAN Studio's)")
         self.icon_edit.textChanged.connect(lambda *_: self._show_icon())
         self.icon_preview = QLabel()

@@ -1,10 +1,13 @@
-"""A one-line label that never asks for more width than it is given: text that does not fit ends in "…" (the whole
-text is in the tooltip). For status texts that change often in crowded tool bars, so they cannot widen the window."""
+"""Text that never asks for more width than it is given. :class:`ElidedLabel`: a one-line label whose text ends in "…"
+when it does not fit (the whole text is in the tooltip), for status texts that change often in crowded tool bars, so
+they cannot widen the window. :func:`elide_rows`: the rows of a list view are as wide as the view and long names are
+cut in the middle (their start and end stay readable; the item's tooltip has the whole name): no sideways
+scrolling."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QLabel, QSizePolicy
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QSizePolicy, QStyledItemDelegate
 
 
 class ElidedLabel(QLabel):
@@ -29,3 +32,20 @@ class ElidedLabel(QLabel):
         p = QPainter(self)
         p.setPen(self.palette().color(self.foregroundRole()))
         p.drawText(self.contentsRect(), int(self.alignment()) | Qt.AlignVCenter, self.elided())
+
+
+class _FitRows(QStyledItemDelegate):
+    """Rows no wider than the view's viewport, so the view elides their text instead of scrolling sideways."""
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt name
+        s = super().sizeHint(option, index)
+        return QSize(min(s.width(), self.parent().viewport().width()), s.height())
+
+
+def elide_rows(view: QAbstractItemView, mode: Qt.TextElideMode = Qt.ElideMiddle) -> None:
+    """Make the rows of ``view`` (a list) fit its width, long texts elided with ``mode``; no horizontal scroll bar."""
+    view.setTextElideMode(mode)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    view.setItemDelegate(_FitRows(view))
+    if hasattr(view, "setResizeMode"):
+        view.setResizeMode(view.ResizeMode.Adjust)  # lay the rows out again when the view's width changes

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QWidget
 
 from app.settings import settings
+from app.widgets.elided_label import elide_rows
 from engine.library import ModelInfo, ModelLibrary, pick_default
 
 
@@ -93,7 +94,8 @@ class ModelPicker(QWidget):
             lay.addWidget(self.label)
         if multi:
             self.list = QListWidget()
-            self.list.setToolTip("Tick the models to use; hover over one for its description")
+            self.list.setToolTip("Tick the models to use; hover over one for its whole name and description")
+            elide_rows(self.list)  # long names are cut in the middle, never scrolled sideways
             self.list.itemChanged.connect(self._ticks_changed)
             lay.addWidget(self.list, 1)
         else:
@@ -166,7 +168,7 @@ class ModelPicker(QWidget):
         for m in self.models:
             it = QListWidgetItem(self.text(m))
             it.setData(Qt.UserRole, m.id)
-            it.setToolTip(self._tip(m))
+            it.setToolTip("\n".join(p for p in (self.text(m), m.description or m.arch) if p))  # the whole name
             it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
             it.setCheckState(Qt.Checked if m.id in ticked else Qt.Unchecked)
             self.list.addItem(it)

@@ -156,3 +156,42 @@ def test_advanced_training_settings_open_without_sideways_scrolling(laptop, qtbo
     assert not scroll.horizontalScrollBar().isVisible()
     assert page.settings.width() <= scroll.viewport().width()
     assert laptop.width() <= 1366  # and the window did not grow
+
+
+LONG_NAME = "Portrait photo to watercolour painting, trained on 12k faces at 256 px with DiffAugment"
+
+
+def test_evaluate_combo_shows_whole_model_names(laptop, _isolated_home):
+    from .test_model_picker import write_model
+
+    write_model(_isolated_home, "long", LONG_NAME)
+    laptop.catalog.refresh()
+    page = laptop.show_page("evaluate")
+    combo = page.model_combo
+    fm = combo.fontMetrics()
+    assert combo.width() >= fm.horizontalAdvance("Face photo → anime (CPU preview) (bundled)")  # bundled names whole
+    widest = max(fm.horizontalAdvance(combo.itemText(i)) for i in range(combo.count()))
+    assert combo.view().minimumWidth() >= widest  # the drop-down shows every name whole
+    assert page.picker.select("long")
+    assert LONG_NAME in combo.toolTip()
+    assert laptop.width() <= 1366
+
+
+def test_export_list_cuts_long_names_in_the_middle_without_sideways_scrolling(laptop, _isolated_home, qtbot):
+    from .test_model_picker import write_model
+
+    write_model(_isolated_home, "long", LONG_NAME)
+    laptop.catalog.refresh()
+    page = laptop.show_page("export")
+    lst = page.model_list
+    qtbot.wait(50)
+    item = next(lst.item(i) for i in range(lst.count()) if lst.item(i).data(Qt.UserRole) == "long")
+    rect = lst.visualItemRect(item)
+    assert lst.horizontalScrollBar().maximum() == 0 and lst.horizontalScrollBarPolicy() == Qt.ScrollBarAlwaysOff
+    assert rect.width() <= lst.viewport().width()  # the row fits the list ...
+    assert lst.fontMetrics().horizontalAdvance(item.text()) > rect.width()  # ... so its long name is cut
+    assert lst.textElideMode() == Qt.ElideMiddle  # in the middle: start and end stay readable
+    assert item.text() in item.toolTip() and LONG_NAME in item.toolTip()  # the whole name on hover
+    laptop.resize(1000, 700)  # a narrower window: the rows follow
+    qtbot.wait(50)
+    assert lst.visualItemRect(item).width() <= lst.viewport().width()
