@@ -152,7 +152,8 @@ def recolor_to_palette(rgb: np.ndarray, palette: List[Tuple[int, int, int]]) -> 
 
 def describe_spec(spec: DrawSpec) -> str:
     if spec.input_kind == "sketch":
-        how = f"draw black lines on white; sketches from photos use {spec.sketch.describe() if spec.sketch else ''}"
+        style = f" ({spec.sketch.title} style)" if spec.sketch else ""  # its settings: the button's tooltip
+        how = f"draw black lines on white, or make a sketch from a photo{style}"
     elif spec.input_kind == "label":
         how = f"paint with the {len(spec.palette)} class colours of its training labels"
     else:

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any, List, Sequence
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFileDialog, QFrame, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from app.settings import settings
 from app.widgets.eval_compare import ComparisonCharts
@@ -52,8 +53,7 @@ class ResultsPanel(QWidget):
         self.clear_btn.clicked.connect(self.clear)
         top, tv = panel()
         tv.addWidget(self.table, 1)
-        tv.addWidget(self.notes)
-        tv.addWidget(self.meaning)
+        tv.addWidget(self._text_area(), 2)
         row = QHBoxLayout()
         row.addStretch(1)
         for b in (self.clear_btn, self.md_btn, self.export_btn):
@@ -67,6 +67,21 @@ class ResultsPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
         self._update_buttons()
+
+    def _text_area(self) -> QScrollArea:
+        """The notes and "what the numbers mean", scrolling when they are longer than the room (never cut off)."""
+        text = QWidget()
+        v = QVBoxLayout(text)
+        v.setContentsMargins(0, 0, 4, 0)
+        v.addWidget(self.notes)
+        v.addWidget(self.meaning)
+        v.addStretch(1)
+        area = QScrollArea()
+        area.setWidget(text)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        return area
 
     # --- results -----------------------------------------------------------------------------------------
     def add_evaluation(self, ev) -> None:

@@ -53,7 +53,7 @@ class ExportPage(Page):
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Models</b> (tick one or more)"))
         self.picker = ModelPicker(catalog_of(self.window_), ("translate", "generate"), multi=True, label="",
-                                  text=lambda m: f"{m.label}  ·  {m.task}{', ' + m.direction if m.direction else ''}")
+                                  text=lambda m: f"{m.label}  ·  {m.task}")
         self.picker.setToolTip("Tick the models to export; the description below is of the ticked models")
         self.model_list = self.picker.list
         self.picker.checkedChanged.connect(lambda *_: (self._describe(), self._update()))
@@ -85,8 +85,8 @@ class ExportPage(Page):
         self.log.setPlaceholderText("What the export did appears here.")
         right.addWidget(self.log, 1)
         lay = QHBoxLayout(self)
-        lay.addLayout(left, 2)
-        lay.addLayout(right, 3)
+        lay.addLayout(left, 1)  # half the width for the list: long model names fit
+        lay.addLayout(right, 1)
 
     def _form(self) -> QFormLayout:
         form = QFormLayout()

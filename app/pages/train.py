@@ -102,6 +102,11 @@ class TrainPage(Page):
         self.runs.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.runs.itemSelectionChanged.connect(self._update_buttons)
         lv.addWidget(self.runs)
+        self.runs_empty = QLabel("None. A run you pause or cancel, or one that is interrupted, appears here and can "
+                                 "be resumed, even after a restart.")
+        self.runs_empty.setWordWrap(True)
+        self.runs_empty.setStyleSheet("color: palette(mid);")
+        lv.addWidget(self.runs_empty)
         self.resume_btn = button("Resume selected run",
                                  "Continue the selected run from its last checkpoint, with its own settings",
                                  self.resume_selected)
@@ -127,16 +132,20 @@ class TrainPage(Page):
         self.chart = LossChart(CHART_KEYS)
         self.chart.setToolTip("Mean losses per log interval: G (generators), D (discriminators), cycle, identity")
         split.addWidget(self.chart)
-        self.sample_label = QLabel("The latest sample grid appears here:\nA → B → A   |   B → A → B")
+        self.sample_label = QLabel("The latest samples appear here:\npictures of your folders beside what the model "
+                                   "makes of them")
         self.sample_label.setAlignment(Qt.AlignCenter)
         self.sample_label.setMinimumHeight(180)
         self.sample_label.setStyleSheet("color: palette(mid);")
-        self.sample_label.setToolTip("Rows: an image of A, its translation to B and back; then the same from B")
+        self.sample_label.setToolTip("The latest sample grid: each picture beside its translation (CycleGAN also shows "
+                                     "the way back; CUT and FastCUT show a B picture passed through the model, which "
+                                     "should stay as it is)")
         split.addWidget(self.sample_label)
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setToolTip("Milestones of the run (start, first models, 25/50/75 %, pauses, the end); every "
                             "checkpoint and loss is in the run folder's train.log")
         self.log.setMaximumBlockCount(500)
+        self.log.setPlaceholderText("The run's milestones appear here: start, first models, 25 / 50 / 75 %, the end.")
         split.addWidget(self.log)
         split.setSizes([280, 320, 90])
         rv.addWidget(split, 1)
@@ -371,6 +380,10 @@ class TrainPage(Page):
             it.setData(Qt.UserRole, str(info.path))
             it.setToolTip(f"{info.path}\n{info.message}")
             self.runs.addItem(it)
+        empty = self.runs.count() == 0  # an empty state, not an empty box
+        self.runs_empty.setVisible(empty)
+        self.runs.setVisible(not empty)
+        self.resume_btn.setVisible(not empty)
 
     def _update_buttons(self) -> None:
         busy = self.handle is not None
