@@ -16,6 +16,7 @@ from . import devices
 from .config import Config, check, check_choice
 from .errors import OutOfMemory, is_oom
 from .imageio import LoadedImage, resize_to
+from .models.mobile import FastInstanceNorm2d
 from .models.networks import size_multiple
 
 MIN_SIDE = 16
@@ -322,7 +323,7 @@ class frozen_instance_norm:
 
     def __init__(self, tr: "Translator", x: torch.Tensor, max_side: int = 2048, min_side: int = 256):
         self.tr, self.x, self.max_side, self.min_side = tr, x, max_side, min_side
-        self.layers = [m for m in tr.net.modules() if isinstance(m, torch.nn.InstanceNorm2d)]
+        self.layers = [m for m in tr.net.modules() if isinstance(m, (torch.nn.InstanceNorm2d, FastInstanceNorm2d))]
         self.stats: dict = {}
 
     def __enter__(self) -> "frozen_instance_norm":

@@ -16,6 +16,7 @@ from typing import List
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from ..errors import ConfigError
 from ..registry import register_model
@@ -32,7 +33,7 @@ class FastInstanceNorm2d(nn.Module):
 
     def __init__(self, num_features: int, affine: bool = False, eps: float = 1e-5):
         super().__init__()
-        self.num_features, self.eps = num_features, eps
+        self.num_features, self.eps, self.affine = num_features, eps, affine
         if affine:
             self.weight = nn.Parameter(torch.ones(num_features))
             self.bias = nn.Parameter(torch.zeros(num_features))
@@ -41,6 +42,8 @@ class FastInstanceNorm2d(nn.Module):
             self.register_parameter("bias", None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.onnx.is_in_onnx_export():  # one InstanceNormalization node: onnxruntime's kernel is 4x faster here
+            return F.instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps)
         n, c, h, w = x.shape
         v = x.permute(0, 2, 3, 1).reshape(n, h * w, c)
         mean = v.mean(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import numpy as np
 import torch
 import torch.nn as nn
 
@@ -276,6 +277,33 @@ def test_fast_model_exports_to_onnx_with_parity(_isolated_home, tmp_path):
     with torch.no_grad():
         ref = ModelLibrary().load(ModelLibrary().resolve(mid)).module(torch.from_numpy(x)).numpy()
     assert np.abs(y - ref).max() < 1e-4
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(tmp_path / "f.onnx")).graph.node}
+    assert "InstanceNormalization" in ops and "ReduceMean" not in ops  # onnxruntime's own kernel, 2x faster here
+
+
+def test_tiles_of_a_mobile_net_share_the_whole_image_statistics(samples):
+    """The mobile networks' FastInstanceNorm2d is frozen like nn.InstanceNorm2d while a large image runs in tiles
+    (the bundled vintagify-fast; an untrained net is too chaotic for this comparison)."""
+    import engine.inference as inference
+    from engine.imageio import LoadedImage, load_image
+    from engine.inference import TranslateOptions, Translator, frozen_instance_norm
+
+    lib = ModelLibrary()
+    net = lib.load(lib.resolve("vintagify-fast")).module.float()
+    tr = Translator(net, torch.device("cpu"), TranslateOptions(precision="fp32"))
+    with frozen_instance_norm(tr, torch.zeros(1, 3, 32, 32)) as frozen:
+        assert len(frozen.layers) == sum(isinstance(m, FastInstanceNorm2d) for m in net.modules()) > 0
+    src = load_image(samples / "chelsea.png")
+    src = LoadedImage(np.ascontiguousarray(src.rgb[40:200, 100:340]))
+    whole = tr.translate(src).image.rgb.astype(int)
+    opts = TranslateOptions(precision="fp32", tile=96, tile_overlap=16)
+    err = np.abs(whole - Translator(net, torch.device("cpu"), opts).translate(src).image.rgb.astype(int)).mean()
+    with pytest.MonkeyPatch.context() as mp:  # per-tile statistics, as before the fix
+        mp.setattr(inference, "FastInstanceNorm2d", type("NotANorm", (), {}))
+        naive = np.abs(whole - Translator(net, torch.device("cpu"), opts).translate(src).image.rgb.astype(int)).mean()
+    assert err < 2.0 and err < naive / 2, (err, naive)
 
 
 def test_residual_student_starts_as_the_identity():
