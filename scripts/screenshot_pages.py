@@ -4,8 +4,8 @@
 
 Each page is shown doing something real: Translate with a photo and its translation, Draw with strokes on the
 canvas, Latent with a generated face, Train with a smoke-test run on face2genshin (its state, speed and sample grid),
-the Lab training, Evaluate with its folders chosen, Export with its models; then the Train page's guide (F1) and the
-first step of the tour. The whole screen is grabbed, so dialogs beside the window are in the picture. A throw-away
+the Lab training, Evaluate with the results of two folders (FID, KID, precision / recall), Export with a model
+ticked; then the Train page's guide (F1) and the first step of the tour. The whole screen is grabbed, so dialogs beside the window are in the picture. A throw-away
 GANSTUDIO_HOME keeps the user's models, runs and settings out of it."""
 from __future__ import annotations
 
@@ -61,6 +61,12 @@ def steps(win, shared: Path):
         page = win.show_page("evaluate")
         page.set_real(str(f2g / "testB"))
         page.add_folder(str(f2g / "testA"))
+        page.metrics_box.set_selected(["fid", "kid", "pr"])
+        page.run()
+
+    def evaluated():
+        page = pages["evaluate"]
+        return not page.busy and page.results.table.rowCount() > 0
 
     def guide():
         win.show_page("train")
@@ -73,12 +79,12 @@ def steps(win, shared: Path):
         t.move(win.x() + (win.width() - t.width()) // 2, win.y() + (win.height() - t.height()) // 2)
 
     return [("translate.png", translate, translated, 60),
-            ("draw.png", draw, lambda: pages["draw"].result is not None, 60),
+            ("draw.png", draw, lambda: bool(pages["draw"].latency_label.text()), 60),  # the strokes rendered
             ("latent.png", lambda: win.show_page("latent"), lambda: False, 8),
             ("train.png", train, trained, 240),
             ("lab.png", lab, lambda: pages["lab"].snapshots >= 20, 40),
-            ("evaluate.png", evaluate, lambda: False, 4),
-            ("export.png", lambda: win.show_page("export"), lambda: False, 3),
+            ("evaluate.png", evaluate, evaluated, 240),
+            ("export.png", lambda: win.show_page("export").set_checked(["vintagify"]), lambda: False, 3),
             ("guide.png", guide, lambda: False, 2),
             ("tour.png", tour, lambda: False, 2)]
 

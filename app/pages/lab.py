@@ -147,7 +147,8 @@ class LabPage(Page):
         self.job = self.bridge.submit(lab_task, run, name="GAN Lab", kind="lab", lane="io", replace=True)
         job = self.job
         job.partial.connect(lambda snap, job=job: self._on_partial(job, snap))
-        job.progress.connect(lambda p, job=job: job is self.job and self.status.setText(p.message))
+        job.progress.connect(lambda p, job=job: job is self.job and self.status.setText(
+            f"step {int(p.done):,} of {int(p.total):,}" if p.done else p.message))  # each side shows its speed
         job.failed.connect(lambda err: self.problems.add("Lab", err.message))
         job.finished.connect(lambda state, job=job: self._on_ended(job, state))
         self.status.setText("starting…")

@@ -46,6 +46,7 @@ def test_lab_runs_two_configurations_live_and_stops(qtbot, lab):
     qtbot.waitUntil(lambda: a.last["step"] > first_step, timeout=60000)  # the plots keep updating
     img = a.field.grab().toImage()
     assert img.width() > 100 and not img.isNull()
+    assert page.status.text().startswith("step ") and page.status.text().endswith(" of 100,000")  # fits the bar
     page.stop()
     qtbot.waitUntil(lambda: not page.running, timeout=30000)
     assert page.status.text().startswith("stopped at step")

@@ -195,3 +195,29 @@ def test_export_list_cuts_long_names_in_the_middle_without_sideways_scrolling(la
     laptop.resize(1000, 700)  # a narrower window: the rows follow
     qtbot.wait(50)
     assert lst.visualItemRect(item).width() <= lst.viewport().width()
+
+
+def test_evaluate_notes_scroll_instead_of_being_cut_off(laptop, qtbot):
+    from PySide6.QtWidgets import QScrollArea
+
+    page = laptop.show_page("evaluate")
+    res = page.results
+    res.meaning.setText("What the numbers mean:\n" + "\n".join(f"• metric {i}: a sentence that explains it, long "
+                                                                  "enough to wrap on a laptop screen" for i in range(12)))
+    qtbot.wait(50)
+    area = res.meaning.parent()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parent()
+    assert area is not None and area.horizontalScrollBarPolicy() == Qt.ScrollBarAlwaysOff
+    m = res.meaning
+    assert m.height() >= m.heightForWidth(m.width())  # every line has its room (reached by scrolling) ...
+    assert area.verticalScrollBar().maximum() > 0  # ... rather than being squeezed and cut off
+    assert laptop.width() <= 1366
+
+
+def test_train_shows_an_empty_state_for_unfinished_runs(laptop):
+    page = laptop.show_page("train")
+    assert page.runs.count() == 0
+    assert page.runs_empty.isVisible() and "can be resumed" in page.runs_empty.text()
+    assert not page.runs.isVisible() and not page.resume_btn.isVisible()  # no empty box, no dead button
+    assert "A → B → A" not in page.sample_label.text()  # the placeholder fits every method, not only CycleGAN
