@@ -23,6 +23,18 @@ def load_reference():
     return mod
 
 
+def isolated_home(name: str) -> Path:
+    """A fresh temporary GANSTUDIO_HOME (and settings file) for a benchmark, so it never touches the user's library,
+    settings or caches; Qt offscreen unless the caller set a platform. Returns the folder."""
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix=f"ganstudio-bench-{name}-"))
+    os.environ["GANSTUDIO_HOME"] = str(home)
+    os.environ["GANSTUDIO_SETTINGS"] = str(home / "settings.ini")
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return home
+
+
 def machine() -> str:
     import torch
 

@@ -24,12 +24,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import ROOT, append_results, machine  # noqa: E402
+from _common import ROOT, append_results, isolated_home, machine  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 
@@ -194,10 +193,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     ap.add_argument("--write", action="store_true", help="append the results to benchmarks/RESULTS.md")
     a = ap.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="ganstudio-bench-compress-"))
-    os.environ["GANSTUDIO_HOME"] = str(home)
-    os.environ["GANSTUDIO_SETTINGS"] = str(home / "settings.ini")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    isolated_home("compress")
     os.environ.setdefault("GANSTUDIO_DEVICE", "cpu")
     import torch
 

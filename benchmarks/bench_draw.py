@@ -19,11 +19,10 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from _common import append_results, machine  # noqa: E402
+from _common import append_results, isolated_home, machine  # noqa: E402
 
 
 def make_random_model(home: Path, arch: str) -> str:
@@ -122,10 +121,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0 = torch's default)")
     ap.add_argument("--write", action="store_true", help="append the results to benchmarks/RESULTS.md")
     a = ap.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="ganstudio-bench-draw-"))
-    os.environ["GANSTUDIO_HOME"] = str(home)
-    os.environ["GANSTUDIO_SETTINGS"] = str(home / "settings.ini")
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    home = isolated_home("draw")
     if a.device:
         os.environ["GANSTUDIO_DEVICE"] = a.device
     import torch

@@ -1,7 +1,9 @@
-"""Shared helpers of the scripts that package bundled models: tensors <-> images, test-split images at the training
-size, and KID/FID of generated images against the real test split (engine.metrics, numbers only)."""
+"""Shared helpers of the scripts that package bundled models: a checked import of downloaded weights, tensors <->
+images, test-split images at the training size, and KID/FID of generated images against the real test split
+(engine.metrics, numbers only)."""
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 from typing import Dict, List
@@ -14,9 +16,21 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.imageio import load_image  # noqa: E402
+from engine.importers import import_file  # noqa: E402
 from engine.training.data import crop_flip, prepare_image  # noqa: E402
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def import_checked(src: Path, sha256: str, bundle: str):
+    """The downloaded checkpoint ``src`` through engine.importers, after checking its SHA-256 (any other file stops
+    the script), and the folder of the bundled model ``bundle`` (made): ``(imported, its network, digest, folder)``."""
+    sha = hashlib.sha256(src.read_bytes()).hexdigest()
+    assert sha == sha256, f"unexpected checksum {sha}"
+    imp = import_file(src)
+    out = ROOT / "resources" / "models" / bundle
+    out.mkdir(parents=True, exist_ok=True)
+    return imp, imp.build(), sha, out
 
 
 def to_t(rgb: np.ndarray) -> torch.Tensor:

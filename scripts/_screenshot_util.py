@@ -5,7 +5,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Tuple
+from typing import Callable, Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -33,3 +33,18 @@ def open_page(name: str, *, size: Tuple[int, int] = (1400, 900), threads: int = 
     win.resize(*size)
     win.show()
     return app, win, win.show_page(name)
+
+
+def poll(app, step: Callable[[], bool], every_ms: int, out, first_ms: Optional[int] = None) -> int:
+    """Runs ``app``, calling ``step()`` every ``every_ms`` ms (the first time after ``first_ms``) until it returns True
+    (it has then saved the window and quits the app); says where the screenshot went. The exit status (0)."""
+    from PySide6.QtCore import QTimer
+
+    def tick() -> None:
+        if not step():
+            QTimer.singleShot(every_ms, tick)
+
+    QTimer.singleShot(every_ms if first_ms is None else first_ms, tick)
+    app.exec()
+    print(f"wrote {out}")
+    return 0

@@ -12,7 +12,6 @@ sample grid and prints the facts for the model card (steps, training time, optio
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -27,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 from engine.checkpoint import load_checkpoint  # noqa: E402
 from engine.editing.latent import LatentModel  # noqa: E402
 from engine.imageio import save_image  # noqa: E402
-from engine.importers import import_file  # noqa: E402
 from engine.library import build_model, model_meta, save_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _bundle_util import import_checked  # noqa: E402
 from _stylegan_card import card  # noqa: E402
 
 DCGAN_SHA = "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f"
@@ -59,12 +58,7 @@ def fp16_parity(net: torch.nn.Module, path: Path) -> float:
 def make_dcgan(shared: Path) -> None:
     src_dir = shared / "weights" / "dcgan_digiface1m_64"
     src = src_dir / "weights.tar"
-    sha = hashlib.sha256(src.read_bytes()).hexdigest()
-    assert sha == DCGAN_SHA, f"unexpected checksum {sha}"
-    imp = import_file(src)
-    net = imp.build()
-    out = ROOT / "resources" / "models" / "dcgan_faces"
-    out.mkdir(parents=True, exist_ok=True)
+    imp, net, sha, out = import_checked(src, DCGAN_SHA, "dcgan_faces")
     meta = model_meta(id="dcgan-faces", name="DCGAN faces (DigiFace-1M)", family="dcgan", task="generate",
                       arch=imp.arch, arch_kwargs=imp.arch_kwargs,
                       description="64 px synthetic faces from z (DCGAN); z-space only: seeds, interpolation in z, "

@@ -7,7 +7,6 @@ Writes resources/models/vintagify/{model.safetensors, MODEL_CARD.md, LICENSE, sa
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -21,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 from engine.checkpoint import load_checkpoint  # noqa: E402
 from engine.imageio import encode_image, load_image  # noqa: E402
 from engine.inference import Translator  # noqa: E402
-from engine.importers import import_file  # noqa: E402
 from engine.library import build_model, model_meta, save_model  # noqa: E402
 from engine.models.networks import count_params  # noqa: E402
+from _bundle_util import import_checked  # noqa: E402
 
 SRC_SHA = "c502cd44ca720d004f89775f593fc403acc6b36d27d65390cbe2f476f771e560"
 
@@ -34,12 +33,7 @@ def main() -> None:
     a = ap.parse_args()
     src_dir = Path(a.shared) / "weights" / "cyclegan_vintagify_G_A2B"
     src = src_dir / "G_A2B_epoch33.pth"
-    sha = hashlib.sha256(src.read_bytes()).hexdigest()
-    assert sha == SRC_SHA, f"unexpected checksum {sha}"
-    imp = import_file(src)
-    net = imp.build()
-    out = ROOT / "resources" / "models" / "vintagify"
-    out.mkdir(parents=True, exist_ok=True)
+    imp, net, sha, out = import_checked(src, SRC_SHA, "vintagify")
     meta = model_meta(id="vintagify", name="Vintage photo", family="cyclegan", task="translate", arch=imp.arch,
                       arch_kwargs=imp.arch_kwargs, direction="AtoB",
                       description="Gives a modern photo a warm, faded vintage look (CycleGAN, ResNet-9).",

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _screenshot_util import ROOT, open_page  # noqa: E402
+from _screenshot_util import ROOT, open_page, poll  # noqa: E402
 
 
 def strokes(page, qtest) -> None:
@@ -45,7 +45,7 @@ def main() -> int:
         page.select_model(a.model)
     state = {"phase": 0}
 
-    def tick() -> None:
+    def tick() -> bool:
         r = page.renderer
         if state["phase"] == 0 and page.result is not None and not r.busy:
             sample = next((ROOT / "resources" / "samples").glob(f"{a.sample}.*"))
@@ -57,13 +57,10 @@ def main() -> int:
         elif state["phase"] == 2 and not r.busy and not r._dirty:
             state["phase"] = 3
             QTimer.singleShot(300, lambda: (win.grab().save(a.out), app.quit()))
-            return
-        QTimer.singleShot(200, tick)
+            return True
+        return False
 
-    QTimer.singleShot(300, tick)
-    app.exec()
-    print(f"wrote {a.out}")
-    return 0
+    return poll(app, tick, 200, a.out, first_ms=300)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _screenshot_util import ROOT, open_page  # noqa: E402
+from _screenshot_util import ROOT, open_page, poll  # noqa: E402
 
 
 def main() -> int:
@@ -24,7 +24,7 @@ def main() -> int:
     page.picker.select(model)
     state = {"phase": 0}
 
-    def tick() -> None:
+    def tick() -> bool:
         p = state["phase"]
         if p == 0 and page.session is not None and page.last_render is not None:
             page.edit_panel.method.setCurrentIndex(1)
@@ -42,13 +42,10 @@ def main() -> int:
         elif p == 3 and page.renders > state["n"]:
             page.tabs.setCurrentWidget(page.edit_panel)
             QTimer.singleShot(1500, lambda: (win.grab().save(out), app.quit()))
-            return
-        QTimer.singleShot(300, tick)
+            return True
+        return False
 
-    QTimer.singleShot(300, tick)
-    app.exec()
-    print(f"wrote {out}")
-    return 0
+    return poll(app, tick, 300, out)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _screenshot_util import open_page  # noqa: E402
+from _screenshot_util import open_page, poll  # noqa: E402
 
 
 def main() -> int:
@@ -24,7 +24,7 @@ def main() -> int:
     page.settings.name.setText("face2anime-demo")
     state = {"started": False}
 
-    def tick() -> None:
+    def tick() -> bool:
         if not state["started"] and page.start_btn.isEnabled():
             state["started"] = True
             page.start()
@@ -33,13 +33,10 @@ def main() -> int:
             win.grab().save(out)
             page.cancel(confirm=False)
             QTimer.singleShot(3000, app.quit)
-            return
-        QTimer.singleShot(500, tick)
+            return True
+        return False
 
-    QTimer.singleShot(500, tick)
-    app.exec()
-    print(f"wrote {out}")
-    return 0
+    return poll(app, tick, 500, out)
 
 
 if __name__ == "__main__":

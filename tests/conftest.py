@@ -33,6 +33,16 @@ def _isolated_home(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def one_thread():
+    """One torch thread for the duration of a test (tiny networks train faster so on this 2-core machine, and the Lab
+    runs its networks single-threaded: engine/lab/_threads.py). Use with ``pytest.mark.usefixtures``."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture
 def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"../shared not found at {SHARED}")

@@ -7,7 +7,7 @@ from typing import Optional
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QSlider,
                                QSpinBox, QTabWidget, QToolButton, QWidget)
 
 from app.form_memory import FormMemory, picker_field
@@ -15,7 +15,7 @@ from app.pages._latent_actions import LatentActions
 from app.pages._page import Page
 from app.widgets.images import to_pixmap
 from app.widgets.latent_panels import EditPanel, InterpPanel, MixPanel, PhotoPanel
-from app.widgets.layout import column, panel, panes
+from app.widgets.layout import choice, column, panel, panes
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.problems import ProblemsPanel
 from engine.editing.session import LatentSession, ViewState
@@ -114,10 +114,8 @@ class LatentPage(Page):
         top.addWidget(self.psi_label)
         top.addSpacing(12)
         top.addWidget(QLabel("Noise:"))
-        self.noise_mode = QComboBox()
-        for text, mode in (("stored", "const"), ("resampled", "random"), ("off", "none")):
-            self.noise_mode.addItem(text, mode)
-        self.noise_mode.setToolTip("Per-pixel noise: the model's stored maps, freshly drawn maps, or none")
+        self.noise_mode = choice((("stored", "const"), ("resampled", "random"), ("off", "none")),
+                                 "Per-pixel noise: the model's stored maps, freshly drawn maps, or none")
         top.addWidget(self.noise_mode)
         self.resample_btn = QPushButton("Resample")
         self.resample_btn.setToolTip("Draw new noise maps (fine detail such as hair changes)")

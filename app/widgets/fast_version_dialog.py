@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QLineEdit, QPushButton, QWidget)
 
 from app.settings import settings
+from app.widgets.layout import choice
 
 #: (label, target MACs at 256x256 or "" for a tenth of the teacher's)
 SIZES = [("A tenth of the model's compute (recommended)", ""), ("About 3 GMACs", "3G"), ("About 1 GMACs", "1G")]
@@ -40,11 +41,8 @@ class FastVersionDialog(QDialog):
         row.addWidget(self.photos, 1)
         row.addWidget(browse)
         form.addRow("Photos:", row)
-        self.size_combo = QComboBox()
-        for label, target in SIZES:
-            self.size_combo.addItem(label, target)
-        self.size_combo.setToolTip("The fast version's compute per 256x256 image; smaller is faster and a little less "
-                                   "faithful")
+        self.size_combo = choice(SIZES, "The fast version's compute per 256x256 image; smaller is faster and a "
+                                        "little less faithful")
         form.addRow("Size:", self.size_combo)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         buttons.button(QDialogButtonBox.Ok).setText("Start")

@@ -5,10 +5,11 @@ from typing import Any, Dict, Optional
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.widgets.field_view import FAKE, FieldView, MosaicView
+from app.widgets.layout import choice
 from app.widgets.plots import BarChart, LineChart, Series
 from engine.lab.config import LabConfig, loss_title, losses, minibatch_choices, minibatch_title
 
@@ -30,16 +31,10 @@ class SideSettings(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(4)
-        self.loss = QComboBox()
-        for name in losses():  # the registry's, as everywhere
-            self.loss.addItem(loss_title(name), name)
-        self.loss.setToolTip("Adversarial loss (engine.losses). WGAN clips D's weights; WGAN-GP adds a gradient "
-                             "penalty.")
-        self.minibatch = QComboBox()
-        for name in minibatch_choices():
-            self.minibatch.addItem(minibatch_title(name).capitalize(), name)
-        self.minibatch.setToolTip("A layer that lets D compare the samples of a batch, so a collapsed G is easy "
-                                  "to spot.")
+        self.loss = choice(((loss_title(n), n) for n in losses()),  # the registries' lists, as everywhere
+                           "Adversarial loss (engine.losses). WGAN clips D's weights; WGAN-GP adds a gradient penalty.")
+        self.minibatch = choice(((minibatch_title(n).capitalize(), n) for n in minibatch_choices()),
+                                "A layer that lets D compare the samples of a batch, so a collapsed G is easy to spot.")
         self.unrolled = QSpinBox(minimum=0, maximum=10, suffix=" steps", specialValueText="off")
         self.unrolled.setToolTip("Unrolled D: G is trained against D as it would be k updates later "
                                  "(slower; the real D is not changed).")

@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import List
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QProgressBar, QPushButton, QScrollArea, QSlider, QSpinBox, QVBoxLayout,
                                QWidget)
+
+from app.widgets.layout import choice
 
 SLIDER_STEPS = 10  # slider units per sigma
 SLIDER_RANGE = 3  # +- sigmas
@@ -30,11 +32,9 @@ class EditPanel(QWidget):
         super().__init__(parent)
         v = QVBoxLayout(self)
         row = QHBoxLayout()
-        self.method = QComboBox()
-        self.method.addItem("GANSpace (PCA)", "ganspace")
-        self.method.addItem("SeFa (closed form)", "sefa")
-        self.method.setToolTip("GANSpace: principal axes of sampled latents. SeFa: eigenvectors of the style "
-                               "weights. Both find directions without labels.")
+        self.method = choice((("GANSpace (PCA)", "ganspace"), ("SeFa (closed form)", "sefa")),
+                             "GANSpace: principal axes of sampled latents. SeFa: eigenvectors of the style weights. "
+                             "Both find directions without labels.")
         self.count = QSpinBox(minimum=1, maximum=64, value=10, toolTip="Number of directions")
         self.compute_btn = QPushButton("Find directions", toolTip="Look for the directions in which this model's "
                                                                    "pictures change most (a few seconds)")
@@ -192,21 +192,16 @@ class InterpPanel(QWidget):
         row.addWidget(self.seeds, 1)
         row.addWidget(add)
         f.addRow("Seeds:", row)
-        self.mode = QComboBox()
-        self.mode.addItem("Linear in w", "w")
-        self.mode.addItem("Spherical in z", "z")
-        self.mode.setToolTip("How to travel between seeds: straight lines between styles (w, smoothest) or great "
-                             "circles between random codes (z)")
+        self.mode = choice((("Linear in w", "w"), ("Spherical in z", "z")),
+                           "How to travel between seeds: straight lines between styles (w, smoothest) or great "
+                           "circles between random codes (z)")
         f.addRow("Path:", self.mode)
         self.frames = QSpinBox(minimum=2, maximum=500, value=24, toolTip="Frames per transition")
         f.addRow("Frames per step:", self.frames)
         self.fps = QSpinBox(minimum=1, maximum=120, value=24, toolTip="Frames per second of the animation")
         f.addRow("Frames per second:", self.fps)
-        self.size = QComboBox()
-        for s in (128, 256, 512):
-            self.size.addItem(f"{s} px", s)
+        self.size = choice(((f"{s} px", s) for s in (128, 256, 512)), "Side of the exported animation in pixels")
         self.size.setCurrentIndex(1)
-        self.size.setToolTip("Side of the exported animation in pixels")
         f.addRow("Video size:", self.size)
         row = QHBoxLayout()
         self.gif_btn = QPushButton("Export GIF…", toolTip="Save the animation as a GIF (plays everywhere)")
@@ -257,11 +252,9 @@ class PhotoPanel(QWidget):
         self.hint.setWordWrap(True)
         v.addWidget(self.hint)
         f = QFormLayout()
-        self.space = QComboBox()
-        self.space.addItem("w+ (one style per layer, closest)", "w+")
-        self.space.addItem("w (one style, easiest to edit)", "w")
-        self.space.setToolTip("Where to look for your photo: w+ matches it more closely, w keeps the sliders "
-                              "working best")
+        self.space = choice((("w+ (one style per layer, closest)", "w+"), ("w (one style, easiest to edit)", "w")),
+                            "Where to look for your photo: w+ matches it more closely, w keeps the sliders working "
+                            "best")
         f.addRow("Space:", self.space)
         self.steps = QSpinBox(minimum=10, maximum=5000, value=200, toolTip="Optimisation steps: more = closer "
                                                                            "match, slower")

@@ -1,10 +1,11 @@
-"""The pieces pages are laid out with: resizable side-by-side panes, a column of rows, a side panel, a button."""
+"""The pieces pages are laid out with: resizable side-by-side panes, a column of rows, a side panel, a button, a
+choice list."""
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, Tuple, Union
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLayout, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 Row = Union[QWidget, QLayout, Tuple[Union[QWidget, QLayout], int]]
 
@@ -49,3 +50,12 @@ def button(text: str, tip: str, slot: Optional[Callable] = None) -> QPushButton:
     if slot is not None:
         b.clicked.connect(slot)
     return b
+
+
+def choice(items: Iterable[Tuple[str, Any]], tip: str) -> QComboBox:
+    """A combo box of ``(text, data)`` items with its tooltip."""
+    combo = QComboBox()
+    for text, data in items:
+        combo.addItem(text, data)
+    combo.setToolTip(tip)
+    return combo

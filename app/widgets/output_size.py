@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
 
+from app.widgets.layout import choice
 from engine.library import ModelInfo
 
 MODES = (("model", "Model's size"), ("input", "Input's size"), ("long", "Long side:"))
@@ -35,11 +36,9 @@ class OutputSizePicker(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(QLabel("Output size:"))
-        self.combo = QComboBox()
-        for mode, text in MODES:
-            self.combo.addItem(text, mode)
-        self.combo.setToolTip("How large the translated picture is: the size the model was trained at (fast, what "
-                              "it knows best), the size of your picture, or a long side you choose")
+        self.combo = choice(((text, mode) for mode, text in MODES),
+                            "How large the translated picture is: the size the model was trained at (fast, what "
+                            "it knows best), the size of your picture, or a long side you choose")
         row.addWidget(self.combo, 1)
         self.side = QSpinBox(minimum=64, maximum=8192, singleStep=64, suffix=" px")
         self.side.setToolTip("Long side of the result in pixels (the other side keeps the picture's proportions)")

@@ -83,6 +83,16 @@ class _Card(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(300, 170)
 
+    def _begin_paint(self) -> Tuple[QPainter, QRectF]:
+        """A painter on the card with its frame and title drawn and the small font set; the frame's rectangle."""
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        r = self._frame(p)
+        f = QFont(self.font())
+        f.setPointSizeF(max(6.5, f.pointSizeF() * 0.82))
+        p.setFont(f)
+        return p, r
+
     def _frame(self, p: QPainter) -> QRectF:
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
         p.setPen(QPen(FRAME, 1))
@@ -95,11 +105,6 @@ class _Card(QWidget):
         p.drawText(r.adjusted(10, 5, -10, 0), Qt.AlignLeft | Qt.AlignTop, self.title)
         p.setFont(self.font())
         return r
-
-    def _small_font(self, p: QPainter) -> None:
-        f = QFont(self.font())
-        f.setPointSizeF(max(6.5, f.pointSizeF() * 0.82))
-        p.setFont(f)
 
 
 class LineChart(_Card):
@@ -135,10 +140,7 @@ class LineChart(_Card):
         return float(lo - pad), float(hi + pad)
 
     def paintEvent(self, _e) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
-        r = self._frame(p)
-        self._small_font(p)
+        p, r = self._begin_paint()
         fm = p.fontMetrics()
         has_right = any(s.axis == "right" for s in self.series)
         plot = r.adjusted(44, 26, -(40 if has_right else 12), -22)
@@ -268,10 +270,7 @@ class BarChart(_Card):
         self.update()
 
     def paintEvent(self, _e) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
-        r = self._frame(p)
-        self._small_font(p)
+        p, r = self._begin_paint()
         fm = p.fontMetrics()
         if self.note and fm.horizontalAdvance(self.title + self.note) * 1.15 + 30 < r.width():
             p.setPen(MUTED)

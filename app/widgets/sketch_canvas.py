@@ -100,19 +100,18 @@ class SketchCanvas(QWidget):
         return bool(self._redo)
 
     def undo(self) -> None:
-        if not self._undo or self._stroke is not None:
-            return
-        self._redo.append(self._image)
-        self._image = self._undo.pop()
-        self.historyChanged.emit()
-        self.update()
-        self.changed.emit()
+        self._travel(self._undo, self._redo)
 
     def redo(self) -> None:
-        if not self._redo or self._stroke is not None:
+        self._travel(self._redo, self._undo)
+
+    def _travel(self, back: list, forth: list) -> None:
+        """One step through the history (not while drawing): the picture shown goes onto ``forth``, the last one of
+        ``back`` is shown."""
+        if not back or self._stroke is not None:
             return
-        self._undo.append(self._image)
-        self._image = self._redo.pop()
+        forth.append(self._image)
+        self._image = back.pop()
         self.historyChanged.emit()
         self.update()
         self.changed.emit()

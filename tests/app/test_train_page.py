@@ -3,25 +3,14 @@ sample grid and the loss chart, find the model in the Translate page, pause, can
 from __future__ import annotations
 
 import pytest
-import torch
 
-from engine.library import ModelLibrary
 from tests.engine.training_helpers import cancelled_tiny_run, make_folders
 
 
 @pytest.fixture
-def win(qtbot, _isolated_home):
-    from app.main_window import MainWindow
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    w = MainWindow(library=ModelLibrary())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
-    torch.set_num_threads(n)
+def win(one_thread, window):
+    """The main window (tests/app/conftest.py), with one torch thread while the tiny runs train."""
+    return window
 
 
 def choose(qtbot, page, a, b):
