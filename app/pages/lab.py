@@ -61,7 +61,7 @@ class LabPage(Page):
         self.steps.setGroupSeparatorShown(True)
         self.steps.setToolTip("Generator updates per configuration")
         bar.addWidget(self.steps)
-        self.compare = QCheckBox("Compare two configurations")
+        self.compare = QCheckBox("Compare A and B")
         self.compare.setChecked(True)
         self.compare.setToolTip("Train two settings side by side (A and B) on the same data, to see what changes")
         self.compare.toggled.connect(self._compare_toggled)

@@ -227,20 +227,34 @@ class LineChart(_Card):
             p.drawEllipse(QPointF(sx(xs[0]), sy(ys[0], s.axis)), 2.5, 2.5)
 
     def _legend(self, p: QPainter, plot: QRectF, fm) -> None:
+        """Names with their last values in the plot's top-right corner; in a narrow plot the names alone, so the
+        legend never runs over the axis labels."""
+        items = list(zip(self.series, self.legend_texts(fm, plot.width())))
+        p.save()
+        p.setClipRect(plot)
         x = plot.right() - 6
-        for s in reversed(self.series):
-            ys = ema(s.ys, s.smooth) if s.smooth > 0 else list(s.ys)
-            last = next((v for v in reversed(ys) if math.isfinite(v)), None)
-            text = s.name
-            if last is not None:
-                pct = s.axis == "right" and self.right_label == "%"
-                text += f" {last * 100:.0f}%" if pct else f" {last:.3g}"
+        for s, text in reversed(items):
             w = fm.horizontalAdvance(text)
             x -= w + 18
             p.setPen(QPen(s.color, 3))
             p.drawLine(QPointF(x, plot.top() + 9), QPointF(x + 10, plot.top() + 9))
             p.setPen(TEXT)
             p.drawText(QRectF(x + 13, plot.top() + 1, w + 4, 16), Qt.AlignLeft | Qt.AlignVCenter, text)
+        p.restore()
+
+
+    def legend_texts(self, fm, width: float) -> List[str]:
+        """The legend's entries for a plot ``width`` px wide: "name value", or the names alone where that is too
+        wide."""
+        texts = []
+        for s in self.series:
+            ys = ema(s.ys, s.smooth) if s.smooth > 0 else list(s.ys)
+            last = next((v for v in reversed(ys) if math.isfinite(v)), None)
+            pct = s.axis == "right" and self.right_label == "%"
+            texts.append(s.name + ("" if last is None else (f" {last * 100:.0f}%" if pct else f" {last:.3g}")))
+        if sum(fm.horizontalAdvance(t) + 18 for t in texts) > width - 8:
+            texts = [s.name for s in self.series]
+        return texts
 
 
 class BarChart(_Card):

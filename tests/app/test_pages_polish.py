@@ -221,3 +221,28 @@ def test_train_shows_an_empty_state_for_unfinished_runs(laptop):
     assert page.runs_empty.isVisible() and "can be resumed" in page.runs_empty.text()
     assert not page.runs.isVisible() and not page.resume_btn.isVisible()  # no empty box, no dead button
     assert "A → B → A" not in page.sample_label.text()  # the placeholder fits every method, not only CycleGAN
+
+
+def test_a_narrow_chart_keeps_its_legend_off_the_axis_labels(qtbot):
+    from PySide6.QtGui import QColor
+
+    from app.widgets.plots import LineChart, Series
+
+    chart = LineChart("Mode coverage", right_range=(0.0, 1.0), right_label="%", integer=True)
+    qtbot.addWidget(chart)
+    chart.set_series([Series("modes", QColor("green"), [0, 20, 40], [0, 1, 1]),
+                      Series("HQ", QColor("orange"), [0, 20, 40], [0.0, 0.04, 0.05], axis="right")])
+    fm = chart.fontMetrics()
+    assert chart.legend_texts(fm, 600) == ["modes 1", "HQ 5%"]  # room: names and values
+    assert chart.legend_texts(fm, 110) == ["modes", "HQ"]  # a narrow Lab chart: the names alone
+    chart.resize(180, 160)
+    assert not chart.grab().toImage().isNull()
+
+
+def test_lab_status_is_whole_on_a_laptop(laptop, qtbot):
+    page = laptop.show_page("lab")
+    for text in ("step 12,345 of 100,000", "stopped at step 12,345"):
+        page.status.setText(text)
+        qtbot.wait(20)
+        assert page.status.elided() == text  # not "step 12,34…"
+    assert laptop.width() <= 1366
