@@ -13,7 +13,7 @@ Penalties: :func:`gradient_penalty` (WGAN-GP), :func:`r1_penalty` (StyleGAN), :f
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Dict, Iterable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -50,6 +50,8 @@ def _f(x: torch.Tensor) -> torch.Tensor:
     return x.float()
 
 
+# Deliberate copies of shape: each loss below spells out its own d_real / d_fake / g_loss; they look alike, the
+# formulas differ.
 @register_loss("bce", family="minimax", title="BCE minimax (saturating)")
 class MinimaxBCE(GANLoss):
     """Original minimax GAN: D maximises log D(x) + log(1 - D(G(z))); G minimises log(1 - D(G(z))) (saturates)."""
@@ -138,6 +140,12 @@ class Hinge(GANLoss):
 
 def get_loss(name: str) -> GANLoss:
     return LOSSES.build(name)
+
+
+def d_means(real_out: torch.Tensor, fake_out: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """``{"D_real", "D_fake"}``: D's mean output on the real and on the fake batch (detached), logged beside a step's
+    losses."""
+    return {"D_real": real_out.detach().float().mean(), "D_fake": fake_out.detach().float().mean()}
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ class TranslateConfig(Config):
         check_name(self.suffix, "output suffix (--suffix)")
 
 
+# A plain record: its field list looks like other records' (ImageFolder, the standalone translator's Entry) by shape only (deliberate).
 @dataclass
 class ItemResult:
     index: int
@@ -59,6 +60,7 @@ class ItemResult:
     seconds: float = 0.0
 
 
+# A plain record: its field list looks like other records' (ImageFolder) by shape only (deliberate).
 @dataclass
 class TranslateSummary:
     model: str

@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
-                               QVBoxLayout)
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSpinBox
 
 from app.pages._page import Page
 from app.form_memory import FormMemory
 from app.widgets.elided_label import ElidedLabel
 from app.widgets.lab_panel import SidePanel
-from app.widgets.layout import button
+from app.widgets.layout import button, choice, column, panes
 from app.widgets.problems import ProblemsPanel
 from engine.lab.config import LabConfig, LabRun
 from engine.lab.data import DATASET_TITLES, DATASETS
@@ -48,13 +47,20 @@ class LabPage(Page):
 
     # --- layout ------------------------------------------------------------------------------------------
     def _build(self) -> None:
+        bar = self._build_bar()
+        self.sides: List[SidePanel] = [SidePanel("A"), SidePanel("B")]
+        for i, side in enumerate(self.sides):
+            side.digits.picked.connect(lambda k, i=i: self.pick_digit(i, k))
+        self.problems = ProblemsPanel()
+        column(self, bar, (panes(*self.sides, grow=None), 1), self.problems)
+
+    def _build_bar(self) -> QHBoxLayout:
+        """Data, steps, compare, the 2-D view's layers, the status and Start / Stop."""
         bar = QHBoxLayout()
         bar.addWidget(QLabel("Data:"))
-        self.data = QComboBox()
-        for name in DATASETS:
-            self.data.addItem(DATASET_TITLES[name], name)
+        self.data = choice(((DATASET_TITLES[name], name) for name in DATASETS),
+                           "What the GAN learns: 2-D point clouds (fast, easy to see) or handwritten digits")
         self.data.currentIndexChanged.connect(self._data_changed)
-        self.data.setToolTip("What the GAN learns: 2-D point clouds (fast, easy to see) or handwritten digits")
         bar.addWidget(self.data)
         bar.addWidget(QLabel("Steps:"))
         self.steps = QSpinBox(minimum=100, maximum=1_000_000, singleStep=1000, value=5000)
@@ -86,17 +92,7 @@ class LabPage(Page):
         self.stop_btn.clicked.connect(self.stop)
         bar.addWidget(self.start_btn)
         bar.addWidget(self.stop_btn)
-
-        self.sides: List[SidePanel] = [SidePanel("A"), SidePanel("B")]
-        split = QSplitter(Qt.Horizontal)
-        for i, side in enumerate(self.sides):
-            split.addWidget(side)
-            side.digits.picked.connect(lambda k, i=i: self.pick_digit(i, k))
-        self.problems = ProblemsPanel()
-        lay = QVBoxLayout(self)
-        lay.addLayout(bar)
-        lay.addWidget(split, 1)
-        lay.addWidget(self.problems)
+        return bar
 
     # --- settings ----------------------------------------------------------------------------------------
     def _restore(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QImage, QPixmap
 
 def to_qimage(rgb: np.ndarray, alpha: Optional[np.ndarray] = None) -> QImage:
     """HxWx3 uint8/uint16 RGB (+ optional alpha) -> QImage (deep copy)."""
+    # Its core is copied on purpose into packaging/translator/gstranslator/images.py (no app package there).
     if rgb.dtype != np.uint8:
         rgb = (rgb.astype(np.uint32) * 255 // 65535).astype(np.uint8)
         if alpha is not None and alpha.dtype != np.uint8:

@@ -10,15 +10,16 @@ from PySide6.QtWidgets import QComboBox, QLayout, QPushButton, QSplitter, QVBoxL
 Row = Union[QWidget, QLayout, Tuple[Union[QWidget, QLayout], int]]
 
 
-def panes(*widgets: QWidget, sizes: Sequence[int], grow: Optional[int] = 1) -> QSplitter:
+def panes(*widgets: QWidget, sizes: Optional[Sequence[int]] = None, grow: Optional[int] = 1) -> QSplitter:
     """The widgets side by side in a splitter the user can drag; pane ``grow`` (an index, or None for an even
-    share) takes the width the window gains, ``sizes`` are the starting widths."""
+    share) takes the width the window gains, ``sizes`` are the starting widths (None: their size hints)."""
     split = QSplitter(Qt.Horizontal)
     for w in widgets:
         split.addWidget(w)
     if grow is not None:
         split.setStretchFactor(grow, 1)
-    split.setSizes(list(sizes))
+    if sizes is not None:
+        split.setSizes(list(sizes))
     return split
 
 

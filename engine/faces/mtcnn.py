@@ -31,6 +31,8 @@ class DetectorUnavailable(GanStudioError):
     kind = "weights"
 
 
+# Deliberate copies of shape: PNet, RNet and ONet name and order their layers as the published MTCNN weights do
+# (facenet-pytorch's state-dict keys, loaded as they are), so their definitions look alike.
 class PNet(nn.Module):
     """Proposal net: fully convolutional, 12x12 receptive field, stride 2. Returns (box offsets, face probability)."""
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import pkgutil
+import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
 
@@ -248,6 +249,11 @@ class Trainer:
             for i in range(fixed["A"].shape[0]):
                 fakes.append(to_uint8(G(to_model_input(fixed["A"][i:i + 1].to(self.device))))[0])
         return fixed["B"].permute(0, 2, 3, 1).numpy(), np.stack(fakes)
+
+    def run_name(self) -> Tuple[str, str]:
+        """The run's name (``cfg.name``, else its folder's) and the slug of it that starts its models' ids."""
+        run = self.cfg.name or self.run_folder.name
+        return run, re.sub(r"[^A-Za-z0-9_-]+", "-", run).strip("-").lower() or "run"
 
     def load_generator(self, net: torch.nn.Module, info) -> None:
         """Fine-tuning: ``net`` starts from the weights of the model ``info`` (resolved and checked in make_data)."""

@@ -20,7 +20,6 @@ R1. The generator is exported at every checkpoint as ``RUN/models/G.safetensors`
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -274,7 +273,7 @@ class CUTTrainer(Trainer):
             self.optimize(loss_G, "G")
         L.set_requires_grad([self.D], True)
         return {"G": loss_G.detach(), "G_gan": g_gan.detach(), "NCE": nce.detach(), "D": loss_D.detach(),
-                "D_real": real_out.detach().float().mean(), "D_fake": fake_out.detach().float().mean()}
+                **L.d_means(real_out, fake_out)}
 
     # --- outputs -----------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -306,9 +305,8 @@ class CUTTrainer(Trainer):
 
     def export_models(self):
         c = self.cfg
-        run = c.name or self.run_folder.name
+        run, slug = self.run_name()
         a, b = Path(c.data_a).name or "A", Path(c.data_b).name or "B"
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", run).strip("-").lower() or "run"
         label = "FastCUT" if c.mode == "fastcut" else "CUT"
         meta = model_meta(id=f"{slug}-a2b", name=f"{run}: {a} → {b}", family="cut", task="translate",
                           arch=c.generator, arch_kwargs=self.gen_kwargs(), direction="AtoB",

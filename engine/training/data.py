@@ -108,6 +108,7 @@ def decode_all(items: Sequence[Any], decode: Callable[[Any], Any], label: str, u
             yield item, res
 
 
+# A plain record: its field list looks like other records' (engine.translate's results) by shape only (deliberate).
 @dataclass
 class ImageFolder:
     """The usable images of one folder, decoded once, cached at load size."""

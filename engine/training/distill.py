@@ -91,6 +91,8 @@ class DistillConfig(TrainConfig):
         return self.load_size or self.image_size * 2
 
 
+# Deliberate copy of shape: every family declares itself alike (attributes, presets, default_steps, make_data; see
+# core.Trainer); the duplicates scan lists these declarations, there is nothing in them to share.
 @register_family
 class DistillTrainer(Trainer):
     family = "distill"

@@ -16,7 +16,6 @@ to use at inference, so the Draw page draws and makes sketches the way the model
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -206,7 +205,7 @@ class Pix2PixTrainer(Trainer):
         self.optimize(loss_G, "G")
         L.set_requires_grad([self.D], True)
         return {"G": loss_G.detach(), "G_gan": g_gan.detach(), "L1": l1.detach(), "D": loss_D.detach(),
-                "D_real": real_out.detach().float().mean(), "D_fake": fake_out.detach().float().mean()}
+                **L.d_means(real_out, fake_out)}
 
     # --- outputs -----------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -234,8 +233,7 @@ class Pix2PixTrainer(Trainer):
 
     def model_meta(self) -> Dict[str, Any]:
         c = self.cfg
-        run = c.name or self.run_folder.name
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", run).strip("-").lower() or "run"
+        run, slug = self.run_name()
         sketch_in = c.paired_format == "sketch" and c.direction == "AtoB"
         src, dst = input_output_names(c)
         extra: Dict[str, Any] = {"input_kind": "sketch" if sketch_in else ("label" if self.palette else "image"),

@@ -15,7 +15,6 @@ model library and the Latent page list it.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
@@ -107,6 +106,8 @@ class _GenForward(torch.nn.Module):
         return G.synthesis(ws, noise_mode="random")
 
 
+# Deliberate copy of shape: every family declares itself alike (attributes, presets, default_steps, make_data; see
+# core.Trainer); the duplicates scan lists these declarations, there is nothing in them to share.
 @register_family
 class StyleGANTrainer(Trainer):
     family = "stylegan"
@@ -215,8 +216,7 @@ class StyleGANTrainer(Trainer):
             loss_D = loss_D + r1 * c.r1_every
         self.optimize(loss_D, "D")
         ema_update(self.G_ema, self.G, self.ema_beta(n))
-        return {"G": loss_G.detach(), "D": loss_D.detach(), "r1": r1.detach(),
-                "D_real": out_real.detach().float().mean(), "D_fake": out_fake.detach().float().mean()}
+        return {"G": loss_G.detach(), "D": loss_D.detach(), "r1": r1.detach(), **L.d_means(out_real, out_fake)}
 
     def ema_beta(self, batch: int) -> float:
         c = self.cfg
@@ -250,8 +250,7 @@ class StyleGANTrainer(Trainer):
 
     def export_models(self):
         c = self.cfg
-        run = c.name or self.run_folder.name
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", run).strip("-").lower() or "run"
+        run, slug = self.run_name()
         res, alpha = self.stage_at(self.step)
         meta = model_meta(id=f"{slug}-stylegan", name=f"{run}: StyleGAN", family="stylegan", task="generate",
                           arch="stylegan_g", arch_kwargs=self.gen_kwargs(),

@@ -23,6 +23,7 @@ except ImportError:  # running from GAN Studio's source tree
     from app.widgets.compare_view import CompareView
 
 
+# A plain record: its field list looks like other records' (engine.translate.ItemResult) by shape only (deliberate).
 @dataclass
 class Entry:
     key: str
