@@ -15,7 +15,6 @@ from pathlib import Path
 
 from _common import ROOT, append_results, machine  # noqa: E402
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 TESTA = ROOT.parent / "shared" / "datasets" / "face2genshin" / "testA"

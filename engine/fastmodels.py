@@ -16,9 +16,6 @@ from typing import Any, Dict, List, Optional
 from .library import ModelInfo
 from .models.macs import format_macs, model_macs
 
-SPEEDS = ("fast", "full")
-
-
 def teacher_of(info: ModelInfo) -> Optional[Dict[str, Any]]:
     rec = info.meta.get("distilled_from")
     return rec if isinstance(rec, dict) and rec.get("id") else None
@@ -59,14 +56,6 @@ def versions(models: List[ModelInfo]) -> List[Versions]:
         if id(s) not in paired:
             out.append(Versions(s))
     return out
-
-
-def find_versions(entries: List[Versions], model_id: str) -> Optional[Versions]:
-    """The entry holding ``model_id`` as its full or its fast version."""
-    for v in entries:
-        if v.full.id == model_id or (v.fast is not None and v.fast.id == model_id):
-            return v
-    return None
 
 
 def default_speed(device_type: str) -> str:

@@ -8,7 +8,7 @@
 
 A leaf module: it imports nothing of the engine's but errors. Every choice list (the Train page, the family configs,
 the CLI) reads the names from these registries; the training families use the same :class:`Registry` type
-(``engine.training.families.FAMILIES``).
+(``engine.training.core.FAMILIES``).
 """
 from __future__ import annotations
 

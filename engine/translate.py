@@ -11,7 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, List, Mapping, Optional, Tuple
 
 from . import devices
 from .config import Config, check, check_choice
@@ -202,26 +202,6 @@ def _load_batch(files: List[Path], idx: List[int], loaded: Optional[Mapping[str,
             out.append(load_image(files[i]))
         except ImageLoadError as e:
             out.append(e.reason)
-    return out
-
-
-def translate_images_task(cfg: Dict[str, Any], ctx: JobContext) -> List[ItemResult]:
-    """GUI helper: translate already-loaded images (``cfg = {"library", "model", "images", "options", "device"}``,
-    optionally ``"domain"`` for multi-domain models)."""
-    library: ModelLibrary = cfg["library"]
-    info = library.resolve(cfg.get("model") or None)
-    device = devices.pick_device(cfg.get("device"))
-    module = for_domain(library.load(info, device).module, info, cfg.get("domain") or "")
-    translator = _translator(module, device, cfg.get("options"), info.meta, cfg.get("faces") or "auto")
-    out = []
-    images = cfg["images"]
-    for i, img in enumerate(images):
-        ctx.check_cancel()
-        res = translator.translate(img)
-        item = ItemResult(i, img.path or Path(f"image{i}"), image=res.image, notes=res.notes)
-        out.append(item)
-        ctx.partial(item)
-        ctx.progress(i + 1, len(images))
     return out
 
 

@@ -44,7 +44,6 @@ class LiveRender(QObject):
         self._dirty = False
         self._handle = None
         self._await: Optional[tuple] = None  # (stroke end time, stamp whose result completes the stroke)
-        self.last_result: Optional[RenderResult] = None
 
     # --- inputs ------------------------------------------------------------------------------------------
     def set_model(self, model_id: str, norm_mode: str) -> None:
@@ -102,7 +101,6 @@ class LiveRender(QObject):
         if res.stamp <= self._shown or res.model != self.model_id:
             return  # stale: a newer result is on screen, or another model was chosen meanwhile
         self._shown = res.stamp
-        self.last_result = res
         self.rendered.emit(res)
         if self._await is not None and res.stamp >= self._await[1]:
             t_end = self._await[0]

@@ -331,7 +331,6 @@ class TrainPage(Page):
                                          "Unfinished runs.")
 
     def _show_sample(self, pm: QPixmap) -> None:
-        self.sample_pixmap = pm
         w, h = max(200, self.sample_label.width()), max(160, self.sample_label.height())
         self.sample_label.setPixmap(pm.scaled(w, h, Qt.KeepAspectRatio, Qt.SmoothTransformation))
 

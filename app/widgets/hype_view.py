@@ -32,7 +32,6 @@ class HypeView(QWidget):
         self.page = page
         self.session: Optional[H.Session] = None
         self.last_score: Optional[H.HypeScore] = None
-        self.merged: List[str] = []
         self._clock = QElapsedTimer()
         self._mask_timer = QTimer(self)
         self._mask_timer.setSingleShot(True)
@@ -221,7 +220,6 @@ class HypeView(QWidget):
         except GanStudioError as e:
             self.result.setText(str(e))
             return None
-        self.merged = list(paths)
         return self.show_score(sessions)
 
     def score_lines(self) -> List[str]:

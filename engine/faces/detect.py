@@ -57,7 +57,7 @@ class DetectOptions(Config):
 
 
 class FaceDetector:
-    """Load once, call :meth:`detect` many times (``engine.faces.detector()`` makes one)."""
+    """The MTCNN face detector: load once, call :meth:`detect` many times."""
 
     def __init__(self, device: Optional[torch.device] = None, options: Optional[DetectOptions] = None):
         self.options = options or DetectOptions()

@@ -1,6 +1,6 @@
 """Model architectures. Importing this package registers the built-in ones in :data:`engine.registry.MODELS`
 (each network registers itself where it is defined, as torchvision's models do)."""
-from typing import Any, List
+from typing import Any
 
 from ..registry import MODELS
 from . import dcgan, mobile, networks, stargan, stylegan, stylegan_d, vaegan  # noqa: F401
@@ -9,8 +9,3 @@ from . import dcgan, mobile, networks, stargan, stylegan, stylegan_d, vaegan  # 
 def get_model(name: str, **kwargs: Any):
     """Build the registered network ``name`` (a :class:`~engine.errors.ConfigError` names the known ones)."""
     return MODELS.build(name, **kwargs)
-
-
-def model_names(**where: Any) -> List[str]:
-    """Registered network names whose metadata matches ``where`` (e.g. ``role="generator", task="translate"``)."""
-    return MODELS.names(**where)

@@ -3,7 +3,7 @@
 - ``mobile_resnet``: the ResNet generator of :mod:`.networks` (same stem, down/up-sampling and head) whose residual
   blocks use depthwise-separable 3x3 convolutions (depthwise 3x3, norm, pointwise 1x1), as in mit-han-lab
   gan-compression ``models/modules/mobile_modules.py``. Its width ``ngf`` is chosen per MACs target
-  (:func:`engine.models.macs.fit_width`); ngf 32 with 9 blocks is about 1/18 of the CycleGAN generator's MACs.
+  (:func:`engine.training._distill_parts.plan_student`); ngf 32 with 9 blocks is about 1/18 of the CycleGAN generator's MACs.
 - ``mobile_unet``: the pix2pix U-Net with depthwise-separable down/up convolutions below the outermost level (the
   outermost keeps dense convolutions: with 3 input/output channels a separable one saves nothing).
 

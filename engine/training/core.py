@@ -52,7 +52,7 @@ from .config import TrainConfig
 from .data import to_model_input
 from .ema import EMASet, make_ema
 from .loop import TrainLoop
-from .runs import RunFolder, TrainResult, list_runs, runs_root  # noqa: F401  (re-exported)
+from .runs import RunFolder, TrainResult
 from .schedule import LRSchedule, make_factor
 
 

@@ -296,8 +296,3 @@ def inherited_meta(meta: Dict[str, Any]) -> Dict[str, Any]:
 def teacher_record(t: ModelInfo, macs: int) -> Dict[str, Any]:
     """What a student's metadata says about its teacher (kept so its card names the teacher after it is deleted)."""
     return {"id": t.id, "name": t.name, "arch": t.arch, "file": str(t.path), "macs_256": int(macs)}
-
-
-def distilled_from(meta: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    rec = meta.get("distilled_from")
-    return rec if isinstance(rec, dict) and rec.get("id") else None

@@ -30,7 +30,6 @@ import numpy as np
 from ..errors import DiskError
 from ..fsutil import atomic_write_text, user_data_dir
 
-STATES = ("starting", "running", "paused", "finished", "cancelled", "failed", "interrupted")
 RESUMABLE = ("running", "paused", "cancelled", "failed", "interrupted", "finished")
 
 

@@ -24,7 +24,7 @@ def digits():
     return load_digits_data()
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # tests/engine/conftest.py
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 # --- remedies ---------------------------------------------------------------------------------------------

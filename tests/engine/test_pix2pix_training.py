@@ -18,7 +18,7 @@ from engine.training.runs import RunFolder
 from tests.engine.test_pix2pix_data import make_ab, photo
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # tests/engine/conftest.py
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from engine.training.runs import RunFolder, list_runs
 from tests.engine.training_helpers import make_folders, same_weights, tiny_config, weights
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")  # tests/engine/conftest.py
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture
