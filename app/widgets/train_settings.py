@@ -267,6 +267,9 @@ class TrainSettings(QWidget):
     def check_form(self, v: Dict[str, Any]) -> str:
         """Why ``v`` cannot be shown exactly ("" if it can): a preset, choice or model that no longer exists."""
         method = v.get("method", "cyclegan")
+        missing = [k for k in ("preset", "generator", "discriminator", "gan_loss", "device") if k not in v]
+        if missing:
+            return f"the saved settings are incomplete (no {', '.join(missing)})"
         if self.method.findData(method) < 0:
             return f"the method {method!r} is not offered any more"
         if self.preset.findData(v.get("preset")) < 0:

@@ -167,6 +167,14 @@ class Trainer:
     methods: Tuple[Tuple[str, str, Dict[str, Any]], ...] = ()
     page_rank: int = 100
 
+    def method_name(self) -> str:
+        """What the run is called in its log: the method's short label (e.g. "FastCUT") where the family's
+        ``methods`` has one matching the config, else the family."""
+        for _key, label, overrides in self.methods:
+            if all(getattr(self.cfg, k, None) == v for k, v in overrides.items()):
+                return label.split(":")[0]
+        return self.family
+
     def __init__(self, cfg: TrainConfig, ctx):
         if not isinstance(cfg, self.config_cls):
             raise ConfigError(f"{type(self).__name__} needs a {self.config_cls.__name__}, got {type(cfg).__name__}")

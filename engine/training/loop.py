@@ -144,7 +144,7 @@ class TrainLoop:
         what = "Resuming" if self.cfg.resume_from else "Starting"
         dev = devices.describe(t.device).status_text()
         ddp = f", {t.dist.world} processes ({t.dist.backend})" if t.dist.enabled else ""
-        t.log(f"{what} {t.family} at step {t.step} of {t.total} on {dev}{ddp}; precision "
+        t.log(f"{what} {t.method_name()} at step {t.step} of {t.total} on {dev}{ddp}; precision "
               f"{devices.dtype_name(t.amp_dtype)}, batch {self.cfg.batch_size}, {self.cfg.image_size} px.")
 
     # --- the loop ----------------------------------------------------------------------------------------

@@ -14,3 +14,14 @@ def test_registered_generator_is_offered_on_the_train_page(qtbot, toy_generator)
     assert "toy_gen" in items and "resnet_9blocks" in items
     losses = [w.gan_loss.itemText(i) for i in range(w.gan_loss.count())]
     assert {"lsgan", "wgan_gp", "hinge"} <= set(losses)
+
+
+def test_an_incomplete_remembered_form_names_what_is_missing(qtbot):
+    from app.widgets.train_settings import TrainSettings, method_presets
+
+    w = TrainSettings(method_presets(), [])
+    qtbot.addWidget(w)
+    full = w.form_values()
+    assert w.check_form(full) == ""
+    partial = {k: v for k, v in full.items() if k not in ("preset", "device")}
+    assert w.check_form(partial) == "the saved settings are incomplete (no preset, device)"

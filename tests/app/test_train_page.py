@@ -89,7 +89,7 @@ def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
     assert "Cancelled" in win.run_state_label.text()
     # the log holds milestones, not a line per save
     log = page.log.toPlainText()
-    assert "Starting cut at step 0 of 60" in log and "Cancelled at step" in log and "Paused at step" in log
+    assert "Starting FastCUT at step 0 of 60" in log and "Cancelled at step" in log and "Paused at step" in log
     assert "Checkpoint at step" not in log and log.count("First models saved at step") == 1
     assert page.runs.count() == 1 and "faces2art" in page.runs.item(0).text()
     assert page.start_btn.isEnabled()
