@@ -14,7 +14,6 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.ops import batched_nms, nms, roi_align
 
 from .. import devices
 from ..config import Config, check
@@ -136,13 +135,13 @@ class FaceDetector:
                 q1, q2 = torch.floor((2 * xy + 1) / scale), torch.floor((2 * xy + 12) / scale)
                 score = prob[0][mask]
                 b = torch.cat([q1, q2, score[:, None], reg[0][:, mask].T], dim=1)
-                found.append(b[nms(b[:, :4], b[:, 4], 0.5)])
+                found.append(b[_ops().nms(b[:, :4], b[:, 4], 0.5)])
             scale *= o.factor
             side *= o.factor
         if not found:
             return torch.zeros(0, 5, device=img.device)
         b = torch.cat(found)
-        b = b[nms(b[:, :4], b[:, 4], 0.7)]
+        b = b[_ops().nms(b[:, :4], b[:, 4], 0.7)]
         wh = (b[:, 2:4] - b[:, 0:2]).repeat(1, 2)
         boxes = b[:, :4] + b[:, 5:9] * wh
         return torch.cat([_square(boxes), b[:, 4:5]], dim=1)
@@ -151,7 +150,7 @@ class FaceDetector:
         reg, prob = self.rnet(_crops(imgs, boxes, owners, 24))
         keep = prob > self.options.thresholds[1]
         boxes, owners, reg, prob = boxes[keep], owners[keep], reg[keep], prob[keep]
-        pick = batched_nms(boxes, prob, owners, 0.7)
+        pick = _ops().batched_nms(boxes, prob, owners, 0.7)
         boxes = _square(_calibrate(boxes[pick], reg[pick]))
         return boxes, owners[pick]
 
@@ -192,7 +191,7 @@ def _crops(imgs: List[torch.Tensor], boxes: torch.Tensor, owners: torch.Tensor, 
         sel = (owners == i).nonzero()[:, 0]
         if len(sel):
             rois = torch.cat([torch.zeros(len(sel), 1, device=boxes.device), boxes[sel] - 1], dim=1)
-            out[sel] = roi_align(img, rois, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=False)
+            out[sel] = _ops().roi_align(img, rois, output_size=size, spatial_scale=1.0, sampling_ratio=2, aligned=False)
     return (out - 127.5) * 0.0078125
 
 
@@ -213,3 +212,11 @@ def _nms_min(boxes: torch.Tensor, scores: torch.Tensor, owners: torch.Tensor, th
         over = iw * ih / np.minimum(area[i], area[rest])
         order = [int(j) for j, ov in zip(rest, over) if ov <= threshold or o[j] != o[i]]
     return torch.as_tensor(keep, dtype=torch.long, device=boxes.device)
+
+
+def _ops():
+    """torchvision.ops, imported on first use: it pulls in most of torchvision (about 2 s at every ``ganstudio
+    translate`` start, face mode or not)."""
+    import torchvision.ops
+
+    return torchvision.ops
