@@ -35,6 +35,8 @@ from .data import make_loader, open_folders, to_model_input
 from .grids import grid
 
 
+# Deliberate copy of shape: the family configs' field lists look alike (a field and its option() each); what they
+# share lives in TrainConfig.
 @dataclass
 class StarGANConfig(TrainConfig):
     family: str = "stargan"

@@ -32,6 +32,8 @@ from .core import Trainer, register_family
 from .ema import ema_update, make_ema
 from .data import open_folders, to_model_input
 
+# Deliberate copy of shape: the family configs' field lists look alike (a field and its option() each); what they
+# share lives in TrainConfig.
 @dataclass
 class StyleGANConfig(TrainConfig):
     family: str = "stylegan"

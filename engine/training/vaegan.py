@@ -37,6 +37,8 @@ from .core import Trainer, register_family
 from .data import open_folders, to_model_input
 from .grids import grid
 
+# Deliberate copy of shape: the family configs' field lists look alike (a field and its option() each); what they
+# share lives in TrainConfig.
 @dataclass
 class VAEGANConfig(TrainConfig):
     family: str = "vaegan"
