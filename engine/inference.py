@@ -16,7 +16,7 @@ from . import devices
 from .config import Config, check, check_choice
 from .errors import OutOfMemory, is_oom
 from .imageio import LoadedImage, resize_to
-from .models.mobile import FastInstanceNorm2d
+from .models.mobile import FastInstanceNorm2d, GlobalColor
 from .models.networks import size_multiple
 
 MIN_SIDE = 16
@@ -324,6 +324,7 @@ class frozen_instance_norm:
     def __init__(self, tr: "Translator", x: torch.Tensor, max_side: int = 2048, min_side: int = 256):
         self.tr, self.x, self.max_side, self.min_side = tr, x, max_side, min_side
         self.layers = [m for m in tr.net.modules() if isinstance(m, (torch.nn.InstanceNorm2d, FastInstanceNorm2d))]
+        self.layers += [m for m in tr.net.modules() if isinstance(m, GlobalColor)]  # whole-image colour shift
         self.stats: dict = {}
 
     def __enter__(self) -> "frozen_instance_norm":
@@ -363,6 +364,12 @@ class frozen_instance_norm:
 
     def _recorder(self, m):
         orig = type(m).forward.__get__(m)
+        if isinstance(m, GlobalColor):  # its output (a colour shift per image) is kept as it is
+            def keep(*args: torch.Tensor) -> torch.Tensor:
+                self.stats[m] = out = orig(*args)
+                return out
+
+            return keep
 
         def fwd(inp: torch.Tensor) -> torch.Tensor:
             f = inp.float()
@@ -372,6 +379,9 @@ class frozen_instance_norm:
         return fwd
 
     def _frozen(self, m):
+        if isinstance(m, GlobalColor):
+            return lambda *args: self.stats[m]
+
         def fwd(inp: torch.Tensor) -> torch.Tensor:
             mean, var = self.stats[m]
             y = (inp.float() - mean) / torch.sqrt(var + m.eps)

@@ -46,7 +46,7 @@ def _student_base(teacher: ModelInfo) -> Tuple[str, Dict[str, Any]]:
     io = {k: kw[k] for k in ("input_nc", "output_nc") if k in kw}
     if arch in RESNET_TEACHERS or arch == "mobile_resnet":
         blocks = RESNET_TEACHERS.get(arch) or int(kw.get("n_blocks", 9))
-        return "mobile_resnet", dict(io, norm=norm, n_blocks=blocks, head_kernel=3, residual=True)
+        return "mobile_resnet", dict(io, norm=norm, n_blocks=blocks, head_kernel=3, residual=True, global_color=True)
     if arch in UNET_TEACHERS or arch == "mobile_unet":
         downs = UNET_TEACHERS.get(arch) or int(kw.get("num_downs", 8))
         return "mobile_unet", dict(io, norm=norm, num_downs=downs)

@@ -200,11 +200,21 @@ class DistillTrainer(Trainer):
         if not self.cfg.init_from:
             return
         info = ModelLibrary().resolve(self.cfg.init_from)
-        if info.arch != self.plan.arch or (info.meta.get("arch_kwargs") or {}) != self.plan.kwargs:
+        kw = dict(info.meta.get("arch_kwargs") or {})
+        tensors = load_checkpoint(info.path).tensors
+        if self.plan.kwargs.get("global_color") and not kw.get("global_color"):
+            # a student from before the global colour branch: the branch starts at zero (the same outputs)
+            kw["global_color"] = True
+            tensors = dict(tensors, **{f"color.{k}": v for k, v in self.G_module().color.state_dict().items()})
+        if info.arch != self.plan.arch or kw != self.plan.kwargs:
             raise ConfigError(f"The start model {info.name!r} ({info.arch} {info.meta.get('arch_kwargs')}) is not the "
                               f"planned student {self.plan.describe()} {self.plan.kwargs}.")
-        load_into(self.G, load_checkpoint(info.path).tensors, what=f"student (start model {info.name!r})")
+        load_into(self.G_module(), tensors, what=f"student (start model {info.name!r})")
         self.log(f"The student starts from {info.name!r} ({info.path}).")
+
+    def G_module(self) -> nn.Module:
+        """The student itself (under a DDP or compile wrapper where there is one)."""
+        return getattr(self.G, "_orig_mod", getattr(self.G, "module", self.G))
 
     # --- one step ----------------------------------------------------------------------------------------
     def train_step(self, batch) -> Dict[str, torch.Tensor]:
