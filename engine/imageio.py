@@ -139,7 +139,9 @@ def _probe(data: bytes, path: Path, fmt: str) -> Tuple[int, int, int]:
         with Image.open(io.BytesIO(data)) as im:
             w, h = im.size
             orientation = 1
-            if fmt in ("JPEG", "TIFF", "WEBP", "PNG"):
+            # (a PNG whose EXIF is not before its pixels would be decoded whole by getexif(): a 100k x 100k
+            # bomb took 10 GB before our pixel limit could refuse it; such late EXIF is ignored)
+            if fmt in ("JPEG", "TIFF", "WEBP") or (fmt == "PNG" and "exif" in im.info):
                 try:
                     orientation = int(im.getexif().get(0x0112, 1) or 1)
                 except Exception:

@@ -103,6 +103,25 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path):
     _assert_bad(p, "megapixels")
 
 
+def test_a_png_bomb_is_never_decoded_to_look_for_exif(tmp_path, monkeypatch):
+    """Pillow's PNG getexif() decodes the whole image when no EXIF chunk precedes the pixels; after some other
+    images had been opened in the same process, a 100k x 100k bomb took 10 GB before our limit refused it."""
+    from PIL import PngImagePlugin
+
+    p = tmp_path / "bomb.png"
+    Image.new("L", (20000, 20000)).save(p, optimize=True)
+
+    decoded = []
+
+    def no_decoding(self, *a, **k):
+        decoded.append(self.size)
+        raise MemoryError("stands for decoding 400 megapixels")
+
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", no_decoding)
+    _assert_bad(p, "megapixels")
+    assert decoded == []  # the pixels were never decoded while probing the header
+
+
 def test_zero_size_dimensions(tmp_path):
     # a BMP header claiming 0 x 0
     import struct
