@@ -72,7 +72,7 @@ def test_kill_9_mid_training_then_resume_loses_only_steps_since_last_checkpoint(
     assert out.returncode == 0, out.stderr
     summary = json.loads(out.stdout)
     assert summary["step"] == target and summary["state"] == "finished"
-    assert f"Resuming cyclegan at step {saved} of {target}" in rf.log_path.read_text()
+    assert f"Resuming CycleGAN at step {saved} of {target}" in rf.log_path.read_text()
     steps = [r["step"] for r in rf.read_metrics()]
     assert steps == list(range(1, target + 1)), (steps, logged)  # lost steps were trained and logged again once
     assert read_meta(rf.latest)["step"] == target

@@ -81,7 +81,7 @@ def test_cancel_then_resume_gives_exactly_the_uninterrupted_run(folders, tmp_pat
     assert same_weights(weights(RunFolder(straight).latest), weights(rf.latest))
     steps = [r["step"] for r in rf.read_metrics()]
     assert steps == sorted(set(steps)) and steps[-1] == 6
-    assert "Resuming cyclegan at step 3 of 6" in rf.log_path.read_text()
+    assert "Resuming CycleGAN at step 3 of 6" in rf.log_path.read_text()
     # extend the finished run; settings that define the run cannot change
     res = run_inline(core.train_task, core.resume_config(broken, steps=8))
     assert res.step == 8
