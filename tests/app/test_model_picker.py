@@ -42,7 +42,8 @@ def test_a_picked_model_is_remembered_per_page(qtbot, _isolated_home, tiny_model
     win2 = MainWindow(library=ModelLibrary())
     qtbot.addWidget(win2)
     assert win2.pages["translate"].current_model().id == tiny_model_id
-    assert win2.pages["draw"].current_model().id == "sketch2anime"
+    assert win2.pages["draw"].model_combo.currentData() == "sketch2anime"  # the picked entry ...
+    assert win2.pages["draw"].current_model().id == "sketch2anime-fast"  # ... run as its fast version on a CPU
     win2.close()
 
 
