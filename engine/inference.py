@@ -176,14 +176,11 @@ class Translator:
         return t.mul_(2).sub_(1), (t.shape[-1], t.shape[-2])
 
     def finish(self, y: torch.Tensor, img: LoadedImage, size: Tuple[int, int]) -> LoadedImage:
-        arr = y.float().clamp(-1, 1).add_(1).mul_(0.5).permute(1, 2, 0).cpu().numpy()
         alpha = img.alpha
         if alpha is not None and (alpha.shape[1], alpha.shape[0]) != size:
             alpha = resize_to(alpha, size)
-        if img.bit_depth == 16:
-            rgb = np.round(arr * 65535).astype(np.uint16)
-        else:
-            rgb = np.round(arr * 255).astype(np.uint8)
+        scale, dtype = (65535.0, np.uint16) if img.bit_depth == 16 else (255.0, np.uint8)
+        rgb = _to_pixels(y.float().cpu(), scale, dtype)
         return LoadedImage(np.ascontiguousarray(rgb), alpha, img.path, img.source_mode, img.fmt)
 
     def translate(self, img: LoadedImage) -> Translated:
@@ -399,7 +396,7 @@ def _to_input(pixels: np.ndarray, scale: float) -> torch.Tensor:
 
 
 def _to_pixels(y: torch.Tensor, scale: float, dtype) -> np.ndarray:
-    """3xHxW float in [-1, 1] -> HxWx3 integer pixels (rounded, as :meth:`Translator.finish`)."""
+    """3xHxW float in [-1, 1] -> HxWx3 integer pixels (rounded); ``scale`` 255 or 65535."""
     arr = y.clamp(-1, 1).add_(1).mul_(0.5).permute(1, 2, 0).numpy()
     return np.round(arr * scale).astype(dtype)
 
