@@ -15,7 +15,7 @@ import torch
 from torch.nn.utils import parametrize
 
 from ..losses import clip_weights, get_loss, gradient_penalty
-from ..training._guard import NonFiniteGuard
+from ..guard import NonFiniteGuard
 from .config import LabConfig
 from .data import DigitsData, make_data
 from .metrics import ModeStats, classifier, digit_modes, toy_modes
@@ -128,7 +128,7 @@ class LabTrainer:
 
     def step(self, record: bool = False) -> None:
         """``d_steps`` D updates, one G update. An update with a NaN or infinite loss or gradient is skipped (the
-        weights stay as they were); :data:`~engine.training._guard.MAX_BAD_STEPS` bad steps in a row stop the
+        weights stay as they were); :data:`~engine.guard.MAX_BAD_STEPS` bad steps in a row stop the
         trainer (``diverged``) with the last good weights kept."""
         if self.diverged:
             return

@@ -45,7 +45,7 @@ from ..errors import ConfigError, DataError
 from ..registry import Registry
 from ..tensors import to_uint8
 from . import distributed as D
-from ._guard import NonFiniteGuard
+from ..guard import NonFiniteGuard
 from ._intervals import scale_intervals
 from .augment import DiffAugment
 from .config import TrainConfig
@@ -195,7 +195,7 @@ class Trainer:
         self.run_folder = RunFolder(cfg.resume_from or cfg.out_dir)
         self.ema = EMASet(cfg.ema_decay)
         self.aug = DiffAugment(cfg.diffaug)
-        self.guard = NonFiniteGuard()  # non-finite losses/gradients skip the update (see _guard.py)
+        self.guard = NonFiniteGuard()  # non-finite losses/gradients skip the update (see engine/guard.py)
         self._evaluator: Any = None  # engine.metrics.TrainingEvaluator, made at the first evaluation
 
     # --- hooks -------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ..checkpoint import save_checkpoint
 from ..errors import (Cancelled, ConfigError, DataError, DiskError, GanStudioError, OutOfMemory,
                       describe_exception, is_oom)
 from ..library import save_model
-from . import _guard as G
+from .. import guard as G
 from . import distributed as D
 from . import state as S
 from .run_card import write_run_card

@@ -16,7 +16,7 @@ from engine.lab.task import lab_task, sample_digits_task, train_lab
 from engine.lab.trainer import LabTrainer, shift_digits
 from engine.lab.unrolled import call_with, unroll
 from engine.lab.views import generate_class
-from engine.training._guard import MAX_BAD_STEPS
+from engine.guard import MAX_BAD_STEPS
 
 
 @pytest.fixture(scope="module")

@@ -38,7 +38,7 @@ def test_saving_over_an_existing_file_asks_first(qtbot, window, tmp_path, monkey
 
 
 def test_a_diverged_run_says_so_and_keeps_the_last_good_checkpoint(qtbot, window, tmp_path, monkeypatch):
-    from engine.training import _guard
+    from engine import guard as _guard
 
     monkeypatch.setattr(_guard, "MAX_BAD_STEPS", 3)
     n = torch.get_num_threads()

@@ -37,7 +37,7 @@ def test_non_finite_family_settings_are_refused_too(tmp_path, cli, data):
 
 def test_diverging_run_stops_and_keeps_the_last_good_checkpoint(tmp_path, cli, data, monkeypatch):
     from engine.checkpoint import load_checkpoint, nonfinite_tensors
-    from engine.training import _guard
+    from engine import guard as _guard
 
     monkeypatch.setattr(_guard, "MAX_BAD_STEPS", 3)
     a, b = data
@@ -105,7 +105,7 @@ def test_bit_flipped_latest_is_detected_and_resume_falls_back(tmp_path, cli, dat
 
 @pytest.mark.parametrize("fused", [False, True])  # fused: the GPU path (found_inf, no host sync), run on the CPU
 def test_guard_skips_a_nan_step_without_touching_the_weights(fused):
-    from engine.training._guard import NonFiniteGuard
+    from engine.guard import NonFiniteGuard
 
     net = torch.nn.Linear(3, 2)
     opt = torch.optim.Adam(net.parameters(), lr=0.1, fused=fused)
@@ -129,7 +129,7 @@ def test_guard_skips_a_nan_step_without_touching_the_weights(fused):
 def test_fastcut_diverging_stops_too_and_saves_nothing_bad(tmp_path, cli, data, monkeypatch):
     """Every family gets the guard through Trainer.optimize (here the CUT family, in its FastCUT mode)."""
     from engine.checkpoint import load_checkpoint, nonfinite_tensors
-    from engine.training import _guard
+    from engine import guard as _guard
 
     monkeypatch.setattr(_guard, "MAX_BAD_STEPS", 3)
     a, b = data

@@ -19,9 +19,9 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 
-from ..checkpoint import Checkpoint, load_checkpoint, nonfinite_tensors
-from ..errors import CheckpointError, GanStudioError
-from ..fsutil import clean_stale_parts
+from .checkpoint import Checkpoint, load_checkpoint, nonfinite_tensors
+from .errors import CheckpointError, GanStudioError
+from .fsutil import clean_stale_parts
 
 #: this many optimisation steps in a row with a non-finite loss or gradient stop the run
 MAX_BAD_STEPS = 8
@@ -121,7 +121,7 @@ def assert_finite(nets: Dict[str, torch.nn.Module], step: int, kept: int, run_di
 
 def assert_outputs_finite(exports, step: int, kept: int, run_dir) -> None:
     """Every exported model gives finite output on a probe input (else nothing of this checkpoint is written)."""
-    from ..modelcheck import output_is_finite
+    from .modelcheck import output_is_finite
 
     bad = [name for name, module, meta in exports if not output_is_finite(module, meta)]
     if bad:
