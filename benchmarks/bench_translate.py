@@ -50,7 +50,7 @@ def latency(ref, net, dev, size: int, iters: int, precision: str) -> dict:
             "dtype": devices.dtype_name(tr.dtype if tr.dtype != torch.float32 else None)}
 
 
-def throughput(ref, net, dev, size: int, n: int, batch: int, precision: str) -> dict:
+def throughput(ref, net, dev, size: int, n: int, batch: int, precision: str, model: str = "") -> dict:
     sync = sync_fn(dev)
     g = ref.resnet_g().to(dev).eval()
     xb = torch.rand(batch, 3, size, size, device=dev)
@@ -61,7 +61,7 @@ def throughput(ref, net, dev, size: int, n: int, batch: int, precision: str) -> 
         rng = np.random.default_rng(0)
         for i in range(n):
             save_image(src / f"{i:03d}.png", (rng.random((size, size, 3)) * 255).astype(np.uint8))
-        cfg = TranslateConfig(inputs=(str(src),), out_dir=str(Path(d) / "out"), device=dev.type,
+        cfg = TranslateConfig(model=model, inputs=(str(src),), out_dir=str(Path(d) / "out"), device=dev.type,
                               options=TranslateOptions(batch_size=batch, precision=precision))
         run_inline(translate_task, cfg.replace(inputs=(str(src / "000.png"),), out_dir=str(Path(d) / "warm")))
         t = time.perf_counter()
@@ -79,6 +79,8 @@ def main() -> None:
     ap.add_argument("--folder-n", type=int, default=None)
     ap.add_argument("--batch", type=int, default=None)
     ap.add_argument("--precision", default="auto")
+    ap.add_argument("--model", default="", help="our model (id or name; default: the default model, vintagify); "
+                                                 "the reference stays the ResNet-9 of reference_cyclegan.py")
     ap.add_argument("--write", action="store_true", help="append the results to benchmarks/RESULTS.md")
     a = ap.parse_args()
     dev = devices.pick_device(a.device)
@@ -90,7 +92,8 @@ def main() -> None:
     iters = a.iters or (50 if cuda else 2)
     ref = load_reference()
     lib = ModelLibrary()
-    net = lib.load(lib.default(), torch.device("cpu")).module
+    model = lib.resolve(a.model) if a.model else lib.default()
+    net = lib.load(model, torch.device("cpu")).module
     sizes = [int(s) for s in a.sizes.split(",")]
     out = {"machine": machine(), "device": dev.type, "latency": [], "folder": []}
     for s in sizes:
@@ -98,7 +101,7 @@ def main() -> None:
         print(json.dumps(out["latency"][-1]), flush=True)
     n = a.folder_n or (256 if cuda else 8)
     batch = a.batch or (16 if cuda else 2)
-    out["folder"].append(throughput(ref, net, dev, 256, n, batch, a.precision))
+    out["folder"].append(throughput(ref, net, dev, 256, n, batch, a.precision, model.id))
     print(json.dumps(out["folder"][-1]), flush=True)
     print(json.dumps(out))
     if a.write:
@@ -108,7 +111,8 @@ def main() -> None:
                          f"{r['speedup']}x |" for r in out["latency"])
         f = out["folder"][0]
         text = (f"Machine: {out['machine']}. Command: `{cmd.strip()}`.\n\n"
-                "Single-image latency (bundled ResNet-9 vintagify weights; reference = same architecture, fp32 eager):\n\n"
+                f"Single-image latency (ours: bundled model `{model.id}`; reference = reference_cyclegan.py's ResNet-9, "
+                "fp32 eager):\n\n"
                 "| size | reference ms | ours ms (net) | ours ms (with pre/post) | speedup |\n|---|---|---|---|---|\n"
                 f"{rows}\n\nFolder translation at {f['size']}: ours {f['ours_folder_img_per_s']} img/s end to end "
                 f"(decode + translate + encode + atomic save, {f['n']} PNGs, batch {f['batch']}) vs reference "
