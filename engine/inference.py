@@ -123,20 +123,45 @@ class Translator:
 
     def _tiles(self, x: torch.Tensor, tile: int, overlap: int) -> torch.Tensor:
         n, _, h, w = x.shape
+        out = torch.empty(n, 3, h, w, device=self.device)
+
+        def write(y0: int, y1: int, band: torch.Tensor) -> None:
+            out[:, :, y0:y1] = band
+
+        self._blend_tiles(n, h, w, tile, overlap, lambda y0, y1, x0, x1: x[:, :, y0:y1, x0:x1], write, self.device)
+        return out
+
+    def _blend_tiles(self, n: int, h: int, w: int, tile: int, overlap: int,
+                     read: Callable[[int, int, int, int], torch.Tensor],
+                     write: Callable[[int, int, torch.Tensor], None], device: torch.device) -> None:
+        """Translate overlapping tiles a band (one row of tiles) at a time and blend them with linear ramps, so that
+        seams fade across ``overlap`` px. ``read(y0, y1, x0, x1)`` gives a tile's input; ``write(y0, y1, band)``
+        receives rows ``[y0, y1)`` of the output once no later tile touches them. Only one band of the output and
+        the rows it overlaps with the next are held at a time."""
         step = max(1, tile - overlap)
-        out = torch.zeros(n, 3, h, w, device=self.device)
-        weight = torch.zeros(1, 1, h, w, device=self.device)
-        ys = _starts(h, tile, step)
-        xs = _starts(w, tile, step)
-        for k, (y0, x0) in enumerate(((y0, x0) for y0 in ys for x0 in xs), 1):
-            th, tw = min(tile, h - y0), min(tile, w - x0)
-            y = self.forward(x[:, :, y0:y0 + th, x0:x0 + tw])
-            r = _ramp(th, tw, overlap, y0 > 0, y0 + th < h, x0 > 0, x0 + tw < w, self.device)
-            out[:, :, y0:y0 + th, x0:x0 + tw] += y * r
-            weight[:, :, y0:y0 + th, x0:x0 + tw] += r
-            if self.on_tile is not None:  # progress (and a chance to cancel) inside one large image
-                self.on_tile(k, len(ys) * len(xs))
-        return out.div_(weight.clamp_min_(1e-6))
+        ys, xs = _starts(h, tile, step), _starts(w, tile, step)
+        carry: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
+        k = 0
+        for i, y0 in enumerate(ys):
+            th = min(tile, h - y0)
+            acc = torch.zeros(n, 3, th, w, device=device)
+            weight = torch.zeros(1, 1, th, w, device=device)
+            if carry is not None:  # the rows the previous band overlaps with this one
+                rows = carry[0].shape[2]
+                acc[:, :, :rows] += carry[0]
+                weight[:, :, :rows] += carry[1]
+            for x0 in xs:
+                tw = min(tile, w - x0)
+                y = self.forward(read(y0, y0 + th, x0, x0 + tw)).to(device)
+                r = _ramp(th, tw, overlap, y0 > 0, y0 + th < h, x0 > 0, x0 + tw < w, device)
+                acc[:, :, :, x0:x0 + tw] += y * r
+                weight[:, :, :, x0:x0 + tw] += r
+                k += 1
+                if self.on_tile is not None:  # progress (and a chance to cancel) inside one large image
+                    self.on_tile(k, len(ys) * len(xs))
+            end = ys[i + 1] if i + 1 < len(ys) else h  # rows [y0, end) get no more tiles
+            write(y0, end, acc[:, :, :end - y0].div_(weight[:, :, :end - y0].clamp_min(1e-6)))
+            carry = (acc[:, :, end - y0:], weight[:, :, end - y0:]) if end < h else None
 
     def run(self, x: torch.Tensor, notes: Optional[List[str]] = None) -> torch.Tensor:
         """Whole image if it fits, else tiles; on out-of-memory retry with smaller tiles."""
@@ -243,32 +268,15 @@ class Translator:
         small = src if s == 1 else resize_to(src, (max(MIN_SIDE, round(w * s)), max(MIN_SIDE, round(h * s))))
         small_t = _to_input(small, scale)
         out = np.empty_like(src)
+        cpu = torch.device("cpu")
+
+        def write(y0: int, y1: int, band: torch.Tensor) -> None:
+            out[y0:y1] = _to_pixels(band[0], scale, src.dtype)
+
         with frozen_instance_norm(self, small_t, max_side=side, min_side=tile):
             del small, small_t
-            step = max(1, tile - overlap)
-            ys, xs = _starts(h, tile, step), _starts(w, tile, step)
-            carry: Optional[Tuple[torch.Tensor, torch.Tensor]] = None
-            k = 0
-            for i, y0 in enumerate(ys):
-                th = min(tile, h - y0)
-                acc, weight = torch.zeros(1, 3, th, w), torch.zeros(1, 1, th, w)
-                if carry is not None:  # the rows the previous band overlaps with this one
-                    n = carry[0].shape[2]
-                    acc[:, :, :n] += carry[0]
-                    weight[:, :, :n] += carry[1]
-                for x0 in xs:
-                    tw = min(tile, w - x0)
-                    y = self.forward(_to_input(src[y0:y0 + th, x0:x0 + tw], scale)).cpu()
-                    r = _ramp(th, tw, overlap, y0 > 0, y0 + th < h, x0 > 0, x0 + tw < w, torch.device("cpu"))
-                    acc[:, :, :, x0:x0 + tw] += y * r
-                    weight[:, :, :, x0:x0 + tw] += r
-                    k += 1
-                    if self.on_tile is not None:  # progress (and a chance to cancel) inside one large image
-                        self.on_tile(k, len(ys) * len(xs))
-                end = ys[i + 1] if i + 1 < len(ys) else h  # rows [y0, end) get no more tiles
-                band = acc[:, :, :end - y0].div_(weight[:, :, :end - y0].clamp_min(1e-6))[0]
-                out[y0:end] = _to_pixels(band, scale, src.dtype)
-                carry = (acc[:, :, end - y0:], weight[:, :, end - y0:]) if end < h else None
+            self._blend_tiles(1, h, w, tile, overlap, lambda y0, y1, x0, x1: _to_input(src[y0:y1, x0:x1], scale),
+                              write, cpu)
         return LoadedImage(out, img.alpha, img.path, img.source_mode, img.fmt)
 
     def translate_many(self, imgs: Sequence[LoadedImage]) -> List[Translated]:

@@ -30,6 +30,7 @@ class TranslateConfig(Config):
     model: str = ""  # id, name, file or run folder; "" = the default model
     inputs: Tuple[str, ...] = ()
     out_dir: str = ""  # "" = keep results in memory (GUI)
+    out_file: str = ""  # one input image -> this file (its extension picks the format); instead of out_dir
     suffix: str = ""  # appended to output file names, e.g. "_vintage"
     ext: str = ""  # ".png", ".jpg" ...; "" = keep the input's format
     direction: str = "AtoB"
@@ -46,6 +47,12 @@ class TranslateConfig(Config):
         check(not self.ext or self.ext.lower() in SAVE_EXTS,
               f"cannot write {self.ext} files; the output format (--ext) must be one of {', '.join(sorted(SAVE_EXTS))}")
         check_name(self.suffix, "output suffix (--suffix)")
+        if self.out_file:
+            check(not self.out_dir, "give an output folder or an output file, not both")
+            check(Path(self.out_file).suffix.lower() in SAVE_EXTS,
+                  f"cannot write {Path(self.out_file).suffix or 'files without an extension'}; an output file must "
+                  f"end in one of {', '.join(sorted(SAVE_EXTS))}")
+            check(not Path(self.out_file).expanduser().is_dir(), f"{self.out_file} is a folder, not a file name")
 
 
 # A plain record: its field list looks like other records' (ImageFolder, the standalone translator's Entry) by shape only (deliberate).
@@ -103,7 +110,10 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
         ctx.partial(ItemResult(-1, path, error=reason))
     files = scan.files
     inputs = {str(p) for p in files}
-    out_dir = _prepare_out_dir(cfg.out_dir)
+    if cfg.out_file and len(files) + len(scan.skipped) != 1:
+        raise ConfigError(f"The output {cfg.out_file} is one file, but the inputs hold {len(files) + len(scan.skipped)}"
+                          " images; give an output folder instead.")
+    out_dir = _prepare_out_dir(str(Path(cfg.out_file).expanduser().parent) if cfg.out_file else cfg.out_dir)
     total = len(files)
     ctx.progress(0, total, f"Translating {total} image{'s' if total != 1 else ''}")
     bs = max(1, cfg.options.batch_size if device.type != "cpu" else 1)
@@ -181,6 +191,11 @@ def _prepare_out_dir(out_dir: str) -> Optional[Path]:
 
 
 def _save_one(out_dir: Path, src: Path, image: LoadedImage, cfg: TranslateConfig, inputs) -> Path:
+    if cfg.out_file:  # its format is the one its extension names; a transparent image is refused by JPEG's encoder
+        name = Path(cfg.out_file).name
+        if image.alpha is not None and Path(name).suffix.lower() in (".jpg", ".jpeg"):
+            name = Path(name).stem + ".png"
+        return save_image(out_dir / name, image.rgb, image.alpha, protect=inputs)
     name = check_name(output_name(src, cfg.suffix, cfg.ext or None, image.alpha is not None), "output file name")
     dest = check_inside(out_dir / name, out_dir)
     return save_image(dest, image.rgb, image.alpha, protect=inputs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from app.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL
 from app.cli.progress import TerminalProgress
@@ -17,7 +18,8 @@ def add_parser(sub):
                                    "file, a foreign .pth (imported on the fly) or a training run folder.")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
     p.add_argument("--model", "-m", default="", help="model id, name, file or run folder")
-    p.add_argument("--out", "-o", required=True, help="output folder (created if needed)")
+    p.add_argument("--out", "-o", required=True, help="output folder (created if needed); for one input image, a file name such as "
+                                                        "out.png also works (never replaces a file: out_1.png then)")
     p.add_argument("--direction", choices=("AtoB", "BtoA"), default="AtoB", help="for run folders")
     p.add_argument("--domain", default="", metavar="NAME",
                    help="target domain of a multi-domain (StarGAN) model, by name (default: its second domain; "
@@ -40,6 +42,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from engine.errors import ConfigError
+    from engine.imageio import IMAGE_EXTS, SAVE_EXTS
     from engine.inference import TranslateOptions
     from engine.jobs import run_inline
     from engine.translate import TranslateConfig, translate_task
@@ -47,7 +50,12 @@ def run(args) -> int:
     if not args.out.strip():
         raise ConfigError("The output folder (--out) is empty; give a folder to write the translated images to.")
     ext = args.ext if not args.ext or args.ext.startswith(".") else "." + args.ext
-    cfg = TranslateConfig(model=args.model, inputs=tuple(args.inputs), out_dir=args.out, suffix=args.suffix, ext=ext,
+    out = Path(args.out).expanduser()
+    as_file = out.suffix.lower() in SAVE_EXTS | IMAGE_EXTS and not out.is_dir()  # a .gif is refused, not a folder
+    if as_file and (args.suffix or ext):
+        raise ConfigError(f"--out {args.out} names the output file; --suffix and --ext apply to an output folder.")
+    cfg = TranslateConfig(model=args.model, inputs=tuple(args.inputs), out_dir="" if as_file else args.out,
+                          out_file=args.out if as_file else "", suffix=args.suffix, ext=ext,
                           direction=args.direction, domain=args.domain, device=args.device,
                           faces={None: "auto", True: "on", False: "off"}[args.faces],
                           options=TranslateOptions(max_side=args.max_side, tile=args.tile, batch_size=args.batch,

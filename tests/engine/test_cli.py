@@ -85,3 +85,26 @@ def test_terminal_progress_eta_counts_only_this_process(monkeypatch):
     lines = out.getvalue().splitlines()
     assert "ETA –" in lines[0]
     assert "ETA 13:10" in lines[1], lines[1]
+
+
+def test_translate_out_may_name_one_file(tmp_path, image_factory):
+    """``--out result.jpg`` with one input writes that file (never over an existing one, never over the input);
+    with several inputs, or a format that cannot be written, it is refused before any work and nothing is made."""
+    a = image_factory("a.png", w=24, h=24)
+    b = image_factory("b.png", w=24, h=24)
+    out = tmp_path / "res" / "result.jpg"
+    r = cli("translate", "--model", "vintagify-fast", "--out", out, "--json", a)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["translated"][0]["output"] == str(out) and out.is_file()
+    first = out.read_bytes()
+    r = cli("translate", "--model", "vintagify-fast", "--out", out, "--json", a)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["translated"][0]["output"].endswith("result_1.jpg") and out.read_bytes() == first
+    before = a.read_bytes()
+    r = cli("translate", "--model", "vintagify-fast", "--out", a, a)  # onto its own input
+    assert r.returncode == 0 and a.read_bytes() == before and (a.parent / "a_1.png").is_file(), r.stderr
+    for args, fragment in (([a, b], "inputs hold 2 images"), ([a], "cannot write .gif")):
+        dest = tmp_path / "x" / ("x.gif" if fragment.endswith("gif") else "x.png")
+        r = cli("translate", "--model", "vintagify-fast", "--out", dest, *args)
+        assert r.returncode == 2 and fragment in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert not dest.exists()
