@@ -105,6 +105,14 @@ class MobileResnetBlock(nn.Module):
         return x + self.conv_block(x)
 
 
+def _reset_mlp(mlp: nn.Sequential) -> None:
+    for layer in mlp:
+        if isinstance(layer, nn.Linear):
+            layer.reset_parameters()
+    nn.init.zeros_(mlp[-1].weight)
+    nn.init.zeros_(mlp[-1].bias)
+
+
 class GlobalColor(nn.Module):
     """A per-image colour shift from global statistics: the mean and standard deviation of each channel of the
     input and of the network's own output, through a small MLP, added to the output before its Tanh.
@@ -119,12 +127,57 @@ class GlobalColor(nn.Module):
         super().__init__()
         self.mlp = nn.Sequential(nn.Linear(2 * (input_nc + output_nc), hidden), nn.ReLU(True),
                                  nn.Linear(hidden, output_nc))
-        nn.init.zeros_(self.mlp[-1].weight)
-        nn.init.zeros_(self.mlp[-1].bias)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default start for the hidden layer, zeros for the last: no change until it learns one (called
+        again after a whole-network init such as ``init_weights``, which would make the hidden layer learn slowly)."""
+        _reset_mlp(self.mlp)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         stats = [t for v in (x, y) for t in (v.mean(dim=(2, 3)), v.float().std(dim=(2, 3)).to(v.dtype))]
         return self.mlp(torch.cat(stats, 1)).view(x.shape[0], -1, 1, 1)
+
+
+class GlobalAffine(nn.Module):
+    """A per-image colour transform: a 3x3 matrix and an offset applied to the input's pixels, predicted from global
+    statistics (channel means, standard deviations and correlations of the input, means and standard deviations of
+    the network's output) by a small MLP, and added to the output before its Tanh.
+
+    The teacher's instance norms discard the input's global colour and contrast, so its colours are a per-image
+    colour transform of the photo: on 64 held-out photos, the best affine colour map of the *input* alone reaches
+    32.5 dB PSNR against vintagify's output, the best shift of the student's channel means 30.3 dB. A residual student
+    keeps the input's colours unless something like this changes them. Starts at zero (the identity); its output
+    (12 numbers per image) is measured on the whole image and frozen under tiling like :class:`GlobalColor`. About 9
+    MACs per pixel."""
+
+    def __init__(self, input_nc: int, output_nc: int, hidden: int = 64):
+        super().__init__()
+        self.input_nc, self.output_nc = input_nc, output_nc
+        n_corr = input_nc * (input_nc - 1) // 2
+        self.mlp = nn.Sequential(nn.Linear(2 * (input_nc + output_nc) + n_corr, hidden), nn.ReLU(True),
+                                 nn.Linear(hidden, output_nc * (input_nc + 1)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        _reset_mlp(self.mlp)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(B, output_nc * (input_nc + 1)): the matrix's change from the identity, row by row, then the offset."""
+        xf = x.float().flatten(2)
+        mean, std = xf.mean(2), xf.std(2)
+        z = (xf - mean[..., None]) / (std[..., None] + 1e-4)
+        corr = torch.bmm(z, z.transpose(1, 2)) / max(1, xf.shape[2] - 1)
+        i, j = torch.triu_indices(self.input_nc, self.input_nc, 1)
+        yf = y.float().flatten(2)
+        stats = torch.cat([mean, std, corr[:, i, j], yf.mean(2), yf.std(2)], 1)
+        return self.mlp(stats.to(x.dtype))
+
+    def transform(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The colour change for ``x`` from :meth:`forward`'s output."""
+        b, o, i = x.shape[0], self.output_nc, self.input_nc
+        matrix, offset = params[:, :o * i].view(b, o, i), params[:, o * i:].view(b, o, 1, 1)
+        return torch.bmm(matrix, x.flatten(2)).view(b, o, *x.shape[2:]) + offset
 
 
 class MobileResnetGenerator(nn.Module):
@@ -134,7 +187,7 @@ class MobileResnetGenerator(nn.Module):
 
     def __init__(self, input_nc: int = 3, output_nc: int = 3, ngf: int = 32, norm: str = "instance",
                  dropout: float = 0.0, n_blocks: int = 9, padding_type: str = "reflect", head_kernel: int = 7,
-                 residual: bool = False, global_color: bool = False):
+                 residual: bool = False, global_color: bool = False, global_affine: bool = False):
         super().__init__()
         self.residual = residual
         if head_kernel not in (1, 3, 5, 7):
@@ -150,15 +203,18 @@ class MobileResnetGenerator(nn.Module):
             if input_nc != output_nc:
                 raise ConfigError("a residual generator needs as many output channels as input channels")
             model = model[:-1]  # the Tanh is applied after adding the input
-        if global_color and not residual:
-            raise ConfigError("the global colour branch needs a residual generator (residual=True)")
+        if (global_color or global_affine) and not residual:
+            raise ConfigError("the global colour branches need a residual generator (residual=True)")
         self.model = nn.Sequential(*model)
         self.color = GlobalColor(input_nc, output_nc) if global_color else None
+        self.affine = GlobalAffine(input_nc, output_nc) if global_affine else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.model(_fast_layout(x))
         if self.color is not None:
             y = y + self.color(x, y)
+        if self.affine is not None:
+            y = y + self.affine.transform(self.affine(x, y), x)
         if self.residual:  # the network learns a change of the input: tanh(atanh(x) + f(x)), identity at f = 0
             return torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + y)
         return y
@@ -225,13 +281,14 @@ def feature_layers(net: nn.Module) -> List[nn.Module]:
 
 @register_model("mobile_resnet", role="generator", task="translate", compressed=True)
 def mobile_resnet(input_nc=3, output_nc=3, ngf=32, norm="instance", n_blocks=9, dropout=0.0, padding_type="reflect",
-                  head_kernel=7, residual=False, global_color=False):
+                  head_kernel=7, residual=False, global_color=False, global_affine=False):
     """Mobile ResNet generator: depthwise-separable residual blocks (GAN Compression), width per MACs target;
-    ``global_color``: a per-image colour shift from global statistics (:class:`GlobalColor`)."""
+    ``global_color``: a per-image colour shift from global statistics (:class:`GlobalColor`); ``global_affine``: a
+    per-image colour transform of the input (:class:`GlobalAffine`)."""
     if norm not in NORMS:
         raise ConfigError(f"Unknown normalization {norm!r}; use one of {', '.join(NORMS)}")
     return MobileResnetGenerator(input_nc, output_nc, ngf, norm, dropout, n_blocks, padding_type, head_kernel,
-                                 residual, global_color)
+                                 residual, global_color, global_affine)
 
 
 @register_model("mobile_unet", role="generator", task="translate", compressed=True)

@@ -33,6 +33,7 @@ from ..faces.translator import face_fields
 from ..library import ModelInfo, ModelLibrary, model_meta
 from ..models import get_model
 from ..models.macs import format_macs, parse_macs
+from ..models.mobile import GlobalAffine, GlobalColor
 from ..models.networks import init_weights, size_multiple
 from ..tensors import to_uint8
 from . import _distill_parts as P
@@ -146,7 +147,10 @@ class DistillTrainer(Trainer):
                  f"{self.plan.teacher_macs / max(1, self.plan.macs):.1f}x fewer MACs.")
         if cfg.cached:
             self.stream = P.WholePhotoStream(folder, cfg.teacher_cache, cfg.image_size, cfg.seed, cfg.flip)
-            self.cache = P.TeacherCache()
+            self.cache = P.TeacherCache.on_disk(self.teacher_info.path, cfg.image_size,
+                                                folder.files[:self.stream.n], self.log)
+            self.log(f"Teacher outputs already translated: {self.cache.count_on_disk(cfg.flip)} of "
+                     f"{self.stream.n * (2 if cfg.flip else 1)} (cache {self.cache.folder}).")
             self.log(f"Teacher cache: whole photos at {cfg.image_size} px, the teacher translates each of the first "
                      f"{self.stream.n} photos once; feature matching and colour jitter are off in this mode.")
         else:
@@ -172,6 +176,9 @@ class DistillTrainer(Trainer):
         student = init_weights(get_model(self.plan.arch, **self.plan.kwargs))
         if self.plan.kwargs.get("residual"):  # start as the identity: the last convolution's weights are zero
             nn.init.zeros_([m for m in student.modules() if isinstance(m, nn.Conv2d)][-1].weight)
+        for m in student.modules():  # the global colour branches: their own start, no change at first
+            if isinstance(m, (GlobalColor, GlobalAffine)):
+                m.reset_parameters()
         self.G = self.maybe_compile(self.add_net("G", student))
         taps = cfg.n_taps if cfg.lambda_feat > 0 and not cfg.cached else 0
         t_layers, s_layers = P.matched_layers(self.teacher, self.G, taps)
@@ -202,10 +209,12 @@ class DistillTrainer(Trainer):
         info = ModelLibrary().resolve(self.cfg.init_from)
         kw = dict(info.meta.get("arch_kwargs") or {})
         tensors = load_checkpoint(info.path).tensors
-        if self.plan.kwargs.get("global_color") and not kw.get("global_color"):
-            # a student from before the global colour branch: the branch starts at zero (the same outputs)
-            kw["global_color"] = True
-            tensors = dict(tensors, **{f"color.{k}": v for k, v in self.G_module().color.state_dict().items()})
+        for branch, key in (("global_color", "color"), ("global_affine", "affine")):
+            if self.plan.kwargs.get(branch) and not kw.get(branch):
+                # a student from before this branch: the branch starts at zero (the same outputs)
+                kw[branch] = True
+                tensors = dict(tensors, **{f"{key}.{k}": v
+                                           for k, v in getattr(self.G_module(), key).state_dict().items()})
         if info.arch != self.plan.arch or kw != self.plan.kwargs:
             raise ConfigError(f"The start model {info.name!r} ({info.arch} {info.meta.get('arch_kwargs')}) is not the "
                               f"planned student {self.plan.describe()} {self.plan.kwargs}.")
