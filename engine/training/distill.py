@@ -60,6 +60,8 @@ class DistillConfig(TrainConfig):
     jitter: float = option(0.1, "colour jitter strength of the photos (0 = off)")
     load_size: int = option(0, "scale photos to this short side before the random crop (0 = size*2)")
     preprocess: str = "scale_shortside_and_crop"
+    branch_lr: float = option(10.0, "learning-rate multiple of the student's global colour branches (small MLPs "
+                                    "that start at zero)")
     teacher_cache: int = option(0, "N = train on the first N whole photos, each translated by the teacher once "
                                 "(fast on CPUs; no feature matching); 0 = random crops")
 
@@ -80,6 +82,7 @@ class DistillConfig(TrainConfig):
         check(self.load_size == 0 or self.load_size >= self.image_size, "load size must be >= image size (or 0)")
         check_choice("preprocess", self.preprocess, PREPROCESS)
         check(self.teacher_cache >= 0, "teacher_cache must be 0 (off) or a number of photos")
+        check(0 < self.branch_lr <= 1000, "branch_lr must be a positive multiple of the learning rate (at most 1000)")
 
     @property
     def cached(self) -> bool:
@@ -190,7 +193,11 @@ class DistillTrainer(Trainer):
             self.G(self.fixed[:1])
         self.P = self.add_net("P", P.make_projections(self.s_taps.take(), self.t_taps.take()))
         self.t_taps.take()
-        self.adam("G", list(self.G.parameters()) + list(self.P.parameters()))
+        branches = [p for m in self.G_module().modules() if isinstance(m, (GlobalColor, GlobalAffine))
+                    for p in m.parameters()]
+        ids = {id(p) for p in branches}
+        rest = [p for p in list(self.G.parameters()) + list(self.P.parameters()) if id(p) not in ids]
+        self.adam("G", [{"params": rest}] + ([{"params": branches, "lr": cfg.lr * cfg.branch_lr}] if branches else []))
         self.D: Optional[nn.Module] = None
         if cfg.lambda_gan > 0:
             self.D = self.maybe_compile(self.add_net("D", init_weights(get_model("basic", ndf=cfg.ndf))))

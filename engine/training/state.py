@@ -61,7 +61,12 @@ def restore(trainer, ckpt: Checkpoint) -> None:
     for name, opt in trainer.opts.items():
         saved = (meta.get("optimizers") or {}).get(name)
         if saved is not None:
-            opt.load_state_dict(unflatten(saved, tensors))
+            try:
+                opt.load_state_dict(unflatten(saved, tensors))
+            except ValueError as e:  # e.g. parameter groups added since (a run from an older version)
+                where = ckpt.path.name if ckpt.path else "the checkpoint"
+                trainer.log(f"The optimiser state of {name} in {where} does not fit this version ({e}); the "
+                            "networks are restored and Adam's moments start afresh.")
     for name, sched in trainer.scheds.items():
         saved = (meta.get("schedulers") or {}).get(name)
         if saved:

@@ -68,3 +68,37 @@ def test_pack_never_replaces_a_file_without_overwrite(packed, tmp_path, capsys):
     assert cli(["runstate", "pack", str(tmp_path / "run"), str(state)]) == 2
     assert "already exists" in capsys.readouterr().err and state.read_bytes() == before
     assert cli(["runstate", "pack", str(tmp_path / "run"), str(tmp_path / "state.pt")]) == 2
+
+
+def test_an_optimiser_state_from_an_older_version_restores_the_networks_and_starts_adam_afresh(tmp_path):
+    """A checkpoint whose optimiser has another number of parameter groups (the distiller's colour branches got their
+    own learning rate later) still resumes: networks restored, Adam's moments fresh, and the log says so."""
+    from engine.checkpoint import Checkpoint
+    from engine.training import state
+
+    class Trainer:
+        def __init__(self, groups: int):
+            self.net = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
+            params = list(self.net.parameters())
+            split = [params] if groups == 1 else [params[:2], params[2:]]
+            self.nets = {"G": self.net}
+            self.opts = {"G": torch.optim.Adam([{"params": p} for p in split], lr=1e-3)}
+            self.scheds, self.scaler, self.logged = {}, None, []
+
+        def extra_state(self):
+            return {}
+
+        def load_extra_state(self, _):
+            pass
+
+        def log(self, msg):
+            self.logged.append(msg)
+
+    old = Trainer(1)
+    old.net(torch.rand(3, 4)).sum().backward()
+    old.opts["G"].step()
+    tensors, meta = state.collect(old)
+    new = Trainer(2)
+    state.restore(new, Checkpoint(tensors, meta, tmp_path / "latest.safetensors"))
+    assert all(torch.equal(a, b) for a, b in zip(old.net.state_dict().values(), new.net.state_dict().values()))
+    assert not new.opts["G"].state and "start afresh" in new.logged[0] and "latest.safetensors" in new.logged[0]
