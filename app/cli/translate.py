@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def run(args) -> int:
         raise ConfigError("The output folder (--out) is empty; give a folder to write the translated images to.")
     ext = args.ext if not args.ext or args.ext.startswith(".") else "." + args.ext
     out = Path(args.out).expanduser()
-    as_file = out.suffix.lower() in SAVE_EXTS | IMAGE_EXTS and not out.is_dir()  # a .gif is refused, not a folder
+    as_file = (out.suffix.lower() in SAVE_EXTS | IMAGE_EXTS and not out.is_dir()  # a .gif is refused, not a folder
+               and not args.out.endswith(("/", os.sep)))  # "out.png/" names a folder
     if as_file and (args.suffix or ext):
         raise ConfigError(f"--out {args.out} names the output file; --suffix and --ext apply to an output folder.")
     cfg = TranslateConfig(model=args.model, inputs=tuple(args.inputs), out_dir="" if as_file else args.out,

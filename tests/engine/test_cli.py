@@ -103,6 +103,8 @@ def test_translate_out_may_name_one_file(tmp_path, image_factory):
     before = a.read_bytes()
     r = cli("translate", "--model", "vintagify-fast", "--out", a, a)  # onto its own input
     assert r.returncode == 0 and a.read_bytes() == before and (a.parent / "a_1.png").is_file(), r.stderr
+    r = cli("translate", "--model", "vintagify-fast", "--out", str(tmp_path / "dir.png") + "/", a, b)
+    assert r.returncode == 0 and (tmp_path / "dir.png" / "b.png").is_file(), r.stderr  # a trailing / is a folder
     for args, fragment in (([a, b], "inputs hold 2 images"), ([a], "cannot write .gif")):
         dest = tmp_path / "x" / ("x.gif" if fragment.endswith("gif") else "x.png")
         r = cli("translate", "--model", "vintagify-fast", "--out", dest, *args)
