@@ -16,10 +16,9 @@ from . import devices
 from .config import Config, check, check_choice
 from .errors import OutOfMemory, is_oom
 from .imageio import LoadedImage, resize_to
-from .models.mobile import FastInstanceNorm2d, GlobalAffine, GlobalColor
+from .models.mobile import GLOBAL_BRANCHES, FastInstanceNorm2d
 from .models.networks import size_multiple
 
-_GLOBAL = (GlobalColor, GlobalAffine)  # per-image outputs from whole-image statistics
 MIN_SIDE = 16
 # Large images on a CPU: tiles and the side of the statistics pass. Peak memory of the bundled vintagify
 # (ResNet-9, ngf 64) per forward: 176 MB at 512 px, 860 MB at 1024 px, 2.8 GB at 2048x1638 px.
@@ -330,7 +329,7 @@ class frozen_instance_norm:
     def __init__(self, tr: "Translator", x: torch.Tensor, max_side: int = 2048, min_side: int = 256):
         self.tr, self.x, self.max_side, self.min_side = tr, x, max_side, min_side
         self.layers = [m for m in tr.net.modules() if isinstance(m, (torch.nn.InstanceNorm2d, FastInstanceNorm2d))]
-        self.layers += [m for m in tr.net.modules() if isinstance(m, _GLOBAL)]  # whole-image colour shift / transform
+        self.layers += [m for m in tr.net.modules() if isinstance(m, GLOBAL_BRANCHES)]  # whole-image colour shift / transform
         self.stats: dict = {}
 
     def __enter__(self) -> "frozen_instance_norm":
@@ -370,7 +369,7 @@ class frozen_instance_norm:
 
     def _recorder(self, m):
         orig = type(m).forward.__get__(m)
-        if isinstance(m, _GLOBAL):  # its output (a colour shift or transform per image) is kept as it is
+        if isinstance(m, GLOBAL_BRANCHES):  # its output (a colour shift or transform per image) is kept as it is
             def keep(*args: torch.Tensor) -> torch.Tensor:
                 self.stats[m] = out = orig(*args)
                 return out
@@ -385,7 +384,7 @@ class frozen_instance_norm:
         return fwd
 
     def _frozen(self, m):
-        if isinstance(m, _GLOBAL):
+        if isinstance(m, GLOBAL_BRANCHES):
             return lambda *args: self.stats[m]
 
         def fwd(inp: torch.Tensor) -> torch.Tensor:

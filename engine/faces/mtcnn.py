@@ -8,7 +8,6 @@ imported: its own classes read the files with a plain ``torch.load``. We find th
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 from typing import Dict, Tuple
@@ -17,6 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import GanStudioError
+from ..fsutil import file_sha256
 
 PACKAGE = "facenet_pytorch"
 PACKAGE_PIN = "facenet-pytorch==2.6.0"
@@ -116,13 +116,9 @@ def weights_folder() -> Path:
                               f"reinstall it with: pip install --force-reinstall --no-deps {PACKAGE_PIN}")
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def load_state(name: str, folder: Path) -> Dict[str, torch.Tensor]:
     path = folder / f"{name}.pt"
-    digest = _sha256(path)
+    digest = file_sha256(path)
     if digest != WEIGHTS_SHA256[name]:
         raise DetectorUnavailable(f"{path} is not the expected MTCNN {name} weight file (sha256 {digest[:12]}…, "
                                   f"expected {WEIGHTS_SHA256[name][:12]}…). Reinstall {PACKAGE_PIN}.")

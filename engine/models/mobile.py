@@ -180,6 +180,10 @@ class GlobalAffine(nn.Module):
         return torch.bmm(matrix, x.flatten(2)).view(b, o, *x.shape[2:]) + offset
 
 
+#: the per-image branches computed from whole-image statistics (frozen under tiling, own start and learning rate)
+GLOBAL_BRANCHES = (GlobalColor, GlobalAffine)
+
+
 class MobileResnetGenerator(nn.Module):
     """c7s1-ngf, d2ngf, d4ngf, n x separable R4ngf, u2ngf, ungf, c7s1-3 with Tanh."""
 

@@ -227,13 +227,12 @@ class TeacherCache:
                  log: Optional[Callable[[str], None]] = None):
         self.outputs: Dict[int, torch.Tensor] = {}
         self.folder, self.photos, self.log = folder, photos or [], log
-        self.loaded = 0
 
     @classmethod
     def on_disk(cls, teacher_file: Path, size: int, photos: List[Path], log=None) -> "TeacherCache":
-        from ..fsutil import user_cache_dir
+        from ..fsutil import file_sha256, user_cache_dir
 
-        return cls(user_cache_dir() / "distill" / f"{_file_digest(teacher_file)[:24]}-{size}px", photos, log)
+        return cls(user_cache_dir() / "distill" / f"{file_sha256(teacher_file)[:24]}-{size}px", photos, log)
 
     def _file(self, key: int) -> Optional[Path]:
         if self.folder is None:
@@ -248,32 +247,29 @@ class TeacherCache:
         return self.folder / f"{name}.png"
 
     def _read(self, key: int) -> Optional[torch.Tensor]:
-        import cv2
-        import numpy as np
+        from ..errors import ImageLoadError
+        from ..imageio import load_image
 
         f = self._file(key)
         if f is None or not f.is_file():
             return None
-        img = cv2.imread(str(f), cv2.IMREAD_COLOR)
-        if img is None:
+        try:
+            rgb = load_image(f).to_uint8().rgb
+        except ImageLoadError:
             return None
-        return torch.from_numpy(np.ascontiguousarray(img[..., ::-1].transpose(2, 0, 1))).float().div_(127.5) \
-            .sub_(1).to(torch.float16)
+        return torch.from_numpy(rgb).permute(2, 0, 1).float().div_(127.5).sub_(1).to(torch.float16)
 
     def _write(self, key: int, out: torch.Tensor) -> None:
-        import cv2
+        from ..fsutil import atomic_write_bytes
+        from ..imageio import encode_image
+        from ..tensors import to_uint8
 
         f = self._file(key)
         if f is None:
             return
         try:
             f.parent.mkdir(parents=True, exist_ok=True)
-            u8 = out.float().clamp(-1, 1).add(1).mul(127.5).round().byte().permute(1, 2, 0).numpy()[..., ::-1]
-            ok, data = cv2.imencode(".png", u8)
-            if ok:
-                from ..fsutil import atomic_write_bytes
-
-                atomic_write_bytes(f, data.tobytes())
+            atomic_write_bytes(f, encode_image(to_uint8(out[None])[0], None, ".png"))
         except OSError as e:
             if self.log is not None:
                 self.log(f"The teacher cache {self.folder} cannot be written ({e.strerror or e}); it is kept in "
@@ -287,7 +283,6 @@ class TeacherCache:
                 got = self._read(k)
                 if got is not None and got.shape[-2:] == x.shape[-2:]:
                     self.outputs[k] = got
-                    self.loaded += 1
         missing = [j for j, k in enumerate(keys) if k not in self.outputs]
         if missing:
             with torch.no_grad():
@@ -304,14 +299,6 @@ class TeacherCache:
 
     def __len__(self) -> int:
         return len(self.outputs)
-
-
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def folder_class(teacher_meta: Dict[str, Any]):

@@ -33,7 +33,7 @@ from ..faces.translator import face_fields
 from ..library import ModelInfo, ModelLibrary, model_meta
 from ..models import get_model
 from ..models.macs import format_macs, parse_macs
-from ..models.mobile import GlobalAffine, GlobalColor
+from ..models.mobile import GLOBAL_BRANCHES
 from ..models.networks import init_weights, size_multiple
 from ..tensors import to_uint8
 from . import _distill_parts as P
@@ -180,7 +180,7 @@ class DistillTrainer(Trainer):
         if self.plan.kwargs.get("residual"):  # start as the identity: the last convolution's weights are zero
             nn.init.zeros_([m for m in student.modules() if isinstance(m, nn.Conv2d)][-1].weight)
         for m in student.modules():  # the global colour branches: their own start, no change at first
-            if isinstance(m, (GlobalColor, GlobalAffine)):
+            if isinstance(m, GLOBAL_BRANCHES):
                 m.reset_parameters()
         self.G = self.maybe_compile(self.add_net("G", student))
         taps = cfg.n_taps if cfg.lambda_feat > 0 and not cfg.cached else 0
@@ -193,7 +193,7 @@ class DistillTrainer(Trainer):
             self.G(self.fixed[:1])
         self.P = self.add_net("P", P.make_projections(self.s_taps.take(), self.t_taps.take()))
         self.t_taps.take()
-        branches = [p for m in self.G_module().modules() if isinstance(m, (GlobalColor, GlobalAffine))
+        branches = [p for m in self.G_module().modules() if isinstance(m, GLOBAL_BRANCHES)
                     for p in m.parameters()]
         ids = {id(p) for p in branches}
         rest = [p for p in list(self.G.parameters()) + list(self.P.parameters()) if id(p) not in ids]
