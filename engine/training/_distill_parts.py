@@ -48,7 +48,7 @@ def _student_base(teacher: ModelInfo) -> Tuple[str, Dict[str, Any]]:
     if arch in RESNET_TEACHERS or arch == "mobile_resnet":
         blocks = RESNET_TEACHERS.get(arch) or int(kw.get("n_blocks", 9))
         return "mobile_resnet", dict(io, norm=norm, n_blocks=blocks, head_kernel=3, residual=True, global_color=True,
-                                     global_affine=True)
+                                     global_affine=True, global_context=True)
     if arch in UNET_TEACHERS or arch == "mobile_unet":
         downs = UNET_TEACHERS.get(arch) or int(kw.get("num_downs", 8))
         return "mobile_unet", dict(io, norm=norm, num_downs=downs)
@@ -166,6 +166,14 @@ def feature_loss(projs: nn.ModuleList, s_feats: List[torch.Tensor], t_feats: Lis
 
 # ------------------------------------------------------------------------------------------------------------
 # photo augmentation (on top of the random crops and flips of the data stream)
+
+def psnr_db(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-image PSNR in dB of ``out`` against ``target`` (both in [-1, 1]), differentiable: as a loss (-PSNR/10 =
+    log10 of the mean squared error) each image's error counts relative to its own, like the mean PSNR that fidelity
+    to the teacher is measured by, where a plain L1 or MSE lets the worst images dominate."""
+    mse = (out.float() - target.float()).square().flatten(1).mean(1)
+    return 10 * torch.log10(4 / (mse + 1e-8))
+
 
 def color_jitter(x: torch.Tensor, strength: float) -> torch.Tensor:
     """Per-sample brightness, contrast and saturation changes of NCHW images in [-1, 1] (torch RNG, so a resumed

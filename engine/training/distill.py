@@ -53,6 +53,8 @@ class DistillConfig(TrainConfig):
     target_macs: str = option("", "student size in MACs at 256x256, e.g. 3G ('' = a tenth of the teacher's)")
     student_ngf: int = option(0, "student width (0 = the widest within the target)")
     lambda_pixel: float = option(10.0, "L1 loss to the teacher's output")
+    lambda_psnr: float = option(0.0, "per-image log mean squared error to the teacher's output, -PSNR/10: what the "
+                                     "fidelity to the teacher is measured by (0 = off)")
     lambda_feat: float = option(1.0, "feature matching through 1x1 projections")
     lambda_gan: float = option(0.2, "GAN loss against the teacher's outputs (0 = off)")
     n_taps: int = option(3, "layers matched between student and teacher", flag="taps")
@@ -74,8 +76,10 @@ class DistillConfig(TrainConfig):
         if self.target_macs:
             parse_macs(self.target_macs)
         check(self.student_ngf == 0 or 4 <= self.student_ngf <= 1024, "student width must be 0 (auto) or 4-1024")
-        check(min(self.lambda_pixel, self.lambda_feat, self.lambda_gan) >= 0, "loss weights must be >= 0")
-        check(self.lambda_pixel + self.lambda_feat > 0, "the pixel or the feature loss must have a positive weight")
+        check(min(self.lambda_pixel, self.lambda_feat, self.lambda_gan, self.lambda_psnr) >= 0,
+              "loss weights must be >= 0")
+        check(self.lambda_pixel + self.lambda_feat + self.lambda_psnr > 0,
+              "the pixel, PSNR or feature loss must have a positive weight")
         check(0 <= self.n_taps <= 8, "n_taps must be between 0 and 8")
         check(1 <= self.ndf <= 1024, "ndf must be between 1 and 1024")
         check(0 <= self.jitter <= 1, "jitter must be between 0 and 1")
@@ -101,7 +105,7 @@ class DistillConfig(TrainConfig):
 class DistillTrainer(Trainer):
     family = "distill"
     config_cls = DistillConfig
-    headline = ("pixel", "feat", "G_gan")
+    headline = ("pixel", "psnr", "feat", "G_gan")
     generators = ("G",)  # EMA copy with ema_decay > 0 (that copy is sampled and saved)
 
     @classmethod
@@ -216,7 +220,7 @@ class DistillTrainer(Trainer):
         info = ModelLibrary().resolve(self.cfg.init_from)
         kw = dict(info.meta.get("arch_kwargs") or {})
         tensors = load_checkpoint(info.path).tensors
-        for branch, key in (("global_color", "color"), ("global_affine", "affine")):
+        for branch, key in (("global_color", "color"), ("global_affine", "affine"), ("global_context", "context")):
             if self.plan.kwargs.get(branch) and not kw.get(branch):
                 # a student from before this branch: the branch starts at zero (the same outputs)
                 kw[branch] = True
@@ -240,14 +244,17 @@ class DistillTrainer(Trainer):
             out = self.G(x)
             s_feats = self.s_taps.take()
             pixel = L.l1(out, target)
+            psnr = P.psnr_db(out, target)
             feat = P.feature_loss(self.P, s_feats, t_feats) if s_feats else torch.zeros((), device=x.device)
             g_gan = torch.zeros((), device=x.device)
             if self.D is not None:
                 L.set_requires_grad([self.D], False)
                 g_gan = self.gan.g_loss(self.D(self.aug(out)))
-            loss = cfg.lambda_pixel * pixel + cfg.lambda_feat * feat + cfg.lambda_gan * g_gan
+            loss = (cfg.lambda_pixel * pixel - cfg.lambda_psnr * psnr.mean() / 10 + cfg.lambda_feat * feat
+                    + cfg.lambda_gan * g_gan)
         self.optimize(loss, "G")
-        losses = {"G": loss.detach(), "pixel": pixel.detach(), "feat": feat.detach(), "G_gan": g_gan.detach()}
+        losses = {"G": loss.detach(), "pixel": pixel.detach(), "psnr": psnr.detach().mean(), "feat": feat.detach(),
+                  "G_gan": g_gan.detach()}
         if self.D is not None:
             L.set_requires_grad([self.D], True)
             with self.autocast():
