@@ -48,7 +48,7 @@ def _student_base(teacher: ModelInfo) -> Tuple[str, Dict[str, Any]]:
     if arch in RESNET_TEACHERS or arch == "mobile_resnet":
         blocks = RESNET_TEACHERS.get(arch) or int(kw.get("n_blocks", 9))
         return "mobile_resnet", dict(io, norm=norm, n_blocks=blocks, head_kernel=3, residual=True, global_color=True,
-                                     global_affine=True, global_context=True)
+                                     global_affine=True, global_context=True, calibration=True)
     if arch in UNET_TEACHERS or arch == "mobile_unet":
         downs = UNET_TEACHERS.get(arch) or int(kw.get("num_downs", 8))
         return "mobile_unet", dict(io, norm=norm, num_downs=downs)
@@ -209,10 +209,13 @@ class WholePhotoStream:
         epoch, i = divmod(g, self.n)
         idx = int(np.random.default_rng([self.seed, 7, epoch]).permutation(self.n)[i])
         flip = self.flip and bool(np.random.default_rng([self.seed, 8, g]).random() < 0.5)
+        return {"A": self.photo(idx), "idx": torch.tensor(idx), "flip": torch.tensor(int(flip))}
+
+    def photo(self, idx: int) -> torch.Tensor:
+        """Photo ``idx`` as the model sees it (uint8 CHW: short side to the size, centre square), not mirrored."""
         from .data import crop_flip, to_chw
 
-        img = to_chw(crop_flip([self.folder.image(idx)], self.size, None)[0])
-        return {"A": img, "idx": torch.tensor(idx), "flip": torch.tensor(int(flip))}
+        return to_chw(crop_flip([self.folder.image(idx)], self.size, None)[0])
 
     def batch(self, start: int, size: int) -> Dict[str, torch.Tensor]:
         items = [self.example(start + i) for i in range(size)]

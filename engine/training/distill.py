@@ -17,6 +17,7 @@ The exported student (``RUN/models/G.safetensors``) stands alone: its metadata n
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
@@ -38,11 +39,15 @@ from ..models.networks import init_weights, size_multiple
 from ..tensors import to_uint8
 from . import _distill_parts as P
 from .config import PREPROCESS, TrainConfig
+from .calibrate import MIN_PHOTOS as MIN_CALIBRATION_PHOTOS, calibration_of, fit_calibration
 from .core import Trainer, register_family
 from .data import FolderStream, ImageFolder, check_folder_paths, to_model_input
 from .grids import grid
 
 MIN_PHOTOS = 16
+#: photos the colour calibration is fitted on when a run ends (one student forward each, and a teacher forward
+#: without the teacher cache)
+CALIBRATION_PHOTOS = 400
 
 
 @dataclass
@@ -220,7 +225,8 @@ class DistillTrainer(Trainer):
         info = ModelLibrary().resolve(self.cfg.init_from)
         kw = dict(info.meta.get("arch_kwargs") or {})
         tensors = load_checkpoint(info.path).tensors
-        for branch, key in (("global_color", "color"), ("global_affine", "affine"), ("global_context", "context")):
+        for branch, key in (("global_color", "color"), ("global_affine", "affine"), ("global_context", "context"),
+                            ("calibration", "calib")):
             if self.plan.kwargs.get(branch) and not kw.get(branch):
                 # a student from before this branch: the branch starts at zero (the same outputs)
                 kw[branch] = True
@@ -295,7 +301,31 @@ class DistillTrainer(Trainer):
         return float(losses["pixel"]) if "pixel" in losses else None
 
     def export_models(self):
-        return [("G.safetensors", self.out_net("G"), self.model_meta())]
+        G = self.out_net("G")
+        if self.stopping and calibration_of(G) is not None:  # the run's last models: solve the colour calibration
+            G = copy.deepcopy(G)
+            n = fit_calibration(G, self._calibration_pairs())
+            self.log(f"Colour calibration fitted on {n} photos." if n else
+                     f"Colour calibration left off: fewer than {MIN_CALIBRATION_PHOTOS} photos could be used.")
+        return [("G.safetensors", G, self.model_meta())]
+
+    def _calibration_pairs(self):
+        """(photo, teacher output) pairs for :func:`fit_calibration`: ``CALIBRATION_PHOTOS`` whole photos spread over
+        the training photos (teacher cache), or the first photos' centre crops."""
+        n = CALIBRATION_PHOTOS
+        if self.cfg.cached:
+            for i in P.pick(self.stream.n, n):
+                x = to_model_input(self.stream.photo(i)[None].to(self.device), self.use_channels_last)
+                with self.autocast():
+                    yield x, self.cache.targets(self.teacher, x, torch.tensor([2 * i])).float()
+            return
+        photos = self.stream.fixed(n)["A"]
+        for i in range(photos.shape[0]):
+            x = to_model_input(photos[i:i + 1].to(self.device), self.use_channels_last)
+            with torch.no_grad(), self.autocast():
+                t = self.teacher(x)
+            self.t_taps.take()
+            yield x, t.float()
 
     def model_meta(self) -> Dict[str, Any]:
         c, t = self.cfg, self.teacher_info

@@ -88,6 +88,8 @@ def test_parse_macs_refuses_nonsense(bad):
 def _teacher(home, arch="resnet_6blocks", ngf=8, mid="tiny-teacher", **kw) -> str:
     torch.manual_seed(1)
     net = get_model(arch, ngf=ngf, **kw)
+    if getattr(net, "calib", None) is not None:  # a fitted calibration (not the zeros it starts with)
+        net.calib.weight.normal_(std=0.05)
     meta = model_meta(id=mid, name="Tiny teacher", family="cyclegan", task="translate", arch=arch,
                       arch_kwargs=dict(ngf=ngf, **kw), direction="AtoB", description="a tiny test teacher",
                       license="CC0")
@@ -176,7 +178,8 @@ def test_teacher_cache_translates_each_photo_once(_isolated_home, photos, tmp_pa
     monkeypatch.setattr(P.TeacherCache, "targets", counting)
     cfg = _cfg(teacher, photos, tmp_path / "run", teacher_cache=3, flip=False, steps=8, batch_size=1)
     res = run_inline(core.train_task, cfg)
-    assert res.step == 8 and sum(calls) == 3 and len(calls) == 8
+    # 8 steps, then the colour calibration reads the 3 photos' outputs again (none is translated twice)
+    assert res.step == 8 and sum(calls) == 3 and len(calls) == 8 + 3
     assert RunFolder(res.run_dir).read_metrics()[-1]["feat"] == 0.0
     # kept on disk: another run on the same teacher and photos translates none of them again ...
     monkeypatch.setattr(P.TeacherCache, "targets", lambda self, t, x, keys: real(self, _no_teacher, x, keys))
@@ -302,7 +305,8 @@ def test_fast_model_exports_to_onnx_with_parity(_isolated_home, tmp_path):
     from engine.export.onnx import OnnxExportConfig, export_onnx_task
 
     mid = _teacher(_isolated_home, arch="mobile_resnet", ngf=8, mid="tiny-fast", head_kernel=3, n_blocks=2,
-                   norm="instance_affine", residual=True, global_color=True, global_affine=True, global_context=True)
+                   norm="instance_affine", residual=True, global_color=True, global_affine=True, global_context=True,
+                   calibration=True)
     res = run_inline(export_onnx_task, OnnxExportConfig(model=mid, out=str(tmp_path / "f.onnx")))
     assert res.parity["max_abs_diff"] <= 1e-3
     x = np.random.default_rng(1).uniform(-1, 1, (1, 3, 36, 44)).astype(np.float32)
@@ -316,7 +320,7 @@ def test_fast_model_exports_to_onnx_with_parity(_isolated_home, tmp_path):
     net = ModelLibrary().load(ModelLibrary().resolve(mid)).module
     n_norms = sum(isinstance(m, FastInstanceNorm2d) for m in net.modules())
     assert ops.count("InstanceNormalization") == n_norms  # onnxruntime's own kernel, 2x faster here
-    assert ops.count("ReduceMean") <= 20  # only the colour branches' statistics, not every norm's
+    assert ops.count("ReduceMean") <= 24  # only the four colour branches' statistics, not every norm's
 
 
 def test_tiles_of_a_mobile_net_share_the_whole_image_statistics(samples):
@@ -387,7 +391,7 @@ def test_students_get_the_colour_branch_and_start_from_an_older_student(_isolate
     teacher = _teacher(_isolated_home, arch="resnet_6blocks", ngf=8)
     lib = ModelLibrary()
     plan = plan_student(lib.resolve(teacher), ngf=8)
-    branches = ("global_color", "global_affine", "global_context")
+    branches = ("global_color", "global_affine", "global_context", "calibration")
     assert all(plan.kwargs[b] is True for b in branches)
     old_kw = {k: v for k, v in plan.kwargs.items() if k not in branches}
     old = _teacher(_isolated_home, arch="mobile_resnet", mid="old-student", **old_kw)
@@ -403,7 +407,8 @@ def test_tiles_freeze_the_colour_shift_of_the_whole_image():
 
     torch.manual_seed(0)
     net = get_model("mobile_resnet", ngf=8, n_blocks=2, head_kernel=3, residual=True, global_color=True,
-                    global_affine=True, global_context=True, norm="instance_affine").eval()
+                    global_affine=True, global_context=True, calibration=True, norm="instance_affine").eval()
+    net.calib.weight.normal_(std=0.05)
     torch.nn.init.normal_(net.color.mlp[-1].weight, std=0.5)
     torch.nn.init.normal_(net.affine.mlp[-1].weight, std=0.1)
     torch.nn.init.normal_(net.context.mlp[-1].weight, std=0.1)
@@ -421,6 +426,7 @@ def test_tiles_freeze_the_colour_shift_of_the_whole_image():
         assert torch.allclose(frozen.stats[tr.net.affine], seen[0], atol=1e-5)
         assert torch.equal(tr.net.affine(x[..., :32, :32], x[..., :32, :32]), frozen.stats[tr.net.affine])
         assert tr.net.context in frozen.layers and frozen.stats[tr.net.context].shape == (1, 12)
+        assert tr.net.calib in frozen.layers and frozen.stats[tr.net.calib].shape == (1, 12)
     rgb = np.random.default_rng(0).integers(0, 256, (100, 150, 3), dtype=np.uint8)
     out = tr.translate(LoadedImage(rgb)).image.rgb
     assert out.shape == (100, 150, 3) and all("forward" not in m.__dict__ for m in tr.net.modules())
@@ -498,3 +504,47 @@ def test_distill_with_the_psnr_loss_logs_it(_isolated_home, photos, tmp_path):
     assert 0 < last["psnr"] < 100
     with pytest.raises(ConfigError, match="positive weight"):
         _cfg(teacher, photos, tmp_path / "r2", lambda_psnr=0.0, lambda_pixel=0.0, lambda_feat=0.0).validate()
+
+
+def test_calibration_is_solved_in_closed_form_and_needs_enough_photos():
+    """Targets whose colour cast is linear in the images' statistics: the fitted calibration removes most of the
+    error; too few photos leave it at zero (no change)."""
+    from engine.training import calibrate as C
+
+    torch.manual_seed(0)
+    net = get_model("mobile_resnet", ngf=8, n_blocks=2, head_kernel=3, residual=True, calibration=True).eval()
+    true_w = torch.zeros_like(net.calib.weight)
+    true_w[0, 9:] = torch.tensor([0.3, 0.1, -0.2])  # offset grows with the input's red mean
+    true_w[-1, 0], true_w[-1, 4] = 0.1, -0.1  # a fixed change of the matrix
+    pairs = []
+    for i in range(60):
+        x = (torch.rand(1, 3, 24, 24) * 0.8 - 0.4 + torch.rand(1, 3, 1, 1) - 0.5).clamp(-1, 1)
+        with torch.no_grad():
+            out = net(x)
+            pairs.append((x, net.calib.transform(net.calib.stats(x, out) @ true_w, out)))
+    err = lambda: sum((net(x) - t).square().mean().item() for x, t in pairs)  # noqa: E731
+    before = err()
+    assert C.fit_calibration(net, pairs) == 60
+    assert err() < 0.01 * before
+    assert C.fit_calibration(net, pairs[:C.MIN_PHOTOS - 1]) == 0 and not net.calib.weight.any()
+    nan = [(x, t * float("nan")) for x, t in pairs]
+    assert C.fit_calibration(net, nan) == 0 and not net.calib.weight.any()  # bad targets are skipped
+    plain = get_model("mobile_resnet", ngf=8, n_blocks=2, residual=True)
+    assert C.fit_calibration(plain, pairs) == 0  # nothing to fit
+
+
+def test_distill_fits_the_calibration_for_the_models_a_run_ends_with(_isolated_home, photos, tmp_path, monkeypatch):
+    from engine.training import calibrate as C
+
+    monkeypatch.setattr(C, "MIN_PHOTOS", 8)
+    teacher = _teacher(_isolated_home)
+    res = run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "run", teacher_cache=16, flip=False,
+                                           steps=4, checkpoint_every=2, batch_size=1))
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert log.count("Colour calibration fitted on 16 photos.") == 1  # the last export only, not step 2's
+    student = ModelLibrary().load(ModelLibrary().resolve(str(res.run_dir))).module
+    assert student.calib.weight.abs().sum() > 0
+    from engine.checkpoint import load_checkpoint
+
+    state = load_checkpoint(RunFolder(res.run_dir).latest).tensors
+    assert not any(v.any() for k, v in state.items() if k.endswith("calib.weight"))  # training nets untouched
