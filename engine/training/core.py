@@ -189,7 +189,7 @@ class Trainer:
         self.scaler = None
         self.step = 0
         self.total = cfg.steps
-        self.stopping = False  # set by the loop for the checkpoint a run ends with (finished or cancelled)
+        self.finishing = False  # set by the loop for the last checkpoint of a run that finished its steps
         self.dist = D.DistInfo()
         self.device = torch.device("cpu")
         self.amp_dtype: Optional[torch.dtype] = None

@@ -302,7 +302,9 @@ class DistillTrainer(Trainer):
 
     def export_models(self):
         G = self.out_net("G")
-        if self.stopping and calibration_of(G) is not None:  # the run's last models: solve the colour calibration
+        # the finished run's models: solve the colour calibration (not at each checkpoint or on cancel, which should
+        # be quick: it takes one student forward per photo; a cancelled run gets it when it is resumed and finishes)
+        if self.finishing and calibration_of(G) is not None:
             G = copy.deepcopy(G)
             n = fit_calibration(G, self._calibration_pairs())
             self.log(f"Colour calibration fitted on {n} photos." if n else

@@ -291,7 +291,7 @@ class TrainLoop:
     def _checkpoint(self, reason: str) -> None:
         t = self.t
         self._clock()
-        t.stopping = reason in ("finished", "cancelled")
+        t.finishing = reason == "finished"
         if self.main:
             self._write_checkpoint()
             self._status(reason if reason != "finished" else "running", message="")
