@@ -306,6 +306,8 @@ class DistillTrainer(Trainer):
         # be quick: it takes one student forward per photo; a cancelled run gets it when it is resumed and finishes)
         if self.finishing and calibration_of(G) is not None:
             G = copy.deepcopy(G)
+            self.log("Fitting the colour calibration (one forward per photo, up to "
+                     f"{min(CALIBRATION_PHOTOS, self.stream.n if self.cfg.cached else CALIBRATION_PHOTOS)} photos)…")
             n = fit_calibration(G, self._calibration_pairs())
             self.log(f"Colour calibration fitted on {n} photos." if n else
                      f"Colour calibration left off: fewer than {MIN_CALIBRATION_PHOTOS} photos could be used.")
