@@ -12,7 +12,7 @@ learned 1x1 projections). The junyanz generators get the same through :func:`fea
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List
 
 import torch
 import torch.nn as nn
@@ -151,31 +151,27 @@ class GlobalAffine(nn.Module):
     (12 numbers per image) is measured on the whole image and frozen under tiling like :class:`GlobalColor`. About 9
     MACs per pixel."""
 
-    def __init__(self, input_nc: int, output_nc: int, hidden: int = 64, feat_nc: int = 0):
+    def __init__(self, input_nc: int, output_nc: int, hidden: int = 64):
         super().__init__()
-        self.input_nc, self.output_nc, self.feat_nc = input_nc, output_nc, feat_nc
+        self.input_nc, self.output_nc = input_nc, output_nc
         n_corr = input_nc * (input_nc - 1) // 2
-        self.mlp = nn.Sequential(nn.Linear(2 * (input_nc + output_nc + feat_nc) + n_corr, hidden), nn.ReLU(True),
+        self.mlp = nn.Sequential(nn.Linear(2 * (input_nc + output_nc) + n_corr, hidden), nn.ReLU(True),
                                  nn.Linear(hidden, output_nc * (input_nc + 1)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         _reset_mlp(self.mlp)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor, feats: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """(B, output_nc * (input_nc + 1)): the matrix's change from the identity, row by row, then the offset.
-        ``feats``: the network's features (``feat_nc`` channels) whose channel means and spreads are also inputs."""
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """(B, output_nc * (input_nc + 1)): the matrix's change from the identity, row by row, then the offset."""
         xf = x.float().flatten(2)
         mean, std = xf.mean(2), xf.std(2)
         z = (xf - mean[..., None]) / (std[..., None] + 1e-4)
         corr = torch.bmm(z, z.transpose(1, 2)) / max(1, xf.shape[2] - 1)
         i, j = torch.triu_indices(self.input_nc, self.input_nc, 1)
         yf = y.float().flatten(2)
-        stats = [mean, std, corr[:, i, j], yf.mean(2), yf.std(2)]
-        if self.feat_nc:
-            ff = feats.float().flatten(2)
-            stats += [ff.mean(2), ff.std(2)]
-        return self.mlp(torch.cat(stats, 1).to(x.dtype))
+        stats = torch.cat([mean, std, corr[:, i, j], yf.mean(2), yf.std(2)], 1)
+        return self.mlp(stats.to(x.dtype))
 
     def transform(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """The colour change for ``x`` from :meth:`forward`'s output."""
@@ -231,7 +227,7 @@ class MobileResnetGenerator(nn.Module):
     def __init__(self, input_nc: int = 3, output_nc: int = 3, ngf: int = 32, norm: str = "instance",
                  dropout: float = 0.0, n_blocks: int = 9, padding_type: str = "reflect", head_kernel: int = 7,
                  residual: bool = False, global_color: bool = False, global_affine: bool = False,
-                 global_context: bool = False, calibration: bool = False):
+                 calibration: bool = False):
         super().__init__()
         self.residual = residual
         if head_kernel not in (1, 3, 5, 7):
@@ -247,31 +243,19 @@ class MobileResnetGenerator(nn.Module):
             if input_nc != output_nc:
                 raise ConfigError("a residual generator needs as many output channels as input channels")
             model = model[:-1]  # the Tanh is applied after adding the input
-        if (global_color or global_affine or global_context) and not residual:
+        if (global_color or global_affine) and not residual:
             raise ConfigError("the global colour branches need a residual generator (residual=True)")
         self.model = nn.Sequential(*model)
         self.color = GlobalColor(input_nc, output_nc) if global_color else None
         self.affine = GlobalAffine(input_nc, output_nc) if global_affine else None
-        # the colour transform that also sees the deepest features (the last residual block's output)
-        self.context = GlobalAffine(input_nc, output_nc, feat_nc=ngf * 4) if global_context else None
-        self._context_at = max(i for i, m in enumerate(model) if isinstance(m, MobileResnetBlock))
         self.calib = OutputCalibration(input_nc, output_nc) if calibration else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y, feats = _fast_layout(x), None
-        if self.context is None:
-            y = self.model(y)
-        else:
-            for i, layer in enumerate(self.model):
-                y = layer(y)
-                if i == self._context_at:
-                    feats = y
+        y = self.model(_fast_layout(x))
         if self.color is not None:
             y = y + self.color(x, y)
         if self.affine is not None:
             y = y + self.affine.transform(self.affine(x, y), x)
-        if self.context is not None:
-            y = y + self.context.transform(self.context(x, y, feats), x)
         if self.residual:  # the network learns a change of the input: tanh(atanh(x) + f(x)), identity at f = 0
             y = torch.tanh(torch.atanh(x.clamp(-0.999, 0.999)) + y)
         if self.calib is not None:
@@ -340,17 +324,15 @@ def feature_layers(net: nn.Module) -> List[nn.Module]:
 
 @register_model("mobile_resnet", role="generator", task="translate", compressed=True)
 def mobile_resnet(input_nc=3, output_nc=3, ngf=32, norm="instance", n_blocks=9, dropout=0.0, padding_type="reflect",
-                  head_kernel=7, residual=False, global_color=False, global_affine=False, global_context=False,
-                  calibration=False):
+                  head_kernel=7, residual=False, global_color=False, global_affine=False, calibration=False):
     """Mobile ResNet generator: depthwise-separable residual blocks (GAN Compression), width per MACs target;
     ``global_color``: a per-image colour shift from global statistics (:class:`GlobalColor`); ``global_affine``: a
-    per-image colour transform of the input (:class:`GlobalAffine`); ``global_context``: another one that also sees
-    the channel statistics of the network's deepest features; ``calibration``: a per-image colour correction of the
+    per-image colour transform of the input (:class:`GlobalAffine`); ``calibration``: a per-image colour correction of the
     output solved in closed form after distillation (:class:`OutputCalibration`)."""
     if norm not in NORMS:
         raise ConfigError(f"Unknown normalization {norm!r}; use one of {', '.join(NORMS)}")
     return MobileResnetGenerator(input_nc, output_nc, ngf, norm, dropout, n_blocks, padding_type, head_kernel,
-                                 residual, global_color, global_affine, global_context, calibration)
+                                 residual, global_color, global_affine, calibration)
 
 
 @register_model("mobile_unet", role="generator", task="translate", compressed=True)

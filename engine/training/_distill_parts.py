@@ -48,7 +48,7 @@ def _student_base(teacher: ModelInfo) -> Tuple[str, Dict[str, Any]]:
     if arch in RESNET_TEACHERS or arch == "mobile_resnet":
         blocks = RESNET_TEACHERS.get(arch) or int(kw.get("n_blocks", 9))
         return "mobile_resnet", dict(io, norm=norm, n_blocks=blocks, head_kernel=3, residual=True, global_color=True,
-                                     global_affine=True, global_context=True, calibration=True)
+                                     global_affine=True, calibration=True)
     if arch in UNET_TEACHERS or arch == "mobile_unet":
         downs = UNET_TEACHERS.get(arch) or int(kw.get("num_downs", 8))
         return "mobile_unet", dict(io, norm=norm, num_downs=downs)

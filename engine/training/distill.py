@@ -225,8 +225,7 @@ class DistillTrainer(Trainer):
         info = ModelLibrary().resolve(self.cfg.init_from)
         kw = dict(info.meta.get("arch_kwargs") or {})
         tensors = load_checkpoint(info.path).tensors
-        for branch, key in (("global_color", "color"), ("global_affine", "affine"), ("global_context", "context"),
-                            ("calibration", "calib")):
+        for branch, key in (("global_color", "color"), ("global_affine", "affine"), ("calibration", "calib")):
             if self.plan.kwargs.get(branch) and not kw.get(branch):
                 # a student from before this branch: the branch starts at zero (the same outputs)
                 kw[branch] = True

@@ -15,7 +15,7 @@ from engine.errors import Cancelled, ConfigError, DataError
 from engine.jobs import ProgressReported, run_inline
 from engine.library import ModelLibrary, model_meta, save_model
 from engine.models.macs import arch_macs, count_macs, format_macs, parse_macs
-from engine.models.mobile import FastInstanceNorm2d, MobileResnetBlock, feature_layers
+from engine.models.mobile import FastInstanceNorm2d, feature_layers
 from engine.models import get_model
 from engine.registry import MODELS
 from engine.training import core
@@ -305,8 +305,7 @@ def test_fast_model_exports_to_onnx_with_parity(_isolated_home, tmp_path):
     from engine.export.onnx import OnnxExportConfig, export_onnx_task
 
     mid = _teacher(_isolated_home, arch="mobile_resnet", ngf=8, mid="tiny-fast", head_kernel=3, n_blocks=2,
-                   norm="instance_affine", residual=True, global_color=True, global_affine=True, global_context=True,
-                   calibration=True)
+                   norm="instance_affine", residual=True, global_color=True, global_affine=True, calibration=True)
     res = run_inline(export_onnx_task, OnnxExportConfig(model=mid, out=str(tmp_path / "f.onnx")))
     assert res.parity["max_abs_diff"] <= 1e-3
     x = np.random.default_rng(1).uniform(-1, 1, (1, 3, 36, 44)).astype(np.float32)
@@ -320,7 +319,7 @@ def test_fast_model_exports_to_onnx_with_parity(_isolated_home, tmp_path):
     net = ModelLibrary().load(ModelLibrary().resolve(mid)).module
     n_norms = sum(isinstance(m, FastInstanceNorm2d) for m in net.modules())
     assert ops.count("InstanceNormalization") == n_norms  # onnxruntime's own kernel, 2x faster here
-    assert ops.count("ReduceMean") <= 24  # only the four colour branches' statistics, not every norm's
+    assert ops.count("ReduceMean") <= 20  # only the colour branches' statistics, not every norm's
 
 
 def test_tiles_of_a_mobile_net_share_the_whole_image_statistics(samples):
@@ -391,14 +390,14 @@ def test_students_get_the_colour_branch_and_start_from_an_older_student(_isolate
     teacher = _teacher(_isolated_home, arch="resnet_6blocks", ngf=8)
     lib = ModelLibrary()
     plan = plan_student(lib.resolve(teacher), ngf=8)
-    branches = ("global_color", "global_affine", "global_context", "calibration")
+    branches = ("global_color", "global_affine", "calibration")
     assert all(plan.kwargs[b] is True for b in branches)
     old_kw = {k: v for k, v in plan.kwargs.items() if k not in branches}
     old = _teacher(_isolated_home, arch="mobile_resnet", mid="old-student", **old_kw)
     run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "run", init_from=old, steps=2))
     assert "The student starts from 'Tiny teacher'" in (tmp_path / "run" / "train.log").read_text()
     student = lib.load(lib.resolve(str(tmp_path / "run"))).module
-    assert student.color is not None and student.affine is not None and student.context is not None
+    assert student.color is not None and student.affine is not None and student.calib is not None
 
 
 def test_tiles_freeze_the_colour_shift_of_the_whole_image():
@@ -407,11 +406,10 @@ def test_tiles_freeze_the_colour_shift_of_the_whole_image():
 
     torch.manual_seed(0)
     net = get_model("mobile_resnet", ngf=8, n_blocks=2, head_kernel=3, residual=True, global_color=True,
-                    global_affine=True, global_context=True, calibration=True, norm="instance_affine").eval()
+                    global_affine=True, calibration=True, norm="instance_affine").eval()
     net.calib.weight.normal_(std=0.05)
     torch.nn.init.normal_(net.color.mlp[-1].weight, std=0.5)
     torch.nn.init.normal_(net.affine.mlp[-1].weight, std=0.1)
-    torch.nn.init.normal_(net.context.mlp[-1].weight, std=0.1)
     tr = Translator(net, torch.device("cpu"), TranslateOptions(precision="fp32", tile=64, tile_overlap=16))
     x = torch.rand(1, 3, 96, 96) * 2 - 1
     seen = []
@@ -425,7 +423,6 @@ def test_tiles_freeze_the_colour_shift_of_the_whole_image():
         # the tiles get the whole image's colour transform, not their own
         assert torch.allclose(frozen.stats[tr.net.affine], seen[0], atol=1e-5)
         assert torch.equal(tr.net.affine(x[..., :32, :32], x[..., :32, :32]), frozen.stats[tr.net.affine])
-        assert tr.net.context in frozen.layers and frozen.stats[tr.net.context].shape == (1, 12)
         assert tr.net.calib in frozen.layers and frozen.stats[tr.net.calib].shape == (1, 12)
     rgb = np.random.default_rng(0).integers(0, 256, (100, 150, 3), dtype=np.uint8)
     out = tr.translate(LoadedImage(rgb)).image.rgb
@@ -459,26 +456,6 @@ def test_global_affine_branch_starts_at_zero_and_learns_a_colour_matrix():
     assert loss.item() < 0.2 * target.abs().mean().item()
     with pytest.raises(ConfigError, match="residual"):
         get_model("mobile_resnet", ngf=8, global_affine=True)
-
-
-def test_context_branch_starts_at_zero_and_reads_the_deepest_features():
-    """The third colour transform also sees the channel statistics of the last residual block's output: it starts as
-    no change, and what it predicts depends on the features (its gradient reaches the residual blocks)."""
-    torch.manual_seed(0)
-    kw = dict(ngf=8, n_blocks=2, head_kernel=3, residual=True, norm="instance_affine", global_color=True,
-              global_affine=True)
-    plain, ctx = get_model("mobile_resnet", **kw).eval(), get_model("mobile_resnet", global_context=True, **kw)
-    ctx.load_state_dict(dict(plain.state_dict(), **{f"context.{k}": v for k, v in ctx.context.state_dict().items()}))
-    x = torch.rand(2, 3, 32, 40) * 1.8 - 0.9
-    with torch.no_grad():
-        assert torch.equal(plain(x), ctx.eval()(x))
-    assert ctx.context.mlp[0].in_features == plain.affine.mlp[0].in_features + 2 * 4 * 8
-    torch.nn.init.normal_(ctx.context.mlp[-1].weight, std=0.1)
-    ctx(x).square().mean().backward()
-    block = [m for m in ctx.model if isinstance(m, MobileResnetBlock)][-1]
-    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in block.parameters())
-    with pytest.raises(ConfigError, match="residual"):
-        get_model("mobile_resnet", ngf=8, global_context=True)
 
 
 def test_psnr_loss_is_the_per_image_psnr_of_the_metrics():
