@@ -2,7 +2,7 @@
 bundled samples, and the facts for its card.
 
     python scripts/make_bundled_fast.py --run RUN --id vintagify-fast --out resources/models/vintagify-fast \
-        [--name "Vintage photo (fast)"]
+        [--name "Vintage photo (fast)"] [--description TEXT] [--trained-as START_MODEL]
 
 Writes OUT/model.safetensors (fp16, the run's latest student), OUT/sample_full_vs_fast.jpg (each row: input, full
 model, fast model, at 100% size; the public-domain / CC0 samples only) and prints JSON with the fp16-vs-fp32 check
@@ -27,6 +27,9 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--name", default="")
     ap.add_argument("--description", default="")
+    ap.add_argument("--trained-as", default="",
+                    help="RUN only fitted the colour calibration of this model (its --init): keep that model's "
+                         "training record and add the calibration to it")
     a = ap.parse_args()
 
     import cv2
@@ -46,6 +49,10 @@ def main() -> None:
     meta["model"] = dict(meta["model"], id=a.id, name=a.name or meta["model"]["name"],
                          description=a.description or meta["model"]["description"])
     meta["training"] = dict(meta.get("training") or {}, run=Path(meta["training"]["run"]).name)
+    if a.trained_as:
+        calibration = {"run": meta["training"]["run"], "data": Path(meta["training"]["data"]).name}
+        meta["training"] = dict(load_checkpoint(lib.resolve(a.trained_as).path).meta.get("training") or {},
+                                calibration=calibration)
     # bundled beside its teacher: found by id and architecture, not by this machine's path; the size the teacher's
     # look is tuned to comes with it
     meta["distilled_from"] = dict(meta["distilled_from"], file="")
