@@ -187,8 +187,9 @@ class OutputCalibration(nn.Module):
     It is not learnt by gradient descent but solved in closed form after distillation
     (:func:`engine.training.calibrate.fit_calibration`: a ridge regression of each training photo's best correction
     toward the teacher), so its weights are a buffer that training leaves at zero, which is no change. On vintagify's
-    fast version this gained 0.6 dB PSNR against the teacher on held-out photos, where the colour branches, trained
-    with the network, had stopped improving. Frozen under tiling like the other branches. 12 x 13 numbers."""
+    fast version it raised the PSNR against the teacher on held-out photos from 26.3 to 26.75 dB, where 2000 more
+    training steps of the colour branches had stayed within 0.1 dB. Frozen under tiling like the other branches.
+    13 x 12 numbers."""
 
     def __init__(self, input_nc: int, output_nc: int):
         super().__init__()

@@ -164,9 +164,6 @@ def feature_loss(projs: nn.ModuleList, s_feats: List[torch.Tensor], t_feats: Lis
     return total / max(1, len(projs))
 
 
-# ------------------------------------------------------------------------------------------------------------
-# photo augmentation (on top of the random crops and flips of the data stream)
-
 def psnr_db(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Per-image PSNR in dB of ``out`` against ``target`` (both in [-1, 1]), differentiable: as a loss (-PSNR/10 =
     log10 of the mean squared error) each image's error counts relative to its own, like the mean PSNR that fidelity
@@ -174,6 +171,9 @@ def psnr_db(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     mse = (out.float() - target.float()).square().flatten(1).mean(1)
     return 10 * torch.log10(4 / (mse + 1e-8))
 
+
+# ------------------------------------------------------------------------------------------------------------
+# photo augmentation (on top of the random crops and flips of the data stream)
 
 def color_jitter(x: torch.Tensor, strength: float) -> torch.Tensor:
     """Per-sample brightness, contrast and saturation changes of NCHW images in [-1, 1] (torch RNG, so a resumed

@@ -9,7 +9,7 @@ student forward per photo (seconds to a minute on a CPU).
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Tuple
+from typing import Iterable, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -39,8 +39,7 @@ def best_correction(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def fit_calibration(net: nn.Module, pairs: Iterable[Tuple[torch.Tensor, torch.Tensor]],
-                    check_cancel: Callable[[], None] = lambda: None) -> int:
+def fit_calibration(net: nn.Module, pairs: Iterable[Tuple[torch.Tensor, torch.Tensor]]) -> int:
     """Solve ``net``'s calibration from (input, teacher output) pairs, each (1, C, H, W) in [-1, 1]; returns the
     number of photos used (0: too few, the calibration is then set to no change)."""
     calib = calibration_of(net)
@@ -49,7 +48,6 @@ def fit_calibration(net: nn.Module, pairs: Iterable[Tuple[torch.Tensor, torch.Te
     calib.reset_parameters()
     feats, wanted = [], []
     for x, target in pairs:
-        check_cancel()
         out = net(x)
         if not (torch.isfinite(out).all() and torch.isfinite(target).all()):
             continue

@@ -334,7 +334,7 @@ def test_tiles_of_a_mobile_net_share_the_whole_image_statistics(samples):
     tr = Translator(net, torch.device("cpu"), TranslateOptions(precision="fp32"))
     with frozen_instance_norm(tr, torch.zeros(1, 3, 32, 32)) as frozen:
         n_norms = sum(isinstance(m, FastInstanceNorm2d) for m in net.modules())
-        assert n_norms > 0 and len(frozen.layers) == n_norms + 2  # and the two global colour branches
+        assert n_norms > 0 and len(frozen.layers) == n_norms + 3  # and the colour shift, transform and calibration
     src = load_image(samples / "chelsea.png")
     src = LoadedImage(np.ascontiguousarray(src.rgb[40:200, 100:340]))
     whole = tr.translate(src).image.rgb.astype(int)
