@@ -39,7 +39,7 @@ from ..models.networks import init_weights, size_multiple
 from ..tensors import to_uint8
 from . import _distill_parts as P
 from .config import PREPROCESS, TrainConfig
-from .calibrate import MIN_PHOTOS as MIN_CALIBRATION_PHOTOS, calibration_of, fit_calibration
+from .calibrate import calibration_of, fit_calibration
 from .core import Trainer, register_family
 from .data import FolderStream, ImageFolder, check_folder_paths, to_model_input
 from .grids import grid
@@ -307,9 +307,7 @@ class DistillTrainer(Trainer):
             G = copy.deepcopy(G)
             self.log("Fitting the colour calibration (one forward per photo, up to "
                      f"{min(CALIBRATION_PHOTOS, self.stream.n if self.cfg.cached else CALIBRATION_PHOTOS)} photos)…")
-            n = fit_calibration(G, self._calibration_pairs())
-            self.log(f"Colour calibration fitted on {n} photos." if n else
-                     f"Colour calibration left off: fewer than {MIN_CALIBRATION_PHOTOS} photos could be used.")
+            self.log(fit_calibration(G, self._calibration_pairs())[1])
         return [("G.safetensors", G, self.model_meta())]
 
     def _calibration_pairs(self):

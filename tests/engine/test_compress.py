@@ -483,45 +483,70 @@ def test_distill_with_the_psnr_loss_logs_it(_isolated_home, photos, tmp_path):
         _cfg(teacher, photos, tmp_path / "r2", lambda_psnr=0.0, lambda_pixel=0.0, lambda_feat=0.0).validate()
 
 
-def test_calibration_is_solved_in_closed_form_and_needs_enough_photos():
+def test_calibration_is_solved_in_closed_form_and_guarded():
     """Targets whose colour cast is linear in the images' statistics: the fitted calibration removes most of the
-    error; too few photos leave it at zero (no change)."""
+    error. Too few photos, bad targets, or casts it cannot predict (no gain on the held-out half) leave it off."""
     from engine.training import calibrate as C
 
     torch.manual_seed(0)
     net = get_model("mobile_resnet", ngf=8, n_blocks=2, head_kernel=3, residual=True, calibration=True).eval()
+    last = [m for m in net.modules() if isinstance(m, nn.Conv2d)][-1]
+    nn.init.zeros_(last.weight), nn.init.zeros_(last.bias)  # the identity, as a student starts: flat in, flat out
     true_w = torch.zeros_like(net.calib.weight)
     true_w[0, 9:] = torch.tensor([0.3, 0.1, -0.2])  # offset grows with the input's red mean
     true_w[-1, 0], true_w[-1, 4] = 0.1, -0.1  # a fixed change of the matrix
-    pairs = []
+    pairs, noise = [], []
     for i in range(60):
         x = (torch.rand(1, 3, 24, 24) * 0.8 - 0.4 + torch.rand(1, 3, 1, 1) - 0.5).clamp(-1, 1)
         with torch.no_grad():
             out = net(x)
             pairs.append((x, net.calib.transform(net.calib.stats(x, out) @ true_w, out)))
+            noise.append((x, out + torch.randn(1, 3, 1, 1) * 0.05))  # a cast unrelated to the photo
     err = lambda: sum((net(x) - t).square().mean().item() for x, t in pairs)  # noqa: E731
     before = err()
-    assert C.fit_calibration(net, pairs) == 60
+    n, message = C.fit_calibration(net, pairs)
+    assert n == 60 and "fitted on 60 photos" in message and "dB" in message
     assert err() < 0.01 * before
-    assert C.fit_calibration(net, pairs[:C.MIN_PHOTOS - 1]) == 0 and not net.calib.weight.any()
-    nan = [(x, t * float("nan")) for x, t in pairs]
-    assert C.fit_calibration(net, nan) == 0 and not net.calib.weight.any()  # bad targets are skipped
-    plain = get_model("mobile_resnet", ngf=8, n_blocks=2, residual=True)
-    assert C.fit_calibration(plain, pairs) == 0  # nothing to fit
+    n, message = C.fit_calibration(net, pairs[:C.MIN_PHOTOS - 1])
+    assert n == 0 and "at least" in message and not net.calib.weight.any()
+    assert C.fit_calibration(net, [(x, t * float("nan")) for x, t in pairs])[0] == 0  # bad targets are skipped
+    flat = [(torch.full_like(x, 0.3), t) for x, t in pairs]  # a single colour says nothing about a correction
+    assert C.fit_calibration(net, flat)[0] == 0 and not net.calib.weight.any()
+    n, message = C.fit_calibration(net, noise)
+    assert n == 0 and "did not bring" in message and not net.calib.weight.any()
+    assert C.fit_calibration(get_model("mobile_resnet", ngf=8, n_blocks=2, residual=True), pairs)[0] == 0
+
+
+def test_calibration_is_bounded_on_photos_unlike_its_fitting_set():
+    from engine.models.mobile import OutputCalibration
+
+    net = get_model("mobile_resnet", ngf=8, n_blocks=2, head_kernel=3, residual=True, calibration=True).eval()
+    net.calib.weight.fill_(1e5)  # as if fitted on photos with nearly the same statistics
+    with torch.no_grad():
+        params = net.calib(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16))
+        out = net(torch.rand(1, 3, 16, 16) * 2 - 1)
+    assert params.abs().max() <= OutputCalibration.LIMIT and out.abs().max() <= 1
 
 
 def test_distill_fits_the_calibration_for_the_models_a_run_ends_with(_isolated_home, photos, tmp_path, monkeypatch):
-    from engine.training import calibrate as C
+    from engine.checkpoint import load_checkpoint
+    from engine.training import distill
 
-    monkeypatch.setattr(C, "MIN_PHOTOS", 8)
+    fits = []
+
+    def recording(net, pairs):
+        pairs = list(pairs)
+        net.calib.weight.normal_()  # stands for a fit: the wiring is what is tested here
+        fits.append((len(pairs), net.calib.weight.clone()))
+        return len(pairs), "Colour calibration fitted (test)."
+
+    monkeypatch.setattr(distill, "fit_calibration", recording)
     teacher = _teacher(_isolated_home)
     res = run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "run", teacher_cache=16, flip=False,
                                            steps=4, checkpoint_every=2, batch_size=1))
-    log = (tmp_path / "run" / "train.log").read_text()
-    assert log.count("Colour calibration fitted on 16 photos.") == 1  # the last export only, not step 2's
+    assert [n for n, _ in fits] == [16]  # the last export only, not step 2's, on every cached photo
+    assert (tmp_path / "run" / "train.log").read_text().count("Colour calibration fitted (test).") == 1
     student = ModelLibrary().load(ModelLibrary().resolve(str(res.run_dir))).module
-    assert student.calib.weight.abs().sum() > 0
-    from engine.checkpoint import load_checkpoint
-
+    assert torch.equal(student.calib.weight, fits[0][1])
     state = load_checkpoint(RunFolder(res.run_dir).latest).tensors
     assert not any(v.any() for k, v in state.items() if k.endswith("calib.weight"))  # training nets untouched
