@@ -48,6 +48,7 @@ MIN_PHOTOS = 16
 #: photos the colour calibration is fitted on when a run ends (one student forward each, and a teacher forward
 #: without the teacher cache)
 CALIBRATION_PHOTOS = 400
+CALIBRATION_PHOTOS_CPU_UNCACHED = 100
 
 
 @dataclass
@@ -305,15 +306,21 @@ class DistillTrainer(Trainer):
         # be quick: it takes one student forward per photo; a cancelled run gets it when it is resumed and finishes)
         if self.finishing and calibration_of(G) is not None:
             G = copy.deepcopy(G)
-            self.log("Fitting the colour calibration (one forward per photo, up to "
-                     f"{min(CALIBRATION_PHOTOS, self.stream.n if self.cfg.cached else CALIBRATION_PHOTOS)} photos)…")
+            self.log(f"Fitting the colour calibration (one forward per photo, up to {self._calibration_count()} "
+                     "photos)…")
             self.log(fit_calibration(G, self._calibration_pairs())[1])
         return [("G.safetensors", G, self.model_meta())]
 
+    def _calibration_count(self) -> int:
+        if self.cfg.cached:
+            return min(CALIBRATION_PHOTOS, self.stream.n)
+        # the teacher translates each photo: about a second each on a CPU
+        return CALIBRATION_PHOTOS if self.device.type == "cuda" else CALIBRATION_PHOTOS_CPU_UNCACHED
+
     def _calibration_pairs(self):
-        """(photo, teacher output) pairs for :func:`fit_calibration`: ``CALIBRATION_PHOTOS`` whole photos spread over
-        the training photos (teacher cache), or the first photos' centre crops."""
-        n = CALIBRATION_PHOTOS
+        """(photo, teacher output) pairs for :func:`fit_calibration`: whole photos spread over the training photos
+        (teacher cache), or the first photos' centre crops."""
+        n = self._calibration_count()
         if self.cfg.cached:
             for i in P.pick(self.stream.n, n):
                 x = to_model_input(self.stream.photo(i)[None].to(self.device), self.use_channels_last)
