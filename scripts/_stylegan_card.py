@@ -10,20 +10,37 @@ def _metrics_row(m: Any) -> str:
     if not isinstance(m, dict):
         return "not measured (run the script with --metrics)"
     fid = f", FID {m['fid']:.1f}" if "fid" in m else ""
+    if "diversity_ratio" in m:
+        fid += (f"; diversity (mean pairwise Inception feature distance) {m['diversity_fake']:.2f} against "
+                f"{m['diversity_real']:.2f} for the real photos, a ratio of {m['diversity_ratio']:.2f}")
     kid = f"KID × 1000 = {1000 * m['kid']:.1f}" if "kid" in m else "KID n/a"
     return (f"{kid}{fid} — {int(m.get('n_fake', 0))} generated (ψ = 1, seeds 100000+) vs {int(m.get('n_real', 0))} "
             f"real testA photos at 64 px, TF Inception FID features; FID at this N is biased upwards")
 
 
+def _teacher_rows(t: Any) -> str:
+    if not isinstance(t, dict):
+        return ""
+    return (f"| start | the generator first copied **{t['name']}** (`{t.get('id', '')}`, a DCGAN bundled beside it): for "
+            f"the same z it was pulled toward the DCGAN's image by an L1 loss of weight {t['weight']:g} falling to 0 "
+            f"over the first {t['steps']} steps, while the GAN loss pulled it toward the photos. From scratch, this "
+            "CPU budget gave one face for every seed; the copy keeps the DCGAN's variety of faces, poses and light |\n"
+            "| teacher's data | the DCGAN's weights are MIT (`chien-liu/DCGAN-PyTorch`, see `resources/models/"
+            "dcgan_faces`); it was trained on DigiFace-1M (Microsoft, synthetic faces), whose own terms were not "
+            "checked |\n")
+
+
 def card(f: Dict[str, Any]) -> str:
     c = f["config"]
     hours = (f.get("train_seconds") or 0) / 3600
+    teacher = _teacher_rows(f.get("teacher"))
     return f"""# StyleGAN faces 64 px (`stylegan-faces64`) — CPU preview
 
 An unconditional StyleGAN-style generator trained by GAN Studio's own trainer (`ganstudio train stylegan`): z → 8-layer
 mapping network → w → synthesis from a learned constant with modulated convolutions, per-layer noise and ToRGB skips.
 It is the Latent page's model for style mixing, noise and w / w+ editing (the DCGAN beside it has only z).
-**This is a preview trained on a CPU: blurry, face-like images. It must be re-trained on a GPU session** (below).
+**It was trained on a CPU for {hours:.1f} h at 64 px: small, soft faces. A GPU session would re-train it at a higher
+resolution** (below).
 
 ![32 seeds](samples.png)
 
@@ -38,7 +55,7 @@ It is the Latent page's model for style mixing, noise and w / w+ editing (the DC
 | wall time | {hours:.2f} h of training |
 | hardware | {f.get('hardware') or HARDWARE} |
 | file | `model.safetensors` (fp16; max difference to the fp32 weights on 16 random z: {f['fp16_max_diff_uint8']:.2f} uint8 levels) |
-| training data | face2genshin trainA (`../shared/datasets/face2genshin/trainA`: 400 web-scraped face photos, 256x256, resized to {c['image_size']}) |
+{teacher}| training data | face2genshin trainA (`../shared/datasets/face2genshin/trainA`: 400 web-scraped face photos, 256x256, resized to {c['image_size']}) |
 | data licence | **none.** Photos of real people scraped from the web; the source repository grants no licence. Used for training and tests only, never shipped. The model carries that uncertainty: use it for evaluation, not in a product. |
 | quality (test split) | {_metrics_row(f.get('metrics'))} |
 

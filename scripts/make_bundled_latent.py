@@ -84,7 +84,9 @@ def make_stylegan(run: Path, with_metrics: bool, shared: Path, hardware: str = "
     meta = dict(ck.meta)
     meta["model"] = dict(meta["model"], id="stylegan-faces64", name="StyleGAN faces 64 px (CPU-trained)",
                          description=f"StyleGAN-style generator trained by GAN Studio on 400 face photos, {step} "
-                                     "steps on a CPU; an early, blurry model that needs a GPU re-train.")
+                                     "steps on a CPU" + (", starting as a copy of the DCGAN faces model"
+                                                         if (ck.meta.get("training") or {}).get("teacher") else "")
+                                     + "; a low-resolution model that a GPU re-train would sharpen.")
     meta["training"] = dict(meta.get("training", {}), run=run.name)
     meta["data_license"] = "none (face2genshin trainA has no licence; images not shipped)"
     save_model(out / "model.safetensors", net, meta, fp16=True)
@@ -95,7 +97,8 @@ def make_stylegan(run: Path, with_metrics: bool, shared: Path, hardware: str = "
              "params": sum(p.numel() for p in net.parameters()), "fp16_max_diff_uint8":
              fp16_parity(net, out / "model.safetensors"), "config": {k: cfg[k] for k in (
                  "image_size", "z_dim", "w_dim", "channel_base", "channel_max", "gan_loss", "r1_every", "diffaug",
-                 "mixing_prob", "ema_kimg", "lr")}}
+                 "mixing_prob", "ema_kimg", "lr")},
+             "teacher": (ck.meta.get("training") or {}).get("teacher")}
     if with_metrics:
         test = Path(cfg["data"]).parent / "testA"  # the split the run never saw
         if not test.is_dir():  # a run trained elsewhere (a GPU session): the same split in ../shared
@@ -120,7 +123,7 @@ def _metrics(net: torch.nn.Module, data: Path, n: int = 400):
     seeds = range(100000, 100000 + n)
     fake = np.concatenate([m.render_uint8(torch.stack([m.seed(s).code for s in seeds[i:i + 50]]))
                            for i in range(0, n, 50)])
-    res = compute_metrics(real, fake, ("fid", "kid"), device="cpu", cache_real=False)
+    res = compute_metrics(real, fake, ("fid", "kid", "diversity"), device="cpu", cache_real=False)
     return {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in res.items() if k != "messages"}
 
 

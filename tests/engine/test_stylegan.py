@@ -154,3 +154,70 @@ def test_progressive_schedule_and_bad_config(tmp_path):
         build_config("stylegan", "tiny", data=str(tmp_path), out_dir=str(tmp_path / "r"), image_size=96)
     with pytest.raises(ConfigError, match="gan loss"):
         build_config("stylegan", "tiny", data=str(tmp_path), out_dir=str(tmp_path / "r"), gan_loss="nope")
+
+
+def _tiny_dcgan_file(path, nz=8, task="generate"):
+    torch.manual_seed(1)
+    net = get_model("dcgan_g", nz=nz, ngf=4, nc=3, n_layers=5).eval()
+    meta = model_meta(id=f"tiny-dcgan-{task}", name=f"tiny dcgan {task}", family="dcgan", task=task, arch="dcgan_g",
+                      arch_kwargs=dict(nz=nz, ngf=4, nc=3, n_layers=5))
+    save_model(path, net, meta)
+    return path
+
+
+@pytest.mark.slow
+def test_teacher_start_pulls_the_generator_toward_the_teacher(tmp_path, image_factory):
+    """With a teacher, G's image for z approaches the teacher's image for the same z (while the GAN loss runs), the
+    weight falls to 0 over teacher_steps, and the exported model's record names the teacher."""
+    from engine.jobs import run_inline
+    from engine.training.core import build_config, get_trainer, train_task
+
+    for i in range(6):
+        image_factory(f"faces/{i}.png", w=64, h=64, seed=i)
+    teacher = _tiny_dcgan_file(tmp_path / "t.safetensors")
+    common = dict(data=str(tmp_path / "faces"), teacher=str(teacher), teacher_steps=40, teacher_weight=10.0,
+                  steps=40, log_every=1, sample_every=40, checkpoint_every=40, lr=0.01)
+    cfg = build_config("stylegan", "tiny", out_dir=str(tmp_path / "run"), **common)
+    assert run_inline(train_task, cfg).state == "finished"
+    lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    l1 = [x["teacher_l1"] for x in lines if "teacher_l1" in x]
+    assert len(l1) >= 30
+    assert sum(l1[-5:]) / 5 < 0.7 * sum(l1[:5]) / 5  # the copy got closer
+    ck = load_checkpoint(tmp_path / "run" / "models" / "G_ema.safetensors")
+    assert ck.meta["training"]["teacher"]["name"] == "tiny dcgan generate"
+    t = _trainer(tmp_path / "r2", **common)
+    t.build()
+    assert t.teacher_lambda() == 10.0
+    t.step = 20
+    assert t.teacher_lambda() == pytest.approx(5.0)
+    t.step = 40
+    assert t.teacher_lambda() == 0.0
+
+
+def _trainer(out, **kw):
+    """A StyleGAN trainer whose data are read (make_data), outside a job."""
+    from types import SimpleNamespace
+
+    from engine.training.core import build_config, get_trainer
+
+    ctx = SimpleNamespace(log=lambda *a: None, progress=lambda *a: None, check_cancel=lambda: None)
+    t = get_trainer("stylegan")(build_config("stylegan", "tiny", out_dir=str(out), **kw), ctx)
+    out.mkdir()
+    t.setup_device()
+    t.make_data()
+    return t
+
+
+def test_teacher_is_checked_before_training(tmp_path, image_factory):
+    for i in range(6):
+        image_factory(f"faces/{i}.png", w=64, h=64, seed=i)
+
+    def make_data(**kw):
+        _trainer(tmp_path / f"r{len(list(tmp_path.iterdir()))}", data=str(tmp_path / "faces"), **kw)
+
+    with pytest.raises(ConfigError, match="z of 64 numbers"):  # tiny preset: z_dim 32
+        make_data(teacher=str(_tiny_dcgan_file(tmp_path / "big.safetensors", nz=64)))
+    with pytest.raises(ConfigError, match="not a generator"):
+        make_data(teacher=str(_tiny_dcgan_file(tmp_path / "tr.safetensors", task="translate")))
+    with pytest.raises(ConfigError, match="teacher.weight"):
+        make_data(teacher=str(_tiny_dcgan_file(tmp_path / "ok.safetensors")), teacher_weight=float("nan"))
