@@ -18,22 +18,9 @@ def _metrics_row(m: Any) -> str:
             f"real testA photos at 64 px, TF Inception FID features; FID at this N is biased upwards")
 
 
-def _teacher_rows(t: Any) -> str:
-    if not isinstance(t, dict):
-        return ""
-    return (f"| start | the generator first copied **{t['name']}** (`{t.get('id', '')}`, a DCGAN bundled beside it): for "
-            f"the same z it was pulled toward the DCGAN's image by an L1 loss of weight {t['weight']:g} falling to 0 "
-            f"over the first {t['steps']} steps, while the GAN loss pulled it toward the photos. From scratch, this "
-            "CPU budget gave one face for every seed; the copy keeps the DCGAN's variety of faces, poses and light |\n"
-            "| teacher's data | the DCGAN's weights are MIT (`chien-liu/DCGAN-PyTorch`, see `resources/models/"
-            "dcgan_faces`); it was trained on DigiFace-1M (Microsoft, synthetic faces), whose own terms were not "
-            "checked |\n")
-
-
 def card(f: Dict[str, Any]) -> str:
     c = f["config"]
     hours = (f.get("train_seconds") or 0) / 3600
-    teacher = _teacher_rows(f.get("teacher"))
     return f"""# StyleGAN faces 64 px (`stylegan-faces64`) — CPU preview
 
 An unconditional StyleGAN-style generator trained by GAN Studio's own trainer (`ganstudio train stylegan`): z → 8-layer
@@ -55,7 +42,7 @@ resolution** (below).
 | wall time | {hours:.2f} h of training |
 | hardware | {f.get('hardware') or HARDWARE} |
 | file | `model.safetensors` (fp16; max difference to the fp32 weights on 16 random z: {f['fp16_max_diff_uint8']:.2f} uint8 levels) |
-{teacher}| training data | face2genshin trainA (`../shared/datasets/face2genshin/trainA`: 400 web-scraped face photos, 256x256, resized to {c['image_size']}) |
+| training data | face2genshin trainA (`../shared/datasets/face2genshin/trainA`: 400 web-scraped face photos, 256x256, resized to {c['image_size']}) |
 | data licence | **none.** Photos of real people scraped from the web; the source repository grants no licence. Used for training and tests only, never shipped. The model carries that uncertainty: use it for evaluation, not in a product. |
 | quality (test split) | {_metrics_row(f.get('metrics'))} |
 

@@ -84,9 +84,7 @@ def make_stylegan(run: Path, with_metrics: bool, shared: Path, hardware: str = "
     meta = dict(ck.meta)
     meta["model"] = dict(meta["model"], id="stylegan-faces64", name="StyleGAN faces 64 px (CPU-trained)",
                          description=f"StyleGAN-style generator trained by GAN Studio on 400 face photos, {step} "
-                                     "steps on a CPU" + (", starting as a copy of the DCGAN faces model"
-                                                         if (ck.meta.get("training") or {}).get("teacher") else "")
-                                     + "; a low-resolution model that a GPU re-train would sharpen.")
+                                     "steps on a CPU; a low-resolution model that a GPU re-train would sharpen.")
     meta["training"] = dict(meta.get("training", {}), run=run.name)
     meta["data_license"] = "none (face2genshin trainA has no licence; images not shipped)"
     save_model(out / "model.safetensors", net, meta, fp16=True)
@@ -97,8 +95,7 @@ def make_stylegan(run: Path, with_metrics: bool, shared: Path, hardware: str = "
              "params": sum(p.numel() for p in net.parameters()), "fp16_max_diff_uint8":
              fp16_parity(net, out / "model.safetensors"), "config": {k: cfg[k] for k in (
                  "image_size", "z_dim", "w_dim", "channel_base", "channel_max", "gan_loss", "r1_every", "diffaug",
-                 "mixing_prob", "ema_kimg", "lr")},
-             "teacher": (ck.meta.get("training") or {}).get("teacher")}
+                 "mixing_prob", "ema_kimg", "lr")}}
     if with_metrics:
         test = Path(cfg["data"]).parent / "testA"  # the split the run never saw
         if not test.is_dir():  # a run trained elsewhere (a GPU session): the same split in ../shared

@@ -6,12 +6,6 @@ style-mixing regularisation (two z for one image with probability ``mixing_prob`
 images for the discriminator so a few hundred images are enough, minibatch standard deviation in the residual
 discriminator, equalized learning rate, Adam (0, 0.99), and an exponential moving average of the generator
 (``G_ema``, half-life ``ema_kimg`` thousand images, ramped up at the start) which is what gets exported.
-With ``teacher`` (a pretrained ``generate`` model, e.g. the bundled DCGAN) the generator starts by copying it: for
-the same z (its first ``teacher.z_dim`` entries) it is pulled toward the teacher's image by an L1 loss whose weight
-falls linearly from ``teacher_weight`` to 0 over ``teacher_steps`` steps, while the GAN loss pulls it toward the
-training photos. On a few hundred photos and a CPU's budget this keeps the teacher's variety (different faces,
-poses, lighting) where a generator trained from scratch settles on one face; style mixing waits until the teacher
-has let go, because a mixed image has no teacher image.
 With ``progressive=True`` training starts at ``start_res`` and fades in each next resolution over ``phase_steps``
 steps, then stabilises for ``phase_steps`` (ProGAN / StyleGAN 1).
 
@@ -30,8 +24,7 @@ import torch.nn.functional as F
 
 from .. import losses as L
 from ..config import check, check_choice, option
-from ..errors import ConfigError
-from ..library import ModelLibrary, model_meta
+from ..library import model_meta
 from ..models import get_model
 from ..tensors import to_uint8
 from .config import TrainConfig
@@ -71,9 +64,6 @@ class StyleGANConfig(TrainConfig):
     start_res: int = option(8, "progressive growing: first resolution")
     phase_steps: int = option(2000, "progressive growing: steps per fade-in and per hold")
     truncation_psi: float = option(0.7, "truncation psi stored in the exported model", flag="psi")
-    teacher: str = option("", "start by copying this pretrained generate model (id, name or file), same z")
-    teacher_weight: float = option(10.0, "L1 weight toward the teacher's image at the first step")
-    teacher_steps: int = option(3000, "steps over which the teacher's weight falls to 0")
 
     def gan_losses(self):
         return tuple(n for n in super().gan_losses() if n != "wgan")  # no weight clipping in this trainer
@@ -93,9 +83,6 @@ class StyleGANConfig(TrainConfig):
         check(self.start_res in (4, 8, 16, 32, 64, 128) and self.start_res < self.image_size,
               "start_res must be a power of two below the image size")
         check(self.phase_steps >= 1, "phase_steps must be at least 1")
-        check(math.isfinite(self.teacher_weight) and self.teacher_weight >= 0,
-              f"teacher_weight must be a number >= 0; got {self.teacher_weight}")
-        check(self.teacher_steps >= 1, "teacher_steps must be at least 1")
 
     @property
     def gamma(self) -> float:
@@ -154,25 +141,6 @@ class StyleGANTrainer(Trainer):
         folders, self.stream = open_folders(self, {"images": cfg.data}, preprocess="scale_shortside_and_crop",
                                             load_size=cfg.image_size)
         self.folder = folders["images"]
-        self.teacher = None
-        self.teacher_info = self._resolve_teacher() if cfg.teacher else None
-
-    def _resolve_teacher(self):
-        """The teacher model, checked before any training: a generate-task model whose z fits into ours."""
-        c = self.cfg
-        info = ModelLibrary().resolve(c.teacher)
-        if info.task != "generate":
-            raise ConfigError(f"The teacher {info.name!r} is not a generator (latent to image) model; choose one "
-                              "from the Latent page's list, e.g. dcgan-faces.")
-        self.teacher = ModelLibrary().load(info, self.device).module.float().eval().requires_grad_(False)
-        tz = int(getattr(self.teacher, "z_dim", 0) or 0)
-        if not 0 < tz <= c.z_dim:
-            raise ConfigError(f"The teacher {info.name!r} takes a z of {tz or 'unknown'} numbers; this generator's "
-                              f"z has {c.z_dim}. Choose a z_dim of at least {tz} or another teacher.")
-        self.teacher_z = tz
-        self.log(f"Teacher: {info.name!r}; the generator copies it for the first {c.teacher_steps} steps "
-                 f"(L1 weight {c.teacher_weight:g} falling to 0).")
-        return info
 
     # --- networks ----------------------------------------------------------------------------------------
     def gen_kwargs(self) -> Dict[str, Any]:
@@ -198,21 +166,6 @@ class StyleGANTrainer(Trainer):
         g = torch.Generator().manual_seed(c.seed + 12345)
         self.fixed_z = torch.randn(c.sample_rows * 8, c.z_dim, generator=g).to(self.device)
         self._set_stage()
-
-    def teacher_lambda(self) -> float:
-        """The teacher loss's weight at this step (linear fall to 0 over teacher_steps)."""
-        c = self.cfg
-        if self.teacher is None:
-            return 0.0
-        return c.teacher_weight * max(0.0, 1.0 - self.step / c.teacher_steps)
-
-    def teacher_term(self, z: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        """L1 between the generator's image and the teacher's for the same z (resized to the current stage)."""
-        with torch.no_grad():
-            target = self.teacher(z[:, :self.teacher_z].float()).clamp(-1, 1)
-            if target.shape[-1] != fake.shape[-1]:
-                target = F.interpolate(target, size=fake.shape[-2:], mode="area")
-        return (fake.float() - target.to(fake.device)).abs().mean()
 
     # --- progressive growing -----------------------------------------------------------------------------
     def stage_at(self, step: int) -> Tuple[int, float]:
@@ -246,13 +199,11 @@ class StyleGANTrainer(Trainer):
             real = F.interpolate(real, size=(res, res), mode="area")
         n = real.shape[0]
         z, z2 = torch.randn(2, n, c.z_dim, device=self.device)
-        lam = self.teacher_lambda()
         L.set_requires_grad([self.D], False)
         with self.autocast():
-            fake = self.gen(z, z2, 0.0 if lam > 0 else c.mixing_prob)  # a mixed image has no teacher image
+            fake = self.gen(z, z2, c.mixing_prob)
             loss_G = self.loss.g_loss(self.disc(self.aug(fake)))
-        teach = self.teacher_term(z, fake) if lam > 0 else torch.zeros((), device=self.device)
-        self.optimize(loss_G + lam * teach, "G")
+        self.optimize(loss_G, "G")
         L.set_requires_grad([self.D], True)
         with self.autocast():
             out_real, out_fake = self.disc(self.aug(real)), self.disc(self.aug(fake.detach()))
@@ -267,10 +218,7 @@ class StyleGANTrainer(Trainer):
             loss_D = loss_D + r1 * c.r1_every
         self.optimize(loss_D, "D")
         ema_update(self.G_ema, self.G, self.ema_beta(n))
-        out = {"G": loss_G.detach(), "D": loss_D.detach(), "r1": r1.detach(), **L.d_means(out_real, out_fake)}
-        if self.teacher is not None:
-            out["teacher_l1"] = teach.detach()
-        return out
+        return {"G": loss_G.detach(), "D": loss_D.detach(), "r1": r1.detach(), **L.d_means(out_real, out_fake)}
 
     def ema_beta(self, batch: int) -> float:
         c = self.cfg
@@ -311,8 +259,5 @@ class StyleGANTrainer(Trainer):
                           description=f"StyleGAN-style generator (EMA), {self.step} steps at {c.image_size} px "
                                       f"on {c.data} (run {self.run_folder.root}).",
                           training={**self.run_record(),
-                                    "image_size": c.image_size, "data": c.data, "stage": [res, alpha],
-                                    **({"teacher": {"name": self.teacher_info.name, "id": self.teacher_info.id,
-                                                    "weight": c.teacher_weight, "steps": c.teacher_steps}}
-                                       if self.teacher_info is not None else {})})
+                                    "image_size": c.image_size, "data": c.data, "stage": [res, alpha]})
         return [("G_ema.safetensors", self.G_ema, meta)]
