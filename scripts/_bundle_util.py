@@ -78,6 +78,18 @@ def kid_fid(real: List[np.ndarray], fake: List[np.ndarray]) -> Dict[str, float]:
     return out
 
 
+def gap_scores(real: List[np.ndarray], inputs: List[np.ndarray], fake: List[np.ndarray],
+               other_real: List[np.ndarray]) -> Dict[str, Dict[str, float]]:
+    """KID/FID of the model's results against the real test images, with the floor (other real images of the target
+    domain, e.g. its training split, same N) and the ceiling (the untranslated inputs), and the share of the
+    ceiling-to-floor FID gap the model closes (``model["gap_closed"]``)."""
+    floor = kid_fid(real, other_real[:len(real)])
+    ceiling = kid_fid(real, inputs)
+    model = kid_fid(real, fake)
+    model["gap_closed"] = round((ceiling["fid"] - model["fid"]) / max(1e-9, ceiling["fid"] - floor["fid"]), 3)
+    return {"model": model, "floor": floor, "ceiling": ceiling}
+
+
 def kid_text(r: Dict) -> str:
     """'248.1 ± 1.2' (subsets) or '248.1 (one subset of all images)'."""
     if "kid_x1000" not in r:

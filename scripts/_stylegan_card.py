@@ -18,6 +18,19 @@ def _metrics_row(m: Any) -> str:
             f"real testA photos at 64 px, TF Inception FID features; FID at this N is biased upwards")
 
 
+def _lrs(c: Dict[str, Any]) -> str:
+    if c.get("g_lr") and c["g_lr"] != c["lr"]:
+        return f"{c['g_lr']} for G and {c['lr']} for D (two time-scale updates)"
+    return f"{c['lr']}"
+
+
+def _growing(c: Dict[str, Any]) -> str:
+    if not c.get("progressive"):
+        return ""
+    return (f"; progressive growing (ProGAN) from {c['start_res']} px: each next resolution fades in over "
+            f"{c['phase_steps']} steps, then holds for {c['phase_steps']}")
+
+
 def card(f: Dict[str, Any]) -> str:
     c = f["config"]
     hours = (f.get("train_seconds") or 0) / 3600
@@ -37,7 +50,7 @@ resolution** (below).
 | --- | --- |
 | task | `generate` (latent to image): z, w and w+ |
 | architecture | StyleGAN-style, {c['image_size']} px, z {c['z_dim']}, w {c['w_dim']}, channels min({c['channel_base']} / res, {c['channel_max']}); {f['params']:,} parameters (EMA generator) |
-| training | non-saturating logistic loss ({c['gan_loss']}), lazy R1 every {c['r1_every']} steps, style mixing p = {c['mixing_prob']}, DiffAugment `{c['diffaug']}`, EMA {c['ema_kimg']} kimg, Adam lr {c['lr']} |
+| training | non-saturating logistic loss ({c['gan_loss']}), lazy R1 every {c['r1_every']} steps, style mixing p = {c['mixing_prob']}, DiffAugment `{c['diffaug']}`, EMA {c['ema_kimg']} kimg, Adam lr {_lrs(c)}{_growing(c)} |
 | steps | {f['step']} steps of batch {f['batch']} ({f['images_seen']:,} images seen, ≈ {f['images_seen'] / 1000:.0f} kimg; StyleGAN's own runs use thousands of kimg) |
 | wall time | {hours:.2f} h of training |
 | hardware | {f.get('hardware') or HARDWARE} |

@@ -21,7 +21,7 @@ import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bundle_util import grid, kid_fid, test_files, test_image, to_t, to_u8  # noqa: E402
+from _bundle_util import gap_scores, grid, test_files, test_image, to_t, to_u8  # noqa: E402
 
 from engine.checkpoint import load_checkpoint  # noqa: E402
 from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
@@ -55,11 +55,7 @@ def scores(G, source: Path, target: Path, size: int) -> dict:
     inputs = [test_image(p, size) for p in test_files(source)]
     fake = [to_u8(G(to_t(x))) for x in inputs]
     train_target = target.parent / ("train" + target.name[-1])
-    floor = kid_fid(real, [test_image(p, size) for p in test_files(train_target)[:len(real)]])
-    ceiling = kid_fid(real, inputs)
-    model = kid_fid(real, fake)
-    model["gap_closed"] = round((ceiling["fid"] - model["fid"]) / max(1e-9, ceiling["fid"] - floor["fid"]), 3)
-    return {"model": model, "floor": floor, "ceiling": ceiling}
+    return gap_scores(real, inputs, fake, [test_image(p, size) for p in test_files(train_target)[:len(real)]])
 
 
 @torch.no_grad()

@@ -95,7 +95,7 @@ def make_stylegan(run: Path, with_metrics: bool, shared: Path, hardware: str = "
              "params": sum(p.numel() for p in net.parameters()), "fp16_max_diff_uint8":
              fp16_parity(net, out / "model.safetensors"), "config": {k: cfg[k] for k in (
                  "image_size", "z_dim", "w_dim", "channel_base", "channel_max", "gan_loss", "r1_every", "diffaug",
-                 "mixing_prob", "ema_kimg", "lr")}}
+                 "mixing_prob", "ema_kimg", "lr", "progressive", "start_res", "phase_steps", "g_lr") if k in cfg}}
     if with_metrics:
         test = Path(cfg["data"]).parent / "testA"  # the split the run never saw
         if not test.is_dir():  # a run trained elsewhere (a GPU session): the same split in ../shared

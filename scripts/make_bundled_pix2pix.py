@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bundle_util import ROOT, grid, kid_fid, kid_text, test_files, test_image, to_t, to_u8  # noqa: E402
+from _bundle_util import ROOT, gap_scores, grid, kid_text, test_files, test_image, to_t, to_u8  # noqa: E402
 
 from engine.checkpoint import load_checkpoint  # noqa: E402
 from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
@@ -41,15 +41,21 @@ WHAT = {
 
 
 @torch.no_grad()
-def test_split(net, style, folder: Path, size: int):
-    reals, fakes, l1 = [], [], []
+def test_split(net, style, folder: Path, size: int) -> dict:
+    """L1 and KID/FID of the results for the test split's sketches against the real test images, with the floor
+    (the training split's images, same N) and the ceiling (the sketches themselves) and the share of the gap closed."""
+    reals, sketches, fakes, l1 = [], [], [], []
     for p in test_files(folder):
         real = test_image(p, size)
-        fake = to_u8(net(to_t(make_sketch(real, style))))
+        sketches.append(make_sketch(real, style))
+        fake = to_u8(net(to_t(sketches[-1])))
         reals.append(real)
         fakes.append(fake)
         l1.append(float(np.abs(fake.astype(np.float32) - real.astype(np.float32)).mean() / 127.5))
-    return reals, fakes, round(float(np.mean(l1)), 4)
+    train = folder.parent / ("train" + folder.name[-1])
+    s = gap_scores(reals, sketches, fakes, [test_image(p, size) for p in test_files(train)[:len(reals)]])
+    return dict(s["model"], floor_fid=s["floor"]["fid"], ceiling_fid=s["ceiling"]["fid"],
+                split=folder.name, images=len(reals), l1=round(float(np.mean(l1)), 4))
 
 
 @torch.no_grad()
@@ -93,8 +99,7 @@ def main() -> None:
     shipped = lib.load(lib.resolve(a.id)).module.float().eval()
     style = style_from_meta(meta)
     data = Path(a.shared) / "datasets" / "face2genshin"
-    reals, fakes, l1 = test_split(shipped, style, data / w["split"], size)
-    info["test"] = dict(kid_fid(reals, fakes), split=w["split"], images=len(reals), l1=l1)
+    info["test"] = test_split(shipped, style, data / w["split"], size)
     (out / "sample_sketch_result.jpg").write_bytes(encode_image(picture(shipped, style, data / "testB", size), None,
                                                                 ".jpg"))
     (out / "training.json").write_text(json.dumps(info, indent=1) + "\n")
@@ -131,6 +136,7 @@ shown small as a model-card illustration). No photo of a real person from the da
 | wall time | {i['train_hours']} h of training |
 | hardware | {i['hardware']} |
 | test split ({t['split']}, {t['images']} images, sketches → results vs the real images, fp16 file) | L1 {t['l1']} in [-1, 1] units; KID × 1000 = {kid_text(t)}; {fid} ({t['extractor']}, N = {t['n_real']}; FID at this N is biased upwards, compare KID) |
+| share of the FID gap closed | **{t['gap_closed']:.0%}**: the sketches themselves score FID {t['ceiling_fid']} against the real test images (the ceiling), the training split's real images {t['floor_fid']} (the floor, same N) |
 
 ## Re-train on a GPU (planned)
 

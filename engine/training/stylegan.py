@@ -2,7 +2,8 @@
 
 The recipe follows StyleGAN2(-ADA): non-saturating logistic loss with lazy R1 on real images (every ``r1_every`` D
 steps, scaled by the interval), any other ``engine.losses`` loss selectable (wgan_gp adds the gradient penalty),
-style-mixing regularisation (two z for one image with probability ``mixing_prob``), DiffAugment on real and fake
+style-mixing regularisation (two z for one image with probability ``mixing_prob``), optionally a slower
+generator (``g_lr`` below ``lr``: two time-scale updates, Heusel et al. 2017), DiffAugment on real and fake
 images for the discriminator so a few hundred images are enough, minibatch standard deviation in the residual
 discriminator, equalized learning rate, Adam (0, 0.99), and an exponential moving average of the generator
 (``G_ema``, half-life ``ema_kimg`` thousand images, ramped up at the start) which is what gets exported.
@@ -64,6 +65,8 @@ class StyleGANConfig(TrainConfig):
     start_res: int = option(8, "progressive growing: first resolution")
     phase_steps: int = option(2000, "progressive growing: steps per fade-in and per hold")
     truncation_psi: float = option(0.7, "truncation psi stored in the exported model", flag="psi")
+    g_lr: float = option(0.0, "generator learning rate (0 = lr). Below lr is TTUR: D learns faster than G, which on "
+                              "a small batch keeps G from chasing D onto one face", flag="g-lr")
 
     def gan_losses(self):
         return tuple(n for n in super().gan_losses() if n != "wgan")  # no weight clipping in this trainer
@@ -83,6 +86,7 @@ class StyleGANConfig(TrainConfig):
         check(self.start_res in (4, 8, 16, 32, 64, 128) and self.start_res < self.image_size,
               "start_res must be a power of two below the image size")
         check(self.phase_steps >= 1, "phase_steps must be at least 1")
+        check(self.g_lr >= 0, f"g_lr must be 0 (= lr) or a positive learning rate; got {self.g_lr}")
 
     @property
     def gamma(self) -> float:
@@ -160,7 +164,7 @@ class StyleGANTrainer(Trainer):
         self.gen = self.wrap(_GenForward(self.maybe_compile(self.G)))
         self.disc = self.wrap(self.maybe_compile(self.D))
         r1_ratio = c.r1_every / (c.r1_every + 1)  # lazy regularisation: compensate Adam for the skipped steps
-        self.adam("G", self.G.parameters())
+        self.adam("G", self.G.parameters(), lr=c.g_lr or None)
         self.adam("D", self.D.parameters(), lr=c.lr * r1_ratio, betas=(c.beta1 ** r1_ratio, c.beta2 ** r1_ratio))
         self.loss = L.get_loss(c.gan_loss)
         g = torch.Generator().manual_seed(c.seed + 12345)

@@ -154,3 +154,16 @@ def test_progressive_schedule_and_bad_config(tmp_path):
         build_config("stylegan", "tiny", data=str(tmp_path), out_dir=str(tmp_path / "r"), image_size=96)
     with pytest.raises(ConfigError, match="gan loss"):
         build_config("stylegan", "tiny", data=str(tmp_path), out_dir=str(tmp_path / "r"), gan_loss="nope")
+
+
+def test_generator_learning_rate_ttur(tmp_path):
+    from engine.training.core import build_config, get_trainer
+
+    cfg = build_config("stylegan", "tiny", data=str(tmp_path), out_dir=str(tmp_path / "r"), g_lr=0.0005, lr=0.002)
+    t = get_trainer("stylegan")(cfg, None)
+    t.setup_device()
+    t.build()
+    assert t.opts["G"].param_groups[0]["lr"] == pytest.approx(0.0005)
+    assert t.opts["D"].param_groups[0]["lr"] == pytest.approx(0.002 * 2 / 3)  # lazy R1 every 2 steps (tiny preset)
+    with pytest.raises(ConfigError, match="g_lr"):
+        build_config("stylegan", "tiny", data=str(tmp_path), out_dir=str(tmp_path / "r"), g_lr=-1.0)
