@@ -68,12 +68,41 @@ def picture(net, style, art_folder: Path, size: int) -> np.ndarray:
     return grid(rows)
 
 
+def history(bundled: Path, from_bundled: bool, runs: list) -> list:
+    """The training before this run: the bundled model's record (``--from-bundled``), then each earlier run."""
+    out = []
+    if from_bundled:
+        old = json.loads((bundled / "training.json").read_text())
+        out += old.get("history", []) + [{"what": f"bundled {bundled.name} ({old.get('hardware', '')})",
+                                          "steps": old["step"], "hours": old["train_hours"]}]
+    for r in runs:
+        st = json.loads((r / "status.json").read_text())
+        out.append({"what": f"run {r.name}", "steps": int(st.get("checkpoint_step") or st.get("step") or 0),
+                    "hours": round(float(st.get("train_seconds", 0.0)) / 3600, 2)})
+    return out
+
+
+def _history_text(i: dict) -> str:
+    h = i.get("history") or []
+    if not h:
+        return ""
+    steps = sum(x["steps"] for x in h) + i["step"]
+    hours = sum(x["hours"] for x in h) + i["train_hours"]
+    parts = "; ".join(f"{x['what']}: {x['steps']} steps, {x['hours']} h" for x in h)
+    return (f" — fine-tuned from earlier training ({parts}); in all {steps} steps and {hours:.2f} h, each stage "
+            "starting from the one before with a fresh discriminator")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("id", choices=sorted(WHAT))
     ap.add_argument("--run", required=True)
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     ap.add_argument("--hardware", default=HARDWARE, help="what the run was trained on, for the card")
+    ap.add_argument("--after", nargs="*", default=[], metavar="RUN",
+                    help="earlier runs of a fine-tuning chain, oldest first (RUN started from the last of them)")
+    ap.add_argument("--from-bundled", action="store_true",
+                    help="the chain started from the bundled model: its training record is carried over")
     a = ap.parse_args()
     w, run = WHAT[a.id], Path(a.run)
     src = load_checkpoint(run / "models" / "G.safetensors")
@@ -87,6 +116,7 @@ def main() -> None:
             "params": count_params(net), "batch": cfg["batch_size"], "lr": cfg["lr"], "gan_loss": cfg["gan_loss"],
             "lambda_l1": cfg["lambda_l1"], "sketch_style": meta["sketch"]["style"], "hardware": a.hardware}
     out = ROOT / "resources" / "models" / a.id
+    info["history"] = history(out, a.from_bundled, [Path(r) for r in a.after])
     out.mkdir(parents=True, exist_ok=True)
     meta["model"] = dict(meta["model"], id=a.id, name=w["name"],
                          description=f"Sketch to {w['target']}, pix2pix trained by GAN Studio on CPU at {size} px "
@@ -133,7 +163,7 @@ shown small as a model-card illustration). No photo of a real person from the da
 | training data | face2genshin subset (`../shared/datasets/face2genshin/{w['data']}`: {w['data_desc']}, 256x256), sketches made on the fly |
 | data licence | **none.** The images were scraped from the web (photos of real people; game art © miHoYo/HoYoverse); the source repository grants no licence. The data is used for training and tests only and is never shipped. Models trained on it carry that uncertainty: use them for evaluation, not in a product. |
 | steps | {i['step']} of {i['planned_steps']} (batch {i['batch']}, Adam {i['lr']} β1 0.5, constant then linear decay) |
-| wall time | {i['train_hours']} h of training |
+| wall time | {i['train_hours']} h of training{_history_text(i)} |
 | hardware | {i['hardware']} |
 | test split ({t['split']}, {t['images']} images, sketches → results vs the real images, fp16 file) | L1 {t['l1']} in [-1, 1] units; KID × 1000 = {kid_text(t)}; {fid} ({t['extractor']}, N = {t['n_real']}; FID at this N is biased upwards, compare KID) |
 | share of the FID gap closed | **{t['gap_closed']:.0%}**: the sketches themselves score FID {t['ceiling_fid']} against the real test images (the ceiling), the training split's real images {t['floor_fid']} (the floor, same N) |

@@ -369,9 +369,31 @@ class Trainer:
         """What a model file says about the run that made it (``meta["training"]``): run folder, step, total and the
         data-efficiency recipe."""
         c = self.cfg
-        return {"run": str(self.run_folder.root), "step": self.step, "total": self.total,
-                "recipe": {"diffaug": c.diffaug, "ema_decay": c.ema_decay, "r1_gamma": c.r1_gamma,
-                           "r1_every": c.r1_every}}
+        rec = {"run": str(self.run_folder.root), "step": self.step, "total": self.total,
+               "recipe": {"diffaug": c.diffaug, "ema_decay": c.ema_decay, "r1_gamma": c.r1_gamma,
+                          "r1_every": c.r1_every}}
+        if c.init_from:
+            rec["init"] = self.init_lineage()
+        return rec
+
+    def init_lineage(self) -> Dict[str, Any]:
+        """What a fine-tuned model started from: the model, and the training steps and seconds behind it (its own and
+        those of whatever it started from in turn), so that a model card can state the whole history."""
+        if getattr(self, "_lineage", None) is None:
+            from ..library import ModelLibrary
+
+            try:
+                info = ModelLibrary().resolve(self.cfg.init_from)
+            except Exception:  # noqa: BLE001 - a record only; the init model was checked before training
+                self._lineage = {"model": self.cfg.init_from}
+                return self._lineage
+            tr = info.meta.get("training") or {}
+            before = tr.get("init") or {}
+            self._lineage = {"model": info.name, "id": info.id,
+                             "steps_before": int(tr.get("step") or 0) + int(before.get("steps_before") or 0),
+                             "seconds_before": round(float(tr.get("train_seconds") or 0)
+                                                     + float(before.get("seconds_before") or 0), 1)}
+        return self._lineage
 
     def r1_term(self, D: torch.nn.Module, real: torch.Tensor) -> torch.Tensor:
         """Lazy R1 (Mescheder et al. 2018): ``gamma/2 * E|grad D(real)|^2 * r1_every`` on every ``r1_every``-th step,

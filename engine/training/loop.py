@@ -327,6 +327,8 @@ class TrainLoop:
             self.models = []
             for name, module, mmeta in exports:
                 mmeta = t.model_meta_for_export(mmeta)
+                if isinstance(mmeta.get("training"), dict):  # the model's own record of its training time
+                    mmeta["training"] = dict(mmeta["training"], train_seconds=round(self.train_seconds, 1))
                 path = save_model(rf.models / name, module, mmeta, probe=False)  # probed above
                 write_run_card(path, mmeta, train_seconds=self.train_seconds, losses=self.last_losses,
                                config=meta["config"])

@@ -8,6 +8,7 @@ import json
 import pytest
 import torch
 
+from engine.checkpoint import load_checkpoint
 from engine.errors import Cancelled, CheckpointError, ConfigError, DataError, DiskError, OutOfMemory
 from engine.jobs import PartialResult, ProgressReported, run_inline
 from engine.library import ModelLibrary, model_meta, save_model
@@ -189,6 +190,14 @@ def test_fine_tune_from_a_run_and_mismatched_init_models(folders, tmp_path, _iso
     run_inline(core.train_task, cfg)
     log = RunFolder(tmp_path / "ft").log_path.read_text()
     assert "the A->B generator starts from" in log and "the B->A generator starts from" in log
+    # the fine-tuned model records its history: what it started from, and the steps and seconds behind that
+    tr = load_checkpoint(next((tmp_path / "ft" / "models").glob("*.safetensors"))).meta["training"]
+    assert tr["step"] == 2 and tr["train_seconds"] > 0
+    assert tr["init"]["steps_before"] == 2 and tr["init"]["seconds_before"] > 0
+    cfg2 = adopt_init_architecture(tiny_config(a, b, tmp_path / "ft2", steps=1, init_from=str(tmp_path / "ft")))
+    run_inline(core.train_task, cfg2)
+    tr2 = load_checkpoint(next((tmp_path / "ft2" / "models").glob("*.safetensors"))).meta["training"]
+    assert tr2["init"]["steps_before"] == 4  # two runs of 2 steps before this one
     with pytest.raises(CheckpointError, match="ngf is 8 in the model but 16 here"):
         run_inline(core.train_task, tiny_config(a, b, tmp_path / "bad", init_from=str(base), ngf=16))
     assert not (tmp_path / "bad").exists()
