@@ -26,6 +26,11 @@ from .run_card import write_run_card
 from .run_status import fmt_duration, milestone
 from .runs import TrainResult, _alive, check_outside_data, disk_error
 
+#: the training clock does not count an interval longer than this in which the process used less than this share of
+#: one CPU: it was suspended, not training
+SUSPENDED_AFTER_S = 120.0
+SUSPENDED_CPU_SHARE = 0.02
+
 
 class TrainLoop:
     def __init__(self, trainer):
@@ -43,6 +48,7 @@ class TrainLoop:
         self._n_good: Any = 0  # steps in the sums that were not skipped (a device tensor once the guard runs)
         self._t_log = 0.0
         self._t_run = 0.0
+        self._cpu_run = 0.0
         self._speed = (0.0, 0.0)  # steps/s, eta seconds
 
     # --- entry -------------------------------------------------------------------------------------------
@@ -152,6 +158,7 @@ class TrainLoop:
         t, cfg = self.t, self.cfg
         it = t.batches()
         self._t_log = self._t_run = time.perf_counter()
+        self._cpu_run = time.process_time()
         try:
             while t.step < t.total:
                 self._control()
@@ -194,13 +201,19 @@ class TrainLoop:
             self.t.ctx.check_cancel()
             self._status("running", message="")
             self._t_log = self._t_run = time.perf_counter()
+            self._cpu_run = time.process_time()
             self._acc, self._n_acc = {}, 0
         self.t.ctx.check_cancel()
 
     def _clock(self) -> None:
-        now = time.perf_counter()
-        self.train_seconds += now - self._t_run
-        self._t_run = now
+        """Add the time since the last call to ``train_seconds``. A long interval in which this process used almost
+        no CPU is a suspension (SIGSTOP, Ctrl+Z, a laptop asleep), not training: only its CPU time is counted."""
+        now, cpu = time.perf_counter(), time.process_time()
+        wall, used = now - self._t_run, cpu - self._cpu_run
+        if wall > SUSPENDED_AFTER_S and used < SUSPENDED_CPU_SHARE * wall:
+            wall = used
+        self.train_seconds += wall
+        self._t_run, self._cpu_run = now, cpu
 
     def _accumulate(self, losses: Dict[str, torch.Tensor], bad: Optional[torch.Tensor] = None) -> None:
         """Sum the step's losses (a skipped, non-finite step adds nothing; ``_n_good`` counts the others)."""

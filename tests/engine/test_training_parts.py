@@ -189,3 +189,28 @@ def test_stream_is_deterministic_and_paired_crops_match(tmp_path):
     img = np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)
     c1, c2 = crop_flip([img, img.copy()], 32, np.random.default_rng(5))
     assert np.array_equal(c1, c2)
+
+
+def test_training_clock_does_not_count_a_suspension(monkeypatch):
+    """A run stopped with SIGSTOP / Ctrl+Z, or a laptop asleep, is not training time: a long interval in which the
+    process used almost no CPU counts only its CPU time; a busy interval, however long, counts in full."""
+    from types import SimpleNamespace
+
+    from engine.training import loop as L
+
+    clock = {"wall": 1000.0, "cpu": 50.0}
+    monkeypatch.setattr(L.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(L.time, "process_time", lambda: clock["cpu"])
+    tl = L.TrainLoop(SimpleNamespace(run_folder=None, cfg=None))
+    tl._t_run, tl._cpu_run = clock["wall"], clock["cpu"]
+
+    def tick(wall, cpu):
+        clock["wall"] += wall
+        clock["cpu"] += cpu
+        tl._clock()
+        return tl.train_seconds
+
+    assert tick(30, 29) == 30  # an ordinary interval
+    assert tick(600, 300) == 630  # long and slow (a starved, nice-19 process): still training
+    assert tick(3600, 2) == 632  # an hour stopped: 2 s of CPU counted, not the hour
+    assert tick(60, 0.5) == 692  # short intervals always count in full
