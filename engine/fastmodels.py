@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from .checkpoint import CHECKSUM_KEY
 from .library import ModelInfo
 from .models.macs import format_macs, model_macs
 
@@ -26,9 +27,20 @@ def is_fast(info: ModelInfo) -> bool:
 
 
 def _same_model(rec: Dict[str, Any], m: ModelInfo) -> bool:
+    """Is ``m`` the teacher that ``rec`` (a fast model's ``distilled_from``) names? Found by file, else by id and
+    architecture; where both sides carry the weights' checksum it must match too, so that a fast version of an
+    earlier model is not offered as the fast version of the model re-trained under the same id."""
+    if _earlier_version(rec, m):
+        return False
     if rec.get("file") and Path(str(rec["file"])).resolve() == Path(m.path).resolve():
         return True
     return rec.get("id") == m.id.split("@")[0] and rec.get("arch") in (None, m.arch)
+
+
+def _earlier_version(rec: Dict[str, Any], m: ModelInfo) -> bool:
+    """``m`` has the teacher's id but other weights: the fast model was distilled from an earlier version of it."""
+    theirs, ours = rec.get(CHECKSUM_KEY), m.meta.get(CHECKSUM_KEY)
+    return bool(theirs and ours and theirs != ours and rec.get("id") == m.id.split("@")[0])
 
 
 @dataclass
@@ -78,7 +90,10 @@ def facts(info: ModelInfo, library_models: Optional[List[ModelInfo]] = None) -> 
     rec = teacher_of(info)
     if rec:
         present = any(_same_model(rec, x) for x in (library_models or []))
-        state = "" if present else " (no longer in the library; this fast model does not need it)"
+        earlier = any(_earlier_version(rec, x) for x in (library_models or []))
+        state = ("" if present else " (an earlier version of the model now under that id: distil again for a fast "
+                 "version of the current one; this fast model keeps working)" if earlier
+                 else " (no longer in the library; this fast model does not need it)")
         ratio = ""
         own = info.meta.get("macs_256") or model_macs(info.meta)
         if rec.get("macs_256") and own:

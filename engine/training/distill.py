@@ -27,7 +27,7 @@ import torch
 import torch.nn as nn
 
 from .. import losses as L
-from ..checkpoint import load_checkpoint, load_into
+from ..checkpoint import CHECKSUM_KEY, load_checkpoint, load_into
 from ..config import check, check_choice, option
 from ..errors import ConfigError, DataError
 from ..faces.translator import face_fields
@@ -366,4 +366,7 @@ def inherited_meta(meta: Dict[str, Any]) -> Dict[str, Any]:
 
 def teacher_record(t: ModelInfo, macs: int) -> Dict[str, Any]:
     """What a student's metadata says about its teacher (kept so its card names the teacher after it is deleted)."""
-    return {"id": t.id, "name": t.name, "arch": t.arch, "file": str(t.path), "macs_256": int(macs)}
+    rec = {"id": t.id, "name": t.name, "arch": t.arch, "file": str(t.path), "macs_256": int(macs)}
+    if t.meta.get(CHECKSUM_KEY):  # which version of the teacher: a re-trained model keeps its id, not its weights
+        rec[CHECKSUM_KEY] = t.meta[CHECKSUM_KEY]
+    return rec

@@ -132,6 +132,18 @@ def test_distill_end_to_end_student_is_standalone_and_names_its_teacher(_isolate
     assert student.meta["license"] == "CC0" and student.meta["macs_256"] < arch_macs("resnet_6blocks", {"ngf": 8})
     pair = [v for v in versions(lib.list()) if v.full.id == teacher][0]
     assert pair.fast.path == student.path and pair.pick("fast") is pair.fast and pair.pick("full") is pair.full
+    # the teacher is re-trained under the same id and file: the fast version is of the earlier weights, so it is not
+    # offered as this model's fast version, and its card says so
+    teacher_path = lib.resolve(teacher).path
+    old_bytes = teacher_path.read_bytes()
+    torch.manual_seed(2)
+    save_model(teacher_path, get_model("resnet_6blocks", ngf=8), lib.resolve(teacher).meta)
+    lib = ModelLibrary()
+    assert [v.fast for v in versions(lib.list()) if v.full.id == teacher] == [None]
+    text = "\n".join(facts(lib.resolve(str(res.run_dir)), lib.list()))
+    assert "an earlier version of the model now under that id" in text
+    teacher_path.write_bytes(old_bytes)
+    assert [v.fast.path for v in versions(ModelLibrary().list()) if v.full.id == teacher] == [student.path]
     # the teacher is deleted: the fast model still translates and its card names the teacher
     lib.resolve(teacher).path.unlink()
     lib = ModelLibrary()
