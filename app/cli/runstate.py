@@ -19,6 +19,8 @@ def add_parser(sub):
     un.add_argument("run_dir")
     un.add_argument("--a", dest="data_a", default=None, help="this machine's copy of the run's folder A")
     un.add_argument("--b", dest="data_b", default=None, help="this machine's copy of the run's folder B")
+    un.add_argument("--data", dest="data", default=None,
+                    help="this machine's copy of the run's one folder (StyleGAN, pix2pix, ...)")
     return p
 
 
@@ -37,7 +39,7 @@ def run(args) -> int:
         out = resume_state.pack(args.run_dir, dest, fp16=not args.fp32)
         print(f"packed {args.run_dir} into {out} ({out.stat().st_size / 2**20:.1f} MiB)")
         return EXIT_OK
-    rf = resume_state.unpack(args.file, args.run_dir, data_a=args.data_a, data_b=args.data_b)
+    rf = resume_state.unpack(args.file, args.run_dir, data_a=args.data_a, data_b=args.data_b, data=args.data)
     st = rf.read_status()
     print(f"unpacked {args.file} into {rf.root} at step {st.get('step')} of {st.get('total')}; continue with: "
           f"ganstudio train {st.get('family')} --resume {rf.root}")

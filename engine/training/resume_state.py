@@ -69,9 +69,11 @@ def read(path) -> Dict:
     return {"meta": meta, "tensors": ckpt.tensors}
 
 
-def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str] = None) -> RunFolder:
-    """Make ``run_dir`` (new) a run folder that resumes at the packed step; ``data_a``/``data_b`` point the run at
-    this machine's copies of its folders."""
+def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str] = None,
+           data: Optional[str] = None) -> RunFolder:
+    """Make ``run_dir`` (new) a run folder that resumes at the packed step; ``data_a``/``data_b`` (two-folder
+    families) or ``data`` (one-folder families: StyleGAN, pix2pix, ...) point the run at this machine's copies of its
+    folders."""
     state = read(path)
     meta = state["meta"]
     rf = RunFolder(run_dir)
@@ -80,8 +82,11 @@ def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str]
     from .core import get_trainer
 
     config = dict(meta["config"])
-    for key, value in (("data_a", data_a), ("data_b", data_b)):
+    for key, value in (("data_a", data_a), ("data_b", data_b), ("data", data)):
         if value:
+            if key not in config:
+                raise DataError(f"{path} was packed from a {meta['family']} run, which has no {key!r} folder; "
+                                f"use {'--data' if 'data' in config else '--a and --b'} instead. Nothing was unpacked.")
             config[key] = str(Path(value).expanduser())
     config.update(out_dir=str(rf.root), resume_from="")
     cfg = get_trainer(meta["family"]).config_cls.from_dict(config, strict=False)  # validates before any write

@@ -41,6 +41,26 @@ def test_pack_unpack_resume_on_another_machine(packed, tmp_path, capsys):
     assert RunFolder(tmp_path / "again").read_status()["state"] == "finished"
 
 
+def test_a_one_folder_run_moves_with_data_and_the_wrong_flag_is_refused(packed, tmp_path, image_factory):
+    """StyleGAN (one folder, ``data``): --data points the unpacked run at this machine's copy; --a on it, or --data
+    on a two-folder run, is refused and writes nothing."""
+    for i in range(4):
+        image_factory(f"faces/{i}.png", w=64, h=64, seed=i)
+    cfg = core.build_config("stylegan", "tiny", data=str(tmp_path / "faces"), out_dir=str(tmp_path / "sg"), steps=2)
+    run_inline(core.train_task, cfg)
+    state = resume_state.pack(tmp_path / "sg", tmp_path / "sg.safetensors")
+    (tmp_path / "faces").rename(tmp_path / "moved")
+    with pytest.raises(DataError, match="no 'data_a' folder; use --data"):
+        resume_state.unpack(state, tmp_path / "bad", data_a=str(tmp_path / "moved"))
+    assert not (tmp_path / "bad").exists()
+    with pytest.raises(DataError, match="no 'data' folder; use --a and --b"):
+        resume_state.unpack(packed[0], tmp_path / "bad2", data=str(tmp_path / "moved"))
+    assert not (tmp_path / "bad2").exists()
+    assert cli(["runstate", "unpack", str(state), str(tmp_path / "sg2"), "--data", str(tmp_path / "moved")]) == 0
+    res = run_inline(core.train_task, core.resume_config(tmp_path / "sg2", steps=4))
+    assert res.state == "finished" and res.step == 4
+
+
 def test_other_formats_and_versions_are_refused_and_nothing_is_written(packed, tmp_path):
     state, _, _ = packed
     ckpt = load_checkpoint(state)
