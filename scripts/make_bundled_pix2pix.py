@@ -120,7 +120,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     meta["model"] = dict(meta["model"], id=a.id, name=w["name"],
                          description=f"Sketch to {w['target']}, pix2pix trained by GAN Studio on CPU at {size} px "
-                                     f"({info['step']} steps); a preview until a GPU re-training.")
+                                     f"({info['step'] + sum(h['steps'] for h in info['history'])} steps); a preview "
+                                     "until a GPU re-training.")
     meta["training"] = {k: v for k, v in meta["training"].items() if k not in ("run", "data", "data_b")}
     meta["license"] = "none (trained on unlicensed data; see MODEL_CARD.md)"
     save_model(out / "model.safetensors", net, {k: v for k, v in meta.items() if not k.startswith("format")
