@@ -206,11 +206,13 @@ class TrainLoop:
         self.t.ctx.check_cancel()
 
     def _clock(self) -> None:
-        """Add the time since the last call to ``train_seconds``. A long interval in which this process used almost
-        no CPU is a suspension (SIGSTOP, Ctrl+Z, a laptop asleep), not training: only its CPU time is counted."""
+        """Add the time since the last call to ``train_seconds``. On the CPU, a long interval in which this process
+        used almost no CPU is a suspension (SIGSTOP, Ctrl+Z, a laptop asleep), not training: only its CPU time is
+        counted. (On a GPU a process may wait on the device with its CPU idle, so wall time always counts there.)"""
         now, cpu = time.perf_counter(), time.process_time()
         wall, used = now - self._t_run, cpu - self._cpu_run
-        if wall > SUSPENDED_AFTER_S and used < SUSPENDED_CPU_SHARE * wall:
+        on_cpu = getattr(getattr(self.t, "device", None), "type", "cpu") == "cpu"
+        if on_cpu and wall > SUSPENDED_AFTER_S and used < SUSPENDED_CPU_SHARE * wall:
             wall = used
         self.train_seconds += wall
         self._t_run, self._cpu_run = now, cpu

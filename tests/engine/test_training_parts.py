@@ -214,3 +214,5 @@ def test_training_clock_does_not_count_a_suspension(monkeypatch):
     assert tick(600, 300) == 630  # long and slow (a starved, nice-19 process): still training
     assert tick(3600, 2) == 632  # an hour stopped: 2 s of CPU counted, not the hour
     assert tick(60, 0.5) == 692  # short intervals always count in full
+    tl.t = SimpleNamespace(device=torch.device("cuda", 0))  # a GPU run may wait on the device with its CPU idle
+    assert tick(600, 1) == 1292
