@@ -78,12 +78,13 @@ def kid_fid(real: List[np.ndarray], fake: List[np.ndarray]) -> Dict[str, float]:
     return out
 
 
-def gap_scores(real: List[np.ndarray], inputs: List[np.ndarray], fake: List[np.ndarray],
-               other_real: List[np.ndarray]) -> Dict[str, Dict[str, float]]:
-    """KID/FID of the model's results against the real test images, with the floor (other real images of the target
-    domain, e.g. its training split, same N) and the ceiling (the untranslated inputs), and the share of the
-    ceiling-to-floor FID gap the model closes (``model["gap_closed"]``)."""
-    floor = kid_fid(real, other_real[:len(real)])
+def gap_scores(real: List[np.ndarray], inputs: List[np.ndarray], fake: List[np.ndarray], test_folder: Path,
+               size: int) -> Dict[str, Dict[str, float]]:
+    """KID/FID of the model's results against the real test images of ``test_folder`` (testA or testB), with the
+    floor (the same domain's training split, trainA or trainB, same N) and the ceiling (the untranslated inputs), and
+    the share of the ceiling-to-floor FID gap the model closes (``model["gap_closed"]``)."""
+    train = test_folder.parent / ("train" + test_folder.name[-1])
+    floor = kid_fid(real, [test_image(p, size) for p in test_files(train)[:len(real)]])
     ceiling = kid_fid(real, inputs)
     model = kid_fid(real, fake)
     model["gap_closed"] = round((ceiling["fid"] - model["fid"]) / max(1e-9, ceiling["fid"] - floor["fid"]), 3)

@@ -54,8 +54,7 @@ def scores(G, source: Path, target: Path, size: int) -> dict:
     real = [test_image(p, size) for p in test_files(target)]
     inputs = [test_image(p, size) for p in test_files(source)]
     fake = [to_u8(G(to_t(x))) for x in inputs]
-    train_target = target.parent / ("train" + target.name[-1])
-    return gap_scores(real, inputs, fake, [test_image(p, size) for p in test_files(train_target)[:len(real)]])
+    return gap_scores(real, inputs, fake, target, size)
 
 
 @torch.no_grad()

@@ -52,8 +52,7 @@ def test_split(net, style, folder: Path, size: int) -> dict:
         reals.append(real)
         fakes.append(fake)
         l1.append(float(np.abs(fake.astype(np.float32) - real.astype(np.float32)).mean() / 127.5))
-    train = folder.parent / ("train" + folder.name[-1])
-    s = gap_scores(reals, sketches, fakes, [test_image(p, size) for p in test_files(train)[:len(reals)]])
+    s = gap_scores(reals, sketches, fakes, folder, size)
     return dict(s["model"], floor_fid=s["floor"]["fid"], ceiling_fid=s["ceiling"]["fid"],
                 split=folder.name, images=len(reals), l1=round(float(np.mean(l1)), 4))
 
@@ -82,11 +81,16 @@ def history(bundled: Path, from_bundled: bool, runs: list) -> list:
     return out
 
 
+def total_steps(i: dict) -> int:
+    """This run's steps and those of the fine-tuning chain before it."""
+    return i["step"] + sum(x["steps"] for x in i.get("history") or [])
+
+
 def _history_text(i: dict) -> str:
     h = i.get("history") or []
     if not h:
         return ""
-    steps = sum(x["steps"] for x in h) + i["step"]
+    steps = total_steps(i)
     hours = sum(x["hours"] for x in h) + i["train_hours"]
     parts = "; ".join(f"{x['what']}: {x['steps']} steps, {x['hours']} h" for x in h)
     return (f" — fine-tuned from earlier training ({parts}); in all {steps} steps and {hours:.2f} h, each stage "
@@ -114,14 +118,14 @@ def main() -> None:
             "train_hours": round(float(status.get("train_seconds", 0.0)) / 3600, 2), "image_size": size,
             "generator": meta["arch"], "ngf": meta["arch_kwargs"]["ngf"], "ndf": cfg["ndf"],
             "params": count_params(net), "batch": cfg["batch_size"], "lr": cfg["lr"], "gan_loss": cfg["gan_loss"],
-            "lambda_l1": cfg["lambda_l1"], "ema": cfg.get("ema_decay") or 0, "sketch_style": meta["sketch"]["style"], "hardware": a.hardware}
+            "lambda_l1": cfg["lambda_l1"], "ema": cfg.get("ema_decay") or 0, "sketch_style": meta["sketch"]["style"],
+            "hardware": a.hardware}
     out = ROOT / "resources" / "models" / a.id
     info["history"] = history(out, a.from_bundled, [Path(r) for r in a.after])
     out.mkdir(parents=True, exist_ok=True)
     meta["model"] = dict(meta["model"], id=a.id, name=w["name"],
                          description=f"Sketch to {w['target']}, pix2pix trained by GAN Studio on CPU at {size} px "
-                                     f"({info['step'] + sum(h['steps'] for h in info['history'])} steps); a preview "
-                                     "until a GPU re-training.")
+                                     f"({total_steps(info)} steps); a preview until a GPU re-training.")
     meta["training"] = {k: v for k, v in meta["training"].items() if k not in ("run", "data", "data_b")}
     meta["license"] = "none (trained on unlicensed data; see MODEL_CARD.md)"
     save_model(out / "model.safetensors", net, {k: v for k, v in meta.items() if not k.startswith("format")
