@@ -18,10 +18,15 @@ translating the test photos (testA) and comparing them with the test anime portr
   gap closed = (ceiling - FID) / (ceiling - floor)
 
 Runs live in ``--work`` (default ``.cache/bench_quality``) and resume: run the script again with larger marks to
-extend every recipe. Prints JSON; ``--record`` appends a table to RESULTS.md and writes ``quality_chart.svg``.
+extend every recipe. Every finished mark is also saved in ``--store`` (default ``benchmarks/quality_marks.json``,
+committed), with its machine, date and command, so that the whole comparison (about 16 CPU-hours on two cores) can be
+built up over several sessions, one or two recipes at a time, on whichever machine each session has; a mark measured
+again replaces the stored one. Prints JSON; ``--record`` appends the table of every stored mark at ``--size`` to
+RESULTS.md and writes ``quality_chart.svg`` (``--minutes ''`` records the store without training anything).
 
     python benchmarks/bench_quality.py --minutes 20,40,60 --record
-    python benchmarks/bench_quality.py --recipes fastcut+da,reference --minutes 5 --size 128
+    python benchmarks/bench_quality.py --recipes reference --minutes 20,40,60 --threads 2 --record
+    python benchmarks/bench_quality.py --minutes '' --record
 """
 from __future__ import annotations
 
@@ -198,6 +203,34 @@ def fid_kid(real: np.ndarray, fake: np.ndarray, extractor) -> Dict[str, float]:
     return {"fid": float(res["fid"]), "kid": float(res["kid"]), "kid_std": float(res.get("kid_std", 0.0))}
 
 
+STORE = ROOT / "benchmarks" / "quality_marks.json"
+
+
+def load_store(path: Path) -> List[dict]:
+    """The stored marks (a missing file is an empty store; a damaged one stops the benchmark rather than being
+    overwritten, since it holds CPU-hours of results)."""
+    if not path.exists():
+        return []
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))["marks"]
+        assert isinstance(rows, list) and all(isinstance(r, dict) and "recipe" in r for r in rows)
+        return rows
+    except (ValueError, KeyError, TypeError, AssertionError) as exc:
+        raise SystemExit(f"{path} is not a quality-marks store ({exc!r}); move it away or repair it") from exc
+
+
+def save_mark(path: Path, row: dict) -> List[dict]:
+    """Add ``row`` to the store, replacing a mark of the same recipe, minutes and size; written atomically."""
+    key = lambda r: (r["recipe"], float(r["minutes"]), int(r["size"]))  # noqa: E731
+    rows = [r for r in load_store(path) if key(r) != key(row)] + [row]
+    rows.sort(key=lambda r: (int(r["size"]), RECIPES.index(r["recipe"]) if r["recipe"] in RECIPES else 99,
+                             float(r["minutes"])))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"marks": rows}, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return rows
+
+
 def make(recipe: str, size: int, work: Path):
     return ReferenceRecipe(size, work) if recipe == "reference" else OurRecipe(recipe, size, work)
 
@@ -210,7 +243,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--speed-steps", type=int, default=4, help="steps timed per recipe for its img/s")
     ap.add_argument("--work", default=str(ROOT / ".cache" / "bench_quality"))
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
-    ap.add_argument("--record", action="store_true", help="append to RESULTS.md and write quality_chart.svg")
+    ap.add_argument("--store", default=str(STORE), help="JSON file that keeps every finished mark")
+    ap.add_argument("--record", action="store_true",
+                    help="append the table of every stored mark to RESULTS.md and write quality_chart.svg")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -218,7 +253,13 @@ def main(argv=None) -> dict:
     bad = [r for r in recipes if r not in RECIPES]
     if bad:
         raise SystemExit(f"unknown recipe(s) {bad}; choose from {RECIPES}")
-    marks = sorted(float(m) for m in args.minutes.split(","))
+    marks = sorted(float(m) for m in args.minutes.split(",") if m.strip())
+    store = Path(args.store)
+    load_store(store)  # a damaged store stops here, before hours of training
+    if not marks:
+        if not args.record:
+            raise SystemExit("nothing to do: give --minutes, or --record to write the stored marks to RESULTS.md")
+        return record_store(store, args.size, " ".join(sys.argv))
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     speeds_path = work / f"speeds_{args.size}_{torch.get_num_threads()}t.json"
@@ -245,35 +286,60 @@ def main(argv=None) -> dict:
                 raise SystemExit("cancelled")
             score = fid_kid(anime, rec.translate(photos), extractor)
             gap = (ceiling["fid"] - score["fid"]) / max(1e-9, ceiling["fid"] - floor["fid"])
-            rows.append(dict(recipe=r, minutes=m, steps=steps, img_per_s=round(quiet(speeds[r]), 4),
+            rows.append(dict(recipe=r, minutes=m, size=args.size, steps=steps, img_per_s=round(quiet(speeds[r]), 4),
                              vs_reference=round(speeds[r]["img_per_cpu_s"] / speeds["reference"]["img_per_cpu_s"], 2),
-                             gap_closed=round(gap, 3),
-                             wall_s=round(time.perf_counter() - t, 1), **{k: round(v, 4) for k, v in score.items()}))
+                             gap_closed=round(gap, 3), floor_fid=round(floor["fid"], 2),
+                             ceiling_fid=round(ceiling["fid"], 2), n_real=len(anime), n_fake=len(photos),
+                             wall_s=round(time.perf_counter() - t, 1), machine=machine(),
+                             date=time.strftime("%Y-%m-%d %H:%M"), command=" ".join(sys.argv),
+                             **{k: round(v, 4) for k, v in score.items()}))
+            save_mark(store, rows[-1])
             print(json.dumps(rows[-1]), flush=True)
     result = dict(size=args.size, n_real=len(anime), n_fake=len(photos), floor=floor, ceiling=ceiling,
                   speeds=speeds, rows=rows, machine=machine())
     if args.record:
-        record(result, " ".join(sys.argv))
+        record_store(store, args.size, " ".join(sys.argv))
     print(json.dumps(result, indent=1))
     return result
 
 
-def record(res: dict, command: str) -> None:
-    lines = [f"Machine: {res['machine']}. Command: `{command}`.",
-             f"Test split at {res['size']} px: {res['n_fake']} photos translated, compared with {res['n_real']} "
-             f"anime portraits. Floor (real vs real, same N) FID {res['floor']['fid']:.1f}; ceiling (untranslated "
-             f"photos) FID {res['ceiling']['fid']:.1f}. Minutes are quiet-machine minutes (steps = minutes x 60 x "
-             "measured img/s).", "",
-             "| recipe | minutes | steps | img/s | vs reference | FID | KID×1000 | gap closed |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for r in res["rows"]:
-        lines.append(f"| {r['recipe']} | {r['minutes']:g} | {r['steps']} | {r['img_per_s']:.3f} | "
+def table(rows: List[dict]) -> List[str]:
+    """Markdown table of stored marks; machines are numbered in a legend below it (they differ between sessions)."""
+    machines = list(dict.fromkeys(r.get("machine", "?") for r in rows))
+    lines = ["| recipe | minutes | steps | img/s | vs reference | FID | KID×1000 | gap closed | machine |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r['recipe']} | {float(r['minutes']):g} | {r['steps']} | {r['img_per_s']:.3f} | "
                      f"{r['vs_reference']:.2f}x | {r['fid']:.1f} | {r['kid'] * 1000:.1f} ± {r['kid_std'] * 1000:.1f} | "
-                     f"{r['gap_closed'] * 100:.0f}% |")
+                     f"{r['gap_closed'] * 100:.0f}% | {machines.index(r.get('machine', '?')) + 1} |")
+    lines.append("")
+    lines += [f"Machine {i + 1}: {m}." for i, m in enumerate(machines)]
+    return lines
+
+
+def record_store(store: Path, size: int, command: str) -> dict:
+    """Append the table of every stored mark at ``size`` to RESULTS.md and draw the chart."""
+    rows = [r for r in load_store(store) if int(r["size"]) == size]
+    if not rows:
+        raise SystemExit(f"no stored marks at {size} px in {store}")
+    last = rows[-1]
+    recipes = sorted({r["recipe"] for r in rows}, key=lambda r: RECIPES.index(r) if r in RECIPES else 99)
+    missing = [f"{r} {m:g}" for r in RECIPES for m in (20.0, 40.0, 60.0)
+               if not any(x["recipe"] == r and float(x["minutes"]) == m for x in rows)]
+    lines = [f"Command: `{command}` (the table of `{store.name}`: every mark stored so far, each with the command and "
+             "machine that measured it).",
+             f"Test split at {size} px: {last['n_fake']} photos translated, compared with {last['n_real']} anime "
+             f"portraits. Floor (real vs real, same N) FID {last['floor_fid']:.1f}; ceiling (untranslated photos) FID "
+             f"{last['ceiling_fid']:.1f}. Minutes are quiet-machine minutes (steps = minutes x 60 x img/s measured in "
+             "the same process, beside the reference's own step).", ""] + table(rows)
+    if missing:
+        lines += ["", f"Not measured yet ({len(missing)} of {3 * len(RECIPES)} marks): " + ", ".join(missing) + "."]
+    res = dict(size=size, rows=rows, floor={"fid": last["floor_fid"]}, ceiling={"fid": last["ceiling_fid"]})
     chart = ROOT / "benchmarks" / "quality_chart.svg"
     chart.write_text(svg_chart(res), encoding="utf-8")
     lines += ["", "![FID against training minutes](quality_chart.svg)"]
     append_results("Quality per CPU-minute: face2genshin photos → anime (bench_quality.py)", "\n".join(lines))
+    return dict(size=size, rows=rows, recipes=recipes, missing=missing)
 
 
 def svg_chart(res: dict, w: int = 640, h: int = 360) -> str:
@@ -291,7 +357,8 @@ def svg_chart(res: dict, w: int = 640, h: int = 360) -> str:
         out.append(f'<line x1="{pad}" x2="{w - pad}" y1="{Y(val):.1f}" y2="{Y(val):.1f}" stroke="#999" '
                    f'stroke-dasharray="4,3"/><text x="{w - pad + 2}" y="{Y(val) + 4:.1f}">{name}</text>')
     for i, recipe in enumerate(dict.fromkeys(r["recipe"] for r in rows)):
-        pts = [(X(r["minutes"]), Y(r["fid"])) for r in rows if r["recipe"] == recipe]
+        pts = [(X(r["minutes"]), Y(r["fid"])) for r in sorted(rows, key=lambda r: float(r["minutes"]))
+               if r["recipe"] == recipe]
         c = colours[RECIPES.index(recipe) % len(colours)]
         out.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="'
                    + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')

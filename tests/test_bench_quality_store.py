@@ -1,0 +1,61 @@
+"""bench_quality keeps every finished mark in a committed JSON store, so the 16-CPU-hour comparison can be built up
+over several sessions: a re-measured mark replaces the old one, a damaged store is never overwritten."""
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bq():
+    spec = importlib.util.spec_from_file_location("bench_quality", ROOT / "benchmarks" / "bench_quality.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _row(recipe, minutes, fid, machine="m1", size=128):
+    return dict(recipe=recipe, minutes=minutes, size=size, steps=int(minutes * 10), img_per_s=0.5, vs_reference=1.5,
+                fid=fid, kid=0.3, kid_std=0.01, gap_closed=0.1, floor_fid=94.0, ceiling_fid=281.7, n_real=95,
+                n_fake=97, machine=machine)
+
+
+def test_marks_accumulate_and_a_remeasured_mark_replaces_the_old(bq, tmp_path):
+    store = tmp_path / "marks.json"
+    bq.save_mark(store, _row("fastcut+da", 40, 250.0))
+    bq.save_mark(store, _row("reference", 20, 300.0, machine="m2"))
+    rows = bq.save_mark(store, _row("fastcut+da", 40.0, 240.0))
+    assert [(r["recipe"], r["minutes"], r["fid"]) for r in rows] == [("reference", 20, 300.0), ("fastcut+da", 40.0, 240.0)]
+    assert bq.load_store(store) == rows
+    assert not store.with_suffix(".tmp").exists()
+    lines = bq.table(rows)
+    assert lines[2].startswith("| reference | 20 |") and lines[2].endswith("| 1 |")
+    assert "Machine 2: m1." in lines and "Machine 1: m2." in lines
+    svg = bq.svg_chart(dict(size=128, rows=rows, floor={"fid": 94.0}, ceiling={"fid": 281.7}))
+    assert svg.count("<polyline") == 2 and "reference" in svg
+
+
+def test_a_damaged_store_stops_the_benchmark_and_is_kept(bq, tmp_path):
+    store = tmp_path / "marks.json"
+    store.write_text('{"marks": [{"recipe": "reference"', encoding="utf-8")
+    before = store.read_bytes()
+    with pytest.raises(SystemExit, match="not a quality-marks store"):
+        bq.save_mark(store, _row("cut", 20, 270.0))
+    with pytest.raises(SystemExit, match="not a quality-marks store"):
+        bq.main(["--minutes", "", "--record", "--store", str(store)])
+    assert store.read_bytes() == before
+    store.write_text(json.dumps({"marks": "nope"}), encoding="utf-8")
+    with pytest.raises(SystemExit):
+        bq.load_store(store)
+
+
+def test_nothing_to_do_is_refused_without_touching_results(bq, tmp_path):
+    results = (ROOT / "benchmarks" / "RESULTS.md").read_bytes()
+    with pytest.raises(SystemExit, match="nothing to do"):
+        bq.main(["--minutes", "", "--store", str(tmp_path / "none.json")])
+    with pytest.raises(SystemExit, match="no stored marks"):
+        bq.main(["--minutes", "", "--record", "--store", str(tmp_path / "none.json")])
+    assert (ROOT / "benchmarks" / "RESULTS.md").read_bytes() == results
