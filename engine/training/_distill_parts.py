@@ -232,12 +232,21 @@ class TeacherCache:
     image size under the user's cache folder. So a resumed run, or another distillation of the same teacher on the
     same photos, does not translate them again (on a 2-core CPU the teacher takes about a second per 256 px photo).
     A changed photo gets a new name; an unreadable cache file is computed again; a cache that cannot be written
-    (disk full, read-only) is only kept in memory."""
+    (disk full, read-only) is only kept in memory.
+
+    :meth:`targets_and_features` also keeps the teacher's features of the matched layers (fp16 safetensors beside
+    the PNG, ``<name>-feat.safetensors``; about 2 MB per layer of a 256 px ResNet teacher), so that feature
+    matching works with whole cached photos. They are read from disk at each use rather than held in memory; without
+    a writable cache at most :data:`FEATURE_MEMORY` bytes of them are held, and past that the teacher runs again."""
+
+    #: bytes of teacher features held in memory when the cache folder cannot be written
+    FEATURE_MEMORY = 1 << 30
 
     def __init__(self, folder: Optional[Path] = None, photos: Optional[List[Path]] = None,
                  log: Optional[Callable[[str], None]] = None):
         self.outputs: Dict[int, torch.Tensor] = {}
         self.folder, self.photos, self.log = folder, photos or [], log
+        self.feature_memory: Dict[int, List[torch.Tensor]] = {}
 
     @classmethod
     def on_disk(cls, teacher_file: Path, size: int, photos: List[Path], log=None) -> "TeacherCache":
@@ -286,6 +295,79 @@ class TeacherCache:
                 self.log(f"The teacher cache {self.folder} cannot be written ({e.strerror or e}); it is kept in "
                          "memory only for this run.")
             self.folder = None
+
+    def _features_file(self, key: int) -> Optional[Path]:
+        f = self._file(key)
+        return None if f is None else f.with_name(f"{f.stem}-feat.safetensors")
+
+    def _read_features(self, key: int, n: int) -> Optional[List[torch.Tensor]]:
+        if key in self.feature_memory:
+            return self.feature_memory[key]
+        f = self._features_file(key)
+        if f is None or not f.is_file():
+            return None
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        try:
+            got = load_file(str(f))
+            if len(got) != n:
+                return None  # another number of layers (another choice of layers): computed again
+            return [got[str(i)] for i in range(n)]
+        except (SafetensorError, OSError, KeyError, ValueError, RuntimeError):
+            return None  # damaged: computed again
+
+    def _keep_features(self, key: int, feats: List[torch.Tensor]) -> None:
+        from ..fsutil import atomic_write_bytes
+
+        f = self._features_file(key)
+        if f is not None:
+            from safetensors.torch import save
+
+            try:
+                f.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(f, save({str(i): t.contiguous() for i, t in enumerate(feats)}))
+                return
+            except OSError as e:
+                if self.log is not None:
+                    self.log(f"The teacher cache {self.folder} cannot be written ({e.strerror or e}); it is kept in "
+                             "memory only for this run.")
+                self.folder = None
+        held = sum(t.numel() * t.element_size() for v in self.feature_memory.values() for t in v)
+        if held + sum(t.numel() * t.element_size() for t in feats) <= self.FEATURE_MEMORY:
+            self.feature_memory[key] = feats
+
+    def targets_and_features(self, teacher: nn.Module, x: torch.Tensor, keys: torch.Tensor,
+                             taps: Callable[[], List[torch.Tensor]], n_taps: int
+                             ) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+        """The teacher's outputs for ``keys`` (as :meth:`targets`) and its features at the ``n_taps`` layers that
+        ``taps`` returns after each teacher forward (one tensor per layer, batch first). The teacher runs once, on
+        the photos that have either missing."""
+        ks = [int(k) for k in keys.tolist()]
+        feats = {k: self._read_features(k, n_taps) for k in ks}
+        need = [j for j, k in enumerate(ks) if feats[k] is None]
+        if need:
+            with torch.no_grad():
+                out = teacher(x[need])
+            got = taps()
+            if len(got) != n_taps:
+                raise RuntimeError(f"the teacher gave {len(got)} feature layers, expected {n_taps}")
+            for i, j in enumerate(need):
+                k = ks[j]
+                if k not in self.outputs:
+                    self.outputs[k] = out[i].detach().to("cpu", torch.float16)
+                    if (f := self._file(k)) is None or not f.is_file():
+                        self._write(k, self.outputs[k])
+                feats[k] = [g[i].detach().to("cpu", torch.float16) for g in got]
+                self._keep_features(k, feats[k])
+        outputs = self.targets(teacher, x, keys)
+        taps()  # drop what a teacher forward inside targets() (an unreadable output file) left in the hooks
+        layers = [torch.stack([feats[k][t] for k in ks]).to(x.device, x.dtype) for t in range(n_taps)]
+        return outputs, layers
+
+    def count_features_on_disk(self, flips: bool) -> int:
+        keys = [2 * i + f for i in range(len(self.photos)) for f in ((0, 1) if flips else (0,))]
+        return sum(1 for k in keys if (f := self._features_file(k)) is not None and f.is_file())
 
     def targets(self, teacher: nn.Module, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         keys = [int(k) for k in keys.tolist()]

@@ -71,7 +71,10 @@ class DistillConfig(TrainConfig):
     branch_lr: float = option(10.0, "learning-rate multiple of the student's global colour branches (small MLPs "
                                     "that start at zero)")
     teacher_cache: int = option(0, "N = train on the first N whole photos, each translated by the teacher once "
-                                "(fast on CPUs; no feature matching); 0 = random crops")
+                                "(fast on CPUs; feature matching only with --cache-features); 0 = random crops")
+    cache_features: bool = option(False, "with the teacher cache: also keep the teacher's features of the matched "
+                                         "layers on disk (about 2 MB per layer per 256 px photo), so that the "
+                                         "student learns them too (feature matching)")
 
     def gan_losses(self):
         return ("lsgan", "bce", "nonsaturating", "hinge")
@@ -158,14 +161,19 @@ class DistillTrainer(Trainer):
         self.log(f"Teacher: {self.teacher_info.name!r} ({self.teacher_info.arch}, "
                  f"{format_macs(self.plan.teacher_macs)}MACs); student: {self.plan.describe()}, "
                  f"{self.plan.teacher_macs / max(1, self.plan.macs):.1f}x fewer MACs.")
+        self.feature_cache = cfg.cached and cfg.cache_features and cfg.lambda_feat > 0 and cfg.n_taps > 0
         if cfg.cached:
             self.stream = P.WholePhotoStream(folder, cfg.teacher_cache, cfg.image_size, cfg.seed, cfg.flip)
             self.cache = P.TeacherCache.on_disk(self.teacher_info.path, cfg.image_size,
                                                 folder.files[:self.stream.n], self.log)
+            with_feats = (f", with their features: {self.cache.count_features_on_disk(cfg.flip)}"
+                          if self.feature_cache else "")
             self.log(f"Teacher outputs already translated: {self.cache.count_on_disk(cfg.flip)} of "
-                     f"{self.stream.n * (2 if cfg.flip else 1)} (cache {self.cache.folder}).")
+                     f"{self.stream.n * (2 if cfg.flip else 1)}{with_feats} (cache {self.cache.folder}).")
+            feats = ("its features at the matched layers are kept too (feature matching)" if self.feature_cache
+                     else "feature matching is off in this mode (--cache-features turns it on)")
             self.log(f"Teacher cache: whole photos at {cfg.image_size} px, the teacher translates each of the first "
-                     f"{self.stream.n} photos once; feature matching and colour jitter are off in this mode.")
+                     f"{self.stream.n} photos once; {feats}; colour jitter is off in this mode.")
         else:
             self.stream = FolderStream({"A": folder}, cfg.image_size, seed=cfg.seed, flip=cfg.flip, paired=False,
                                        rank=self.dist.rank, world=self.dist.world)
@@ -193,7 +201,7 @@ class DistillTrainer(Trainer):
             if isinstance(m, GLOBAL_BRANCHES):
                 m.reset_parameters()
         self.G = self.maybe_compile(self.add_net("G", student))
-        taps = cfg.n_taps if cfg.lambda_feat > 0 and not cfg.cached else 0
+        taps = cfg.n_taps if cfg.lambda_feat > 0 and (not cfg.cached or cfg.cache_features) else 0
         t_layers, s_layers = P.matched_layers(self.teacher, self.G, taps)
         self.t_taps, self.s_taps = P.FeatureTaps(t_layers), P.FeatureTaps(s_layers)
         fixed = self._fixed(cfg.sample_rows)
@@ -275,8 +283,12 @@ class DistillTrainer(Trainer):
         x = to_model_input(batch["A"], self.use_channels_last)
         if self.cfg.cached:
             x = torch.where(batch["flip"].bool().view(-1, 1, 1, 1), x.flip(3), x)
+            keys = batch["idx"] * 2 + batch["flip"]
             with self.autocast():
-                return x, self.cache.targets(self.teacher, x, batch["idx"] * 2 + batch["flip"]), []
+                if self.feature_cache and self.s_taps.outputs:
+                    return (x, *self.cache.targets_and_features(self.teacher, x, keys, self.t_taps.take,
+                                                                len(self.s_taps.outputs)))
+                return x, self.cache.targets(self.teacher, x, keys), []
         x = P.color_jitter(x, self.cfg.jitter)
         with torch.no_grad(), self.autocast():
             target = self.teacher(x)

@@ -3,6 +3,7 @@ refusals before any work, the teacher cache), fast/full pairing and what `ganstu
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import json
 
@@ -208,6 +209,68 @@ def test_teacher_cache_translates_each_photo_once(_isolated_home, photos, tmp_pa
 
 def _no_teacher(x):
     raise AssertionError("the teacher ran although its output was on disk")
+
+
+def test_teacher_cache_keeps_features_so_cached_runs_match_them(_isolated_home, photos, tmp_path, monkeypatch):
+    """--cache-features: feature matching with whole cached photos; a second run reads outputs and features from
+    disk and never runs the teacher; a damaged features file is computed again."""
+    from engine.training import _distill_parts as P
+
+    teacher = _teacher(_isolated_home)
+    cfg = _cfg(teacher, photos, tmp_path / "run", teacher_cache=3, flip=False, steps=6, batch_size=1,
+               cache_features=True, lambda_feat=1.0)
+    res = run_inline(core.train_task, cfg)
+    feats = [m["feat"] for m in RunFolder(res.run_dir).read_metrics() if "feat" in m]
+    assert res.step == 6 and feats and all(f > 0 for f in feats)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "features at the matched layers are kept too" in log
+    files = sorted(Path(P.TeacherCache.on_disk(ModelLibrary().resolve(teacher).path, 64, []).folder)
+                   .glob("*-feat.safetensors"))
+    assert len(files) == 3
+    real = P.TeacherCache.targets_and_features
+    monkeypatch.setattr(P.TeacherCache, "targets_and_features",
+                        lambda self, t, x, keys, taps, n: real(self, _no_teacher, x, keys, taps, n))
+    res2 = run_inline(core.train_task, cfg.replace(out_dir=str(tmp_path / "run2")))
+    assert "already translated: 3 of 3, with their features: 3" in (tmp_path / "run2" / "train.log").read_text()
+    assert all(m["feat"] > 0 for m in RunFolder(res2.run_dir).read_metrics() if "feat" in m)
+    files[0].write_bytes(b"not a safetensors file")
+    monkeypatch.setattr(P.TeacherCache, "targets_and_features", real)
+    run_inline(core.train_task, cfg.replace(out_dir=str(tmp_path / "run3")))
+    assert "with their features: 3" in (tmp_path / "run3" / "train.log").read_text()
+    assert files[0].stat().st_size > 100  # rewritten
+    # without the flag a cached run still skips feature matching
+    res4 = run_inline(core.train_task, cfg.replace(out_dir=str(tmp_path / "run4"), cache_features=False))
+    assert RunFolder(res4.run_dir).read_metrics()[-1]["feat"] == 0.0
+
+
+def test_feature_cache_that_cannot_be_written_is_held_in_memory_up_to_a_bound(tmp_path, monkeypatch):
+    from engine.training import _distill_parts as P
+
+    photo = tmp_path / "p.png"
+    photo.write_bytes(b"x")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    cache = P.TeacherCache(blocker / "cache", [photo, photo], [].append)
+    taps = P.FeatureTaps([])
+    seen = []
+
+    def teacher(x):
+        seen.append(x.shape[0])
+        return -x
+
+    x = torch.rand(1, 3, 8, 8) * 2 - 1
+    layer = [torch.ones(1, 4, 2, 2)]
+    out, f = cache.targets_and_features(teacher, x, torch.tensor([0]), lambda: list(layer), 1)
+    assert torch.allclose(out, -x, atol=1e-3) and f[0].shape == (1, 4, 2, 2) and cache.folder is None
+    cache.targets_and_features(_no_teacher, x, torch.tensor([0]), lambda: list(layer), 1)  # held in memory
+    monkeypatch.setattr(P.TeacherCache, "FEATURE_MEMORY", 40)  # one 32-byte fp16 entry fits, a second does not
+    cache.targets_and_features(teacher, x, torch.tensor([2]), lambda: list(layer), 1)
+    assert sorted(cache.feature_memory) == [0] and seen == [1, 1]
+    cache.targets_and_features(teacher, x, torch.tensor([2]), lambda: list(layer), 1)  # not kept: runs again
+    assert seen == [1, 1, 1]
+    with pytest.raises(RuntimeError, match="feature layers"):
+        cache.targets_and_features(teacher, x, torch.tensor([3]), lambda: [], 1)
+    taps.close()
 
 
 def test_teacher_cache_that_cannot_be_written_stays_in_memory(tmp_path):
