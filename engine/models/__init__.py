@@ -3,7 +3,7 @@
 from typing import Any
 
 from ..registry import MODELS
-from . import dcgan, mobile, networks, stargan, stylegan, stylegan_d, vaegan  # noqa: F401
+from . import dcgan, mobile, multiscale_d, networks, stargan, stylegan, stylegan_d, vaegan  # noqa: F401
 
 
 def get_model(name: str, **kwargs: Any):
