@@ -86,6 +86,8 @@ def make_stylegan(run: Path, with_metrics: bool, shared: Path, hardware: str = "
                          description=f"StyleGAN-style generator trained by GAN Studio on 400 face photos, {step} "
                                      "steps on a CPU; a low-resolution model that a GPU re-train would sharpen.")
     meta["training"] = dict(meta.get("training", {}), run=run.name)
+    if "total" in meta["training"]:  # a snapshot shipped as finished, not a partial model: keep the run's plan apart
+        meta["training"]["planned_steps"] = meta["training"].pop("total")
     meta["data_license"] = "none (face2genshin trainA has no licence; images not shipped)"
     save_model(out / "model.safetensors", net, meta, fp16=True)
     (out / "samples.png").unlink(missing_ok=True)  # save_image never overwrites: re-runs replace the picture

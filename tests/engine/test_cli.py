@@ -27,6 +27,17 @@ def test_models_lists_bundled_with_source():
     assert v["source"] == "bundled" and v["task"] == "translate"
 
 
+
+def test_no_bundled_model_is_labelled_partial():
+    """A bundled model is shipped as finished, even when it is a snapshot of a longer run (the run's plan is kept as
+    ``planned_steps``): the pages label it "bundled", not "partial, step N of M", and pick it as a default."""
+    from engine.library import ModelLibrary
+
+    bundled = [m for m in ModelLibrary().list() if m.source == "bundled"]
+    assert len(bundled) >= 8
+    assert [m.label for m in bundled if m.partial] == []
+
+
 def test_translate_partial_batch_exit_3(tmp_path, image_factory):
     a = image_factory("a.png", w=32, h=32)
     bad = tmp_path / "bad.jpg"
