@@ -78,6 +78,7 @@ class DirectionSet:
         return ds
 
 
+@torch.no_grad()
 def _sigmas(model: LatentModel, vectors: torch.Tensor, n: int = 4096, seed: int = 1) -> torch.Tensor:
     """Standard deviation of sampled latents along each direction."""
     codes = model.sample_codes(n, seed=seed).float()
@@ -85,12 +86,12 @@ def _sigmas(model: LatentModel, vectors: torch.Tensor, n: int = 4096, seed: int 
     return proj.std(0).clamp_min(1e-6).cpu()
 
 
-@torch.no_grad()
 def ranked_names(k: int, first: str) -> List[str]:
     """Names a user can read for unlabelled directions found in rank order: "direction 1 (largest variance)", ..."""
     return [f"direction {i + 1}" + (f" ({first})" if i == 0 else "") for i in range(k)]
 
 
+@torch.no_grad()
 def ganspace(model: LatentModel, k: int = 10, n: int = 10000, seed: int = 0) -> DirectionSet:
     """GANSpace: principal axes of sampled w (w models). For z models, PCA of the first block's activations,
     carried back to z by least squares (GANSpace's recipe for BigGAN) and orthonormalised."""
