@@ -291,10 +291,14 @@ class TeacherCache:
             f.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_bytes(f, encode_image(to_uint8(out[None])[0], None, ".png"))
         except OSError as e:
-            if self.log is not None:
-                self.log(f"The teacher cache {self.folder} cannot be written ({e.strerror or e}); it is kept in "
-                         "memory only for this run.")
-            self.folder = None
+            self._unwritable(e)
+
+    def _unwritable(self, e: OSError) -> None:
+        """The cache folder cannot be written: say so once and keep the rest of this run in memory."""
+        if self.log is not None:
+            self.log(f"The teacher cache {self.folder} cannot be written ({e.strerror or e}); it is kept in "
+                     "memory only for this run.")
+        self.folder = None
 
     def _features_file(self, key: int) -> Optional[Path]:
         f = self._file(key)
@@ -329,10 +333,7 @@ class TeacherCache:
                 atomic_write_bytes(f, save({str(i): t.contiguous() for i, t in enumerate(feats)}))
                 return
             except OSError as e:
-                if self.log is not None:
-                    self.log(f"The teacher cache {self.folder} cannot be written ({e.strerror or e}); it is kept in "
-                             "memory only for this run.")
-                self.folder = None
+                self._unwritable(e)
         held = sum(t.numel() * t.element_size() for v in self.feature_memory.values() for t in v)
         if held + sum(t.numel() * t.element_size() for t in feats) <= self.FEATURE_MEMORY:
             self.feature_memory[key] = feats
@@ -366,8 +367,10 @@ class TeacherCache:
         return outputs, layers
 
     def count_features_on_disk(self, flips: bool) -> int:
-        keys = [2 * i + f for i in range(len(self.photos)) for f in ((0, 1) if flips else (0,))]
-        return sum(1 for k in keys if (f := self._features_file(k)) is not None and f.is_file())
+        return sum(1 for k in self._keys(flips) if (f := self._features_file(k)) is not None and f.is_file())
+
+    def _keys(self, flips: bool) -> List[int]:
+        return [2 * i + f for i in range(len(self.photos)) for f in ((0, 1) if flips else (0,))]
 
     def targets(self, teacher: nn.Module, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
         keys = [int(k) for k in keys.tolist()]
@@ -387,8 +390,7 @@ class TeacherCache:
 
     def count_on_disk(self, flips: bool) -> int:
         """How many of the photos' outputs (and their mirror images' with ``flips``) are already on disk."""
-        keys = [2 * i + f for i in range(len(self.photos)) for f in ((0, 1) if flips else (0,))]
-        return sum(1 for k in keys if (f := self._file(k)) is not None and f.is_file())
+        return sum(1 for k in self._keys(flips) if (f := self._file(k)) is not None and f.is_file())
 
     def __len__(self) -> int:
         return len(self.outputs)
