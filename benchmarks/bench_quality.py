@@ -213,10 +213,24 @@ def load_store(path: Path) -> List[dict]:
         return []
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["marks"]
-        assert isinstance(rows, list) and all(isinstance(r, dict) and "recipe" in r for r in rows)
+        assert isinstance(rows, list), "'marks' is not a list"
+        for i, r in enumerate(rows):
+            assert isinstance(r, dict), f"mark {i} is not an object"
+            assert isinstance(r.get("recipe"), str), f"mark {i} has no recipe name"
+            bad = [k for k in MARK_NUMBERS if not _number(r.get(k))]
+            assert not bad, f"mark {i} ({r['recipe']}) lacks numbers for {', '.join(bad)}"
         return rows
-    except (ValueError, KeyError, TypeError, AssertionError) as exc:
-        raise SystemExit(f"{path} is not a quality-marks store ({exc!r}); move it away or repair it") from exc
+    except (OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
+        raise SystemExit(f"{path} is not a quality-marks store ({exc}); move it away or repair it") from exc
+
+
+#: the fields of a stored mark that the table, the chart and the upsert read as numbers
+MARK_NUMBERS = ("minutes", "size", "steps", "img_per_s", "vs_reference", "fid", "kid", "kid_std", "gap_closed",
+                "floor_fid", "ceiling_fid", "n_real", "n_fake")
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def save_mark(path: Path, row: dict) -> List[dict]:
@@ -293,8 +307,8 @@ def main(argv=None) -> dict:
                              wall_s=round(time.perf_counter() - t, 1), machine=machine(),
                              date=time.strftime("%Y-%m-%d %H:%M"), command=" ".join(sys.argv),
                              **{k: round(v, 4) for k, v in score.items()}))
+            print(json.dumps(rows[-1]), flush=True)  # first: a store that cannot be written loses no result
             save_mark(store, rows[-1])
-            print(json.dumps(rows[-1]), flush=True)
     result = dict(size=args.size, n_real=len(anime), n_fake=len(photos), floor=floor, ceiling=ceiling,
                   speeds=speeds, rows=rows, machine=machine())
     if args.record:

@@ -21,7 +21,7 @@ import torch
 
 from .checkpoint import Checkpoint, load_checkpoint, nonfinite_tensors
 from .errors import CheckpointError, GanStudioError
-from .fsutil import clean_stale_parts
+from .fsutil import clean_stale_parts, unique_path
 
 #: this many optimisation steps in a row with a non-finite loss or gradient stop the run
 MAX_BAD_STEPS = 8
@@ -170,7 +170,7 @@ def load_intact(rf, family: str, log: Callable[[str], None], set_aside: bool = T
         if problems:
             aside = ""
             if set_aside and path != rf.latest and rf.latest.exists():
-                damaged = rf.latest.with_name("latest.damaged.safetensors")
+                damaged = unique_path(rf.latest.with_name("latest.damaged.safetensors"))  # never over an older one
                 with contextlib.suppress(OSError):
                     os.replace(rf.latest, damaged)
                     aside = f" The damaged file is kept as {damaged.name}."

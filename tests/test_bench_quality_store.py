@@ -59,3 +59,24 @@ def test_nothing_to_do_is_refused_without_touching_results(bq, tmp_path):
     with pytest.raises(SystemExit, match="no stored marks"):
         bq.main(["--minutes", "", "--record", "--store", str(tmp_path / "none.json")])
     assert (ROOT / "benchmarks" / "RESULTS.md").read_bytes() == results
+
+
+@pytest.mark.parametrize("mark", [{"recipe": "cut"}, dict(_row("cut", 20, 270.0), minutes="abc"),
+                                  {k: v for k, v in _row("cut", 20, 270.0).items() if k != "size"},
+                                  dict(_row("cut", 20, 270.0), fid=None), dict(_row("cut", 20, 270.0), recipe=3)])
+def test_a_store_with_an_incomplete_mark_is_refused_before_any_training(bq, tmp_path, mark):
+    """Every field the upsert, the table and the chart read is checked when the store is loaded, before hours of
+    training, not after the first mark (when the mark would be lost)."""
+    store = tmp_path / "marks.json"
+    store.write_text(json.dumps({"marks": [mark]}), encoding="utf-8")
+    before = store.read_bytes()
+    with pytest.raises(SystemExit, match="not a quality-marks store"):
+        bq.load_store(store)
+    with pytest.raises(SystemExit, match="not a quality-marks store"):
+        bq.main(["--minutes", "", "--record", "--store", str(store)])
+    assert store.read_bytes() == before
+
+
+def test_a_folder_as_the_store_is_refused_with_a_message(bq, tmp_path):
+    with pytest.raises(SystemExit, match="not a quality-marks store"):
+        bq.load_store(tmp_path)

@@ -78,6 +78,9 @@ def run(args) -> int:
             print(f"  skipped {printable(p)}: {printable(r)}", file=sys.stderr)
     if not summary.translated:
         if not args.json:
-            print("ganstudio: error: no images were translated", file=sys.stderr)
+            first = (f" ({printable(summary.skipped[0][0])}: {printable(summary.skipped[0][1])}"
+                     f"{f'; {len(summary.skipped) - 1} more skipped' if len(summary.skipped) > 1 else ''})"
+                     if summary.skipped and args.quiet else "")  # -q hides the list above, not the reason
+            print(f"ganstudio: error: no images were translated{first}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_PARTIAL if summary.skipped else EXIT_OK

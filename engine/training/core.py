@@ -52,7 +52,7 @@ from .config import TrainConfig
 from .data import to_model_input
 from .ema import EMASet, make_ema
 from .loop import TrainLoop
-from .runs import RunFolder, TrainResult
+from .runs import RunFolder, TrainResult, is_data_field, may_repoint
 from .schedule import LRSchedule, make_factor
 
 
@@ -121,6 +121,8 @@ def load_run_config(run_dir) -> TrainConfig:
         data = json.loads(rf.config_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise DataError(f"{rf.config_path} cannot be read ({e}).") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{rf.config_path} is damaged: it holds a JSON {type(data).__name__}, not the run's settings.")
     cls = get_trainer(str(data.get("family", "")))
     return cls.config_cls.from_dict(data, strict=False)
 
@@ -134,13 +136,16 @@ def resume_config(run_dir, **overrides: Any) -> TrainConfig:
     """The config of ``run_dir`` set to resume, with the allowed run-time overrides (None = keep)."""
     cfg = load_run_config(run_dir)
     given = {k: v for k, v in overrides.items() if v is not None}
+    moved = {k: str(Path(v).expanduser().resolve()) for k, v in given.items()
+             if is_data_field(k) and isinstance(v, str) and v and may_repoint(getattr(cfg, k, ""), v)}
+    given = {k: v for k, v in given.items() if k not in moved}
     bad = [k for k, v in given.items() if k not in RESUME_OVERRIDES and getattr(cfg, k, v) != v]
     if bad:
         raise ConfigError(f"{', '.join(bad)} cannot be changed when resuming {run_dir} (the run was started with "
                           + ", ".join(f"{k}={getattr(cfg, k)!r}" for k in bad)
                           + "); start a new run to change it.")
     given = {k: v for k, v in given.items() if k in RESUME_OVERRIDES}
-    return cfg.replace(resume_from=str(Path(run_dir)), out_dir=str(Path(run_dir)), **given)
+    return cfg.replace(resume_from=str(Path(run_dir)), out_dir=str(Path(run_dir)), **given, **moved)
 
 
 def train_task(cfg: TrainConfig, ctx) -> TrainResult:

@@ -24,7 +24,7 @@ from . import distributed as D
 from . import state as S
 from .run_card import write_run_card
 from .run_status import fmt_duration, milestone
-from .runs import TrainResult, _alive, check_outside_data, disk_error
+from .runs import TrainResult, _alive, absolute_data, check_outside_data, disk_error
 
 #: the training clock does not count an interval longer than this in which the process used less than this share of
 #: one CPU: it was suspended, not training
@@ -97,6 +97,7 @@ class TrainLoop:
             if not any(p.exists() for p in (rf.latest, rf.previous, rf.best)):
                 raise DataError(f"{rf.root} has no checkpoint yet (checkpoints/latest.safetensors), so there is "
                                 "nothing to resume; start a new run instead.")
+            check_outside_data(cfg, rf.root)  # an unpacked or moved run could sit inside its data now
             if self.main:
                 self._check_not_running()
                 rf.prepare()
@@ -107,6 +108,17 @@ class TrainLoop:
             step = rf.read_status().get("step", "?")
             raise DataError(f"{rf.root} already holds a training run (step {step}). Resume it (--resume "
                             f"{rf.root}) or choose another output folder.")
+        if rf.root.exists():
+            if not rf.root.is_dir():
+                raise DataError(f"The output folder {rf.root} is a file; choose a folder for the run.")
+            theirs = sorted(p.name for p in rf.root.iterdir()  # hidden files: a run never writes over them
+                            if p.name not in rf.START_LEFTOVERS and not p.name.startswith("."))
+            if theirs:
+                raise DataError(f"The output folder {rf.root} is not empty and is not a training run (it holds "
+                                f"{len(theirs)} other item{'s' if len(theirs) != 1 else ''}: "
+                                f"{', '.join(theirs[:3])}{', ...' if len(theirs) > 3 else ''}); a run writes its "
+                                "models and samples there and could replace those files. Choose a new or empty "
+                                "folder.")
         created = rf.prepare() if self.main else False
         if self.main:
             G.clean_run_parts(rf)
@@ -142,8 +154,8 @@ class TrainLoop:
             t.load_init()
             if t.dist.enabled and t.dist.rank:
                 self._seed(self.cfg.seed * 1000 + t.dist.rank)  # different pool/augment draws per rank
-        if self.main:
-            self.cfg.replace(steps=t.total).save(rf.config_path)
+        if self.main:  # data folders stored as absolute paths: the run resumes from any working directory
+            self.cfg.replace(steps=t.total, **absolute_data(self.cfg)).save(rf.config_path)
             if self.cfg.resume_from:
                 rf.truncate_metrics(t.step)
         self._status("running", message="")

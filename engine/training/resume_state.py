@@ -13,6 +13,7 @@ the target folder is new. So a state of another format is refused with a message
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -32,6 +33,9 @@ def pack(run_dir, dest, *, fp16: bool = True) -> Path:
     rf = RunFolder(run_dir)
     if not rf.latest.exists():
         raise DataError(f"{rf.root} has no checkpoint yet (checkpoints/latest.safetensors); nothing to pack.")
+    if _inside(Path(dest), rf.root):
+        raise DataError(f"{dest} is inside the run folder {rf.root}: a resume state written there could replace the "
+                        "run's own checkpoints or models. Pack it into a file outside the run folder.")
     ckpt = load_checkpoint(rf.latest)
     meta = ckpt.meta
     if meta.get("kind") != "training":
@@ -77,9 +81,10 @@ def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str]
     state = read(path)
     meta = state["meta"]
     rf = RunFolder(run_dir)
-    if rf.root.exists() and any(rf.root.iterdir()):
-        raise DataError(f"{rf.root} already exists and is not empty; unpack into a new folder.")
+    if rf.root.exists() and (not rf.root.is_dir() or any(rf.root.iterdir())):
+        raise DataError(f"{rf.root} already exists and is not empty (or not a folder); unpack into a new folder.")
     from .core import get_trainer
+    from .runs import check_outside_data
 
     config = dict(meta["config"])
     for key, value in (("data_a", data_a), ("data_b", data_b), ("data", data)):
@@ -87,9 +92,13 @@ def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str]
             if key not in config:
                 raise DataError(f"{path} was packed from a {meta['family']} run, which has no {key!r} folder; "
                                 f"use {'--data' if 'data' in config else '--a and --b'} instead. Nothing was unpacked.")
-            config[key] = str(Path(value).expanduser())
+            folder = Path(value).expanduser()
+            if not folder.is_dir():
+                raise DataError(f"The {key} folder {value} does not exist (or is not a folder). Nothing was unpacked.")
+            config[key] = str(folder.resolve())
     config.update(out_dir=str(rf.root), resume_from="")
     cfg = get_trainer(meta["family"]).config_cls.from_dict(config, strict=False)  # validates before any write
+    check_outside_data(cfg, rf.root)  # its samples would become training data
     rf.prepare()
     atomic_write_text(rf.config_path, json.dumps(cfg.to_dict(), indent=2, sort_keys=True))
     tensors = {k: v.float() if v.is_floating_point() else v for k, v in state["tensors"].items()}
@@ -101,6 +110,11 @@ def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str]
                     name=cfg.name or rf.name, train_seconds=meta.get("train_seconds", 0.0),
                     checkpoint_step=meta["step"], message=f"Unpacked from {Path(path).name}; resume to continue.")
     return rf
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    p, f = os.path.realpath(path.expanduser()), os.path.realpath(folder)
+    return p == f or p.startswith(f.rstrip(os.sep) + os.sep)
 
 
 def _check_tensors(tensors: Dict[str, torch.Tensor], path) -> None:

@@ -46,6 +46,29 @@ def disk_error(e: OSError, what: str, kept: str = "") -> DiskError:
     return DiskError(msg + (f" {kept}" if kept else ""))
 
 
+def is_data_field(name: str) -> bool:
+    """Config fields that name training data folders (every family names them ``data`` or ``data_*``)."""
+    return name == "data" or name.startswith("data_")
+
+
+def absolute_data(cfg) -> Dict[str, str]:
+    """The config's data folders as absolute paths (stored in a new run's config.json, so that it resumes from any
+    working directory)."""
+    return {k: os.path.abspath(os.path.expanduser(v)) for k, v in vars(cfg).items()
+            if is_data_field(k) and isinstance(v, str) and v}
+
+
+def may_repoint(stored: str, given: str) -> bool:
+    """A data folder given again on resume is accepted when it is the stored one (say, absolute where the run
+    stored a relative path), or when the stored one cannot be found from here (the data moved, or the run was
+    started from another working directory), as ``runstate unpack --a/--b`` allows."""
+    new = Path(given).expanduser()
+    if not new.is_dir():
+        return False
+    old = Path(str(stored)).expanduser()
+    return not old.is_dir() or old.resolve() == new.resolve()
+
+
 def check_outside_data(cfg, root: Path) -> None:
     """A run folder inside a training data folder would feed its own samples back as data: refuse it. Data
     folders are the config's ``data`` / ``data_*`` settings (every family names them so)."""
@@ -54,7 +77,7 @@ def check_outside_data(cfg, root: Path) -> None:
     run = os.path.realpath(root)
     for name in sorted(vars(cfg)):
         value = getattr(cfg, name)
-        if not (name == "data" or name.startswith("data_")) or not isinstance(value, str) or not value:
+        if not is_data_field(name) or not isinstance(value, str) or not value:
             continue
         data = os.path.realpath(os.path.expanduser(value))
         if run == data or run.startswith(data.rstrip(os.sep) + os.sep):
@@ -67,6 +90,10 @@ def runs_root() -> Path:
 
 
 class RunFolder:
+    #: what a run that failed before its first checkpoint may leave in its folder; a new run may start over them.
+    #: Any other file (a model, a sample, a photo) means the folder is not a run's, and training refuses it.
+    START_LEFTOVERS = frozenset({"status.json", "train.log", "metrics.jsonl"})
+
     def __init__(self, root):
         self.root = Path(root).expanduser()
         self.config_path = self.root / "config.json"

@@ -51,6 +51,7 @@ def test_translate_partial_batch_exit_3(tmp_path, image_factory):
 
 @pytest.mark.parametrize("args,fragment", [
     (["translate", "--out", "OUT", "missing.png"], "no images were translated"),
+    (["translate", "-q", "--out", "OUT", "missing.png"], "no images were translated ("),
     (["translate", "--model", "no-such-model", "--out", "OUT", "IMG"], "No model called 'no-such-model'"),
     (["translate", "--model", "broken.safetensors", "--out", "OUT", "IMG"], "not a safetensors"),
     (["translate", "--tile", "10", "--out", "OUT", "IMG"], "tile must be"),

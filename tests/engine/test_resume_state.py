@@ -122,3 +122,70 @@ def test_an_optimiser_state_from_an_older_version_restores_the_networks_and_star
     state.restore(new, Checkpoint(tensors, meta, tmp_path / "latest.safetensors"))
     assert all(torch.equal(a, b) for a, b in zip(old.net.state_dict().values(), new.net.state_dict().values()))
     assert not new.opts["G"].state and "start afresh" in new.logged[0] and "latest.safetensors" in new.logged[0]
+
+
+def test_pack_refuses_a_file_inside_the_run_folder_even_with_overwrite(packed, tmp_path, capsys):
+    """Packing onto the run's own model or checkpoint would replace it with an fp16 state (no optimiser)."""
+    run = tmp_path / "run"
+    targets = [run / "models" / "G.safetensors", run / "checkpoints" / "latest.safetensors", run / "new.safetensors"]
+    before = {p: p.read_bytes() for p in targets if p.exists()}
+    for dest in targets:
+        assert cli(["runstate", "pack", str(run), str(dest), "--overwrite"]) == 2
+        assert "inside the run folder" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in targets if p.exists()} == before and not targets[2].exists()
+
+
+def test_unpack_checks_the_data_folders_it_is_given(packed, tmp_path):
+    state, a, b = packed
+    with pytest.raises(DataError, match="does not exist"):
+        resume_state.unpack(state, tmp_path / "x", data_a=str(tmp_path / "nowhere"), data_b=str(b))
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(core.ConfigError, match="inside the training data folder"):
+        resume_state.unpack(state, b / "inner", data_a=str(a), data_b=str(b))
+    assert not (b / "inner").exists()
+
+
+def test_a_resumed_run_inside_its_data_is_refused(packed, tmp_path):
+    """A run folder moved (or unpacked by hand) into its own data would read its samples as training images."""
+    _, a, b = packed
+    inner = b / "inner"
+    (tmp_path / "run").rename(inner)
+    before = sorted(p.name for p in b.rglob("*"))
+    with pytest.raises(core.ConfigError, match="inside the training data folder"):
+        run_inline(core.train_task, core.resume_config(inner, steps=4))
+    assert sorted(p.name for p in b.rglob("*")) == before
+
+
+def test_a_run_started_with_relative_paths_resumes_from_another_directory(tmp_path, monkeypatch):
+    a, b = make_folders(tmp_path / "data", 3)
+    monkeypatch.chdir(tmp_path / "data")
+    cfg = core.build_config("cut", "tiny", data_a="A", data_b="B", out_dir=str(tmp_path / "run"), device="cpu",
+                            steps=2, sample_every=0, checkpoint_every=0)
+    run_inline(core.train_task, cfg)
+    monkeypatch.chdir(tmp_path)
+    resumed = core.resume_config(tmp_path / "run", steps=3)
+    assert (resumed.data_a, resumed.data_b) == (str(a.resolve()), str(b.resolve()))
+    assert run_inline(core.train_task, resumed).step == 3
+    # the same folders given again, as another spelling, are accepted; other existing folders are not
+    again = core.resume_config(tmp_path / "run", steps=4, data_a=str(tmp_path / "data" / ".." / "data" / "A"))
+    assert again.data_a == str(a.resolve())
+    with pytest.raises(core.ConfigError, match="data_a cannot be changed"):
+        core.resume_config(tmp_path / "run", steps=4, data_a=str(b))
+
+
+def test_a_run_stored_with_a_relative_path_can_be_pointed_at_its_data(tmp_path, monkeypatch):
+    """Runs of earlier versions kept the paths as typed: from another directory the folder is not found (the
+    message says why), and giving it again re-points the run."""
+    import json
+
+    a, b = make_folders(tmp_path / "data", 3)
+    cfg = core.build_config("cut", "tiny", data_a=str(a), data_b=str(b), out_dir=str(tmp_path / "run"), device="cpu",
+                            steps=2, sample_every=0, checkpoint_every=0)
+    run_inline(core.train_task, cfg)
+    conf = tmp_path / "run" / "config.json"
+    conf.write_text(json.dumps(dict(json.loads(conf.read_text()), data_a="A", data_b="B")))
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match="relative path"):
+        run_inline(core.train_task, core.resume_config(tmp_path / "run", steps=3))
+    res = run_inline(core.train_task, core.resume_config(tmp_path / "run", steps=3, data_a=str(a), data_b=str(b)))
+    assert res.step == 3

@@ -92,6 +92,27 @@ def test_cancel_then_resume_gives_exactly_the_uninterrupted_run(folders, tmp_pat
         run_inline(core.train_task, tiny_config(a, b, broken))
 
 
+def test_a_folder_that_is_not_a_run_is_never_written_into(folders, tmp_path):
+    """--out on a folder of someone's files (an old run whose config and checkpoints were pruned, another run's
+    data): refused before anything is written, so its models and samples are not replaced. The leftovers of a run
+    that failed before its first checkpoint, and hidden files, do not count."""
+    a, b = folders
+    old = tmp_path / "old"
+    (old / "models").mkdir(parents=True)
+    (old / "models" / "G.safetensors").write_bytes(b"mine")
+    with pytest.raises(DataError, match="not empty and is not a training run .*models"):
+        run_inline(core.train_task, tiny_config(a, b, old))
+    assert sorted(p.name for p in old.rglob("*")) == ["G.safetensors", "models"]
+    assert (old / "models" / "G.safetensors").read_bytes() == b"mine"
+    with pytest.raises(DataError, match="is a file"):
+        run_inline(core.train_task, tiny_config(a, b, old / "models" / "G.safetensors"))
+    retry = tmp_path / "retry"
+    retry.mkdir()
+    for name in ("status.json", "train.log", ".DS_Store"):
+        (retry / name).write_text("{}")
+    assert run_inline(core.train_task, tiny_config(a, b, retry, steps=2)).step == 2
+
+
 def test_full_disk_stops_with_clear_message_and_keeps_previous_checkpoint(folders, tmp_path, monkeypatch):
     import safetensors.torch as st
 
