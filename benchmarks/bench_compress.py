@@ -1,7 +1,7 @@
 """Compressed generators beside their teachers: size, speed and fidelity, each pair side by side in one run.
 
     python benchmarks/bench_compress.py [--pairs vintagify:vintagify-fast,sketch2face:sketch2face-fast]
-                                        [--n 97] [--folder-n 100] [--teacher-folder-n 20] [--iters 5]
+                                        [--n 97] [--inputs DIR] [--real DIR] [--folder-n 100] [--teacher-folder-n 20] [--iters 5]
                                         [--draw sketch2face-fast] [--threads 0] [--write]
 
 Per pair (teacher id : student id, both from the model library):
@@ -11,7 +11,8 @@ Per pair (teacher id : student id, both from the model library):
   256x256 for the student and ``teacher-folder-n`` for the teacher (the teacher is 10-20x slower);
 - fidelity on held-out images: PSNR and SSIM of the student's output against the teacher's, FID and KID of the
   student's outputs against the teacher's (TF Inception FID weights; N is small, so KID is the unbiased one);
-- for sketch models: FID/KID of teacher and student outputs against the real photos the sketches were made from.
+- for sketch models: FID/KID of teacher and student outputs against the real photos the sketches were made from;
+  with ``--real DIR``, for any translation model: against real images of its target domain (first N of DIR).
 Held-out images: face2genshin testA (never used for distillation) and the four bundled samples, centre-cropped to
 the teacher's size; a sketch model gets sketches of them in its training style.
 
@@ -33,14 +34,20 @@ from _common import ROOT, append_results, isolated_home, machine  # noqa: E402
 SHARED = ROOT.parent / "shared"
 
 
-def held_out(n: int, size: int, sketch_style=None):
-    """(names, inputs, photos): uint8 size x size images; inputs are sketches of the photos for sketch models."""
+TEST_A = SHARED / "datasets" / "face2genshin" / "testA"
+
+
+def held_out(n: int, size: int, sketch_style=None, folder: str = ""):
+    """(names, inputs, photos): uint8 size x size images; inputs are sketches of the photos for sketch models.
+    ``folder``: the first ``n`` images of another held-out folder, without the bundled samples (say, anime portraits
+    for anime2face)."""
     from engine.draw import fit_square
     from engine.imageio import load_image
     from engine.sketch import make_sketch
 
-    files = sorted((SHARED / "datasets" / "face2genshin" / "testA").iterdir())[:n]
-    files += sorted(p for p in (ROOT / "resources" / "samples").iterdir() if p.suffix.lower() in (".png", ".jpg"))
+    files = sorted(Path(folder or TEST_A).iterdir())[:n]
+    if not folder:
+        files += sorted(p for p in (ROOT / "resources" / "samples").iterdir() if p.suffix.lower() in (".png", ".jpg"))
     names, inputs, photos = [], [], []
     for f in files:
         photo = fit_square(load_image(f).to_uint8().rgb, size)
@@ -133,9 +140,9 @@ def bench_pair(teacher_id: str, student_id: str, a, extractor) -> dict:
     lib = ModelLibrary()
     t_info, s_info = lib.resolve(teacher_id), lib.resolve(student_id)
     teacher, student = lib.load(t_info).module, lib.load(s_info).module
-    size = int(t_info.meta.get("image_size") or 256)
+    size = a.size or int(t_info.meta.get("image_size") or 256)
     sketch = style_from_meta(t_info.meta) if t_info.meta.get("input_kind") == "sketch" else None
-    names, inputs, photos = held_out(a.n, size, sketch)
+    names, inputs, photos = held_out(a.n, size, sketch, a.inputs)
     out = {"teacher": teacher_id, "student": student_id, "eval_size": size, "held_out": len(names),
            "macs_256": {"teacher": model_macs(t_info.meta), "student": model_macs(s_info.meta)},
            "params": {"teacher": count_params(teacher), "student": count_params(student)}}
@@ -153,8 +160,12 @@ def bench_pair(teacher_id: str, student_id: str, a, extractor) -> dict:
     out["fid_student_vs_teacher"] = fid(t_out, s_out, extractor)
     if sketch is not None:
         out["fid_vs_real_photos"] = {"teacher": fid(photos, t_out, extractor), "student": fid(photos, s_out, extractor)}
+    if a.real:  # the real target domain (anime portraits for face2anime), the same N as the outputs
+        real = held_out(len(t_out), size, folder=a.real)[2]
+        out["fid_vs_real_target"] = {"folder": a.real, "teacher": fid(real, t_out, extractor),
+                                     "student": fid(real, s_out, extractor)}
     print(json.dumps({"pair": f"{teacher_id}:{student_id}", "fidelity": out["fidelity"]}), flush=True)
-    photos256 = held_out(a.n, 256)[2]
+    photos256 = held_out(a.n, 256, folder=a.inputs)[2]
     out["folder_256"] = {"student": folder_throughput(student_id, photos256, a.folder_n),
                          "teacher": folder_throughput(teacher_id, photos256, a.teacher_folder_n)}
     return out
@@ -185,6 +196,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", default="vintagify:vintagify-fast,sketch2face:sketch2face-fast")
     ap.add_argument("--n", type=int, default=97, help="held-out face2genshin testA photos (plus the 4 samples)")
+    ap.add_argument("--size", type=int, default=0,
+                    help="fidelity at this size (0 = the teacher's image_size, else 256; 128 for the face models)")
+    ap.add_argument("--inputs", default="", help="held-out inputs from this folder instead (no samples added)")
+    ap.add_argument("--real", default="",
+                    help="real images of the target domain: FID/KID of teacher and student outputs against them")
     ap.add_argument("--folder-n", type=int, default=100)
     ap.add_argument("--teacher-folder-n", type=int, default=20)
     ap.add_argument("--iters", type=int, default=5)
@@ -250,6 +266,12 @@ def write(a, out) -> None:
             text += (f"\n{p['teacher']} / {p['student']}: FID (KID×1000) against the real photos the held-out "
                      f"sketches were made from: teacher {r['teacher']['fid']} ({r['teacher']['kid_x1000']}), student "
                      f"{r['student']['fid']} ({r['student']['kid_x1000']}), N {r['student']['n']}.\n")
+        if "fid_vs_real_target" in p:
+            r = p["fid_vs_real_target"]
+            text += (f"\n{p['teacher']} / {p['student']}: FID (KID×1000) against the real target domain "
+                     f"(`{Path(r['folder']).name}`, first N): teacher {r['teacher']['fid']} "
+                     f"({r['teacher']['kid_x1000']}), student {r['student']['fid']} ({r['student']['kid_x1000']}), "
+                     f"N {r['student']['n']}.\n")
     if "draw_256" in out:
         d = out["draw_256"]
         text += (f"\nDraw page at 256 px with `{d['model']}` ({d['arch']}): stroke end to result, median (min–max): "

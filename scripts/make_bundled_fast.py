@@ -30,6 +30,8 @@ def main() -> None:
     ap.add_argument("--trained-as", default="",
                     help="RUN only fitted the colour calibration of this model (its --init): keep that model's "
                          "training record and add the calibration to it")
+    ap.add_argument("--size", type=int, default=0,
+                    help="the grid's size (0 = the teacher's image_size, else 256; 128 for the face models)")
     a = ap.parse_args()
 
     import cv2
@@ -64,7 +66,7 @@ def main() -> None:
     student16 = lib.load(lib.resolve(str(dest))).module
     teacher_info = lib.resolve(meta["distilled_from"]["id"])
     teacher = lib.load(teacher_info).module
-    size = int(teacher_info.meta.get("image_size") or 256)
+    size = a.size or int(teacher_info.meta.get("image_size") or 256)
     sketch = style_from_meta(teacher_info.meta) if teacher_info.meta.get("input_kind") == "sketch" else None
 
     rows, report = [], {"file": str(dest), "bytes": dest.stat().st_size, "samples": []}

@@ -48,7 +48,7 @@ def test_fast_full_toggle_picks_the_version_and_is_remembered(window, pair, page
     assert page.current_model().id == "tiny-fast"
     assert "fast version" in speed.buttons["fast"].toolTip()
     # a model without a fast version: the toggle is off and says how to make one
-    with_fast = {"tiny", "vintagify", "sketch2face", "sketch2anime"}  # (the bundled fast versions' teachers)
+    with_fast = {"tiny", "vintagify", "sketch2face", "sketch2anime", "face2anime"}  # (the bundled fast versions' teachers)
     other = next(i for i in range(page.model_combo.count()) if page.model_combo.itemData(i) not in with_fast)
     page.model_combo.setCurrentIndex(other)
     assert not speed.isEnabled() and "Train page" in speed.buttons["fast"].toolTip()

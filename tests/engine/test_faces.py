@@ -210,10 +210,13 @@ def test_a_model_made_from_a_face_model_stays_a_face_model():
 
 
 def test_bundled_face2anime_is_a_face_model_and_anime2face_is_not():
+    from engine.faces.translator import crop_size
     from engine.library import ModelLibrary
 
     lib = ModelLibrary()
     assert lib.resolve("face2anime").input == "face"
+    fast = lib.resolve("face2anime-fast")  # its fast version crops faces at the teacher's size too
+    assert fast.input == "face" and crop_size(fast.meta) == 128 and fast.meta["distilled_from"]["id"] == "face2anime"
     assert lib.resolve("anime2face").input == "image"
     assert lib.resolve("vintagify").input == "image"
 
