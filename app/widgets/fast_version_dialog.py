@@ -73,6 +73,13 @@ def fast_version_config(values: dict, out_dir: str, device_type: str, models: Li
     """The distillation config of the dialog's choices."""
     from engine.training import core
 
-    name = next((f"{m.name} (fast)" for m in models if m.id == values["teacher"]), "fast version")
+    teacher = next((m for m in models if m.id == values["teacher"]), None)
+    name = f"{teacher.name} (fast)" if teacher else "fast version"
     preset = "standard" if device_type in ("cuda", "mps") else "quick"
-    return core.build_config("distill", preset, out_dir=out_dir, name=name, **values)
+    size = int(core.get_trainer("distill").presets()[preset]["image_size"])
+    working = int((teacher.meta.get("image_size") or teacher.meta.get("trained_at") or 0) if teacher else 0)
+    extra = {}
+    if 0 < working < size and working % 64 == 0:  # a 128-px model (faces, sketches) is distilled at its own size,
+        # where it is used (a student taught at 256 px follows it at 128 px less closely), with as many pixels per step
+        extra = dict(image_size=working, batch_size=max(1, (size // working) ** 2) if preset == "quick" else None)
+    return core.build_config("distill", preset, out_dir=out_dir, name=name, **values, **extra)

@@ -96,6 +96,15 @@ def test_train_page_makes_a_fast_version(window, pair, tmp_path, image_factory, 
     cfg = fast_version_config(values, str(tmp_path / "run"), "cpu", models)
     assert cfg.family == "distill" and cfg.teacher == "tiny" and cfg.teacher_cache > 0 and cfg.name.endswith("(fast)")
     assert fast_version_config(values, str(tmp_path / "run"), "cuda", models).teacher_cache == 0
+    assert (cfg.image_size, cfg.batch_size) == (256, 1)  # the tiny teacher states no size of its own
+    # a 128-px model (face2anime in face mode, the sketch models) is distilled at 128 px, 4 photos a step on a CPU
+    for teacher in ("face2anime", "sketch2face"):
+        small = fast_version_config(dict(values, teacher=teacher), str(tmp_path / "run"), "cpu", models)
+        assert (small.image_size, small.batch_size) == (128, 4) and small.name.endswith("(fast)")
+    big = fast_version_config(dict(values, teacher="vintagify"), str(tmp_path / "run"), "cpu", models)
+    assert (big.image_size, big.batch_size) == (256, 1)  # trained at 512 px: the preset's size
+    assert fast_version_config(dict(values, teacher="face2anime"), str(tmp_path / "run"), "cuda",
+                               models).image_size == 128
     # refusals before any work, shown on the page: the tiny model is too small to compress by 10x, and with a
     # larger target the photo folder is empty
     page = window.pages["train"]
