@@ -218,6 +218,10 @@ class Trainer:
     def default_steps(self) -> int:
         return 10000
 
+    def check_run_folder(self) -> None:
+        """Refuse an output folder this family cannot use, with its own message, before the core's checks and
+        before anything is written (a new run only). Default: nothing."""
+
     def make_data(self) -> None:
         raise NotImplementedError
 

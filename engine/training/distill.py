@@ -137,8 +137,6 @@ class DistillTrainer(Trainer):
     def make_data(self) -> None:
         cfg = self.cfg
         self.teacher_info = self._resolve_teacher()
-        if not cfg.resume_from:
-            P.check_not_into_itself(self.teacher_info, cfg.out_dir)
         target = parse_macs(cfg.target_macs) if cfg.target_macs else None
         self.plan = P.plan_student(self.teacher_info, target, cfg.student_ngf)
         mult = max(self._multiple(self.teacher_info.arch, self.teacher_info.meta.get("arch_kwargs") or {}),
@@ -177,6 +175,9 @@ class DistillTrainer(Trainer):
         else:
             self.stream = FolderStream({"A": folder}, cfg.image_size, seed=cfg.seed, flip=cfg.flip, paired=False,
                                        rank=self.dist.rank, world=self.dist.world)
+
+    def check_run_folder(self) -> None:
+        P.check_not_into_itself(self._resolve_teacher(), self.cfg.out_dir)
 
     def _resolve_teacher(self) -> ModelInfo:
         info = ModelLibrary().resolve(self.cfg.teacher)

@@ -103,6 +103,7 @@ class TrainLoop:
                 rf.prepare()
                 G.clean_run_parts(rf)  # temp files of writes a crash interrupted
             return False
+        self.t.check_run_folder()
         check_outside_data(cfg, rf.root)
         if rf.holds_run():
             step = rf.read_status().get("step", "?")
