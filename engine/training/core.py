@@ -15,6 +15,7 @@ A family is one module: a config (a :class:`~engine.training.config.TrainConfig`
         def export_models(self) -> [(file name, module, engine.library.model_meta(...))]
         def extra_state(self) / load_extra_state(d) / load_init() / score(losses) / eval_fakes(n)  # translate_fixed
         @classmethod adopt_init_architecture(cfg, library)   # optional: take the generator from --init's model
+        def check_run_folder(self)    # optional: refuse an output folder with the family's own message
 
 The core owns the rest: device, bf16/fp16 autocast (+ GradScaler for fp16), channels_last, cudnn.benchmark,
 optional torch.compile, DDP (:mod:`.distributed`), the loop with pause/cancel (``ctx.check_cancel()``), progress
