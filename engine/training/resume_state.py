@@ -13,7 +13,6 @@ the target folder is new. So a state of another format is refused with a message
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -22,7 +21,7 @@ import torch
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..errors import CheckpointError, DataError
 from ..fsutil import atomic_write_text
-from .runs import RunFolder
+from .runs import RunFolder, is_inside
 
 FORMAT = "ganstudio.resume"
 VERSION = 1
@@ -33,7 +32,7 @@ def pack(run_dir, dest, *, fp16: bool = True) -> Path:
     rf = RunFolder(run_dir)
     if not rf.latest.exists():
         raise DataError(f"{rf.root} has no checkpoint yet (checkpoints/latest.safetensors); nothing to pack.")
-    if _inside(Path(dest), rf.root):
+    if is_inside(Path(dest).expanduser(), rf.root):
         raise DataError(f"{dest} is inside the run folder {rf.root}: a resume state written there could replace the "
                         "run's own checkpoints or models. Pack it into a file outside the run folder.")
     ckpt = load_checkpoint(rf.latest)
@@ -110,11 +109,6 @@ def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str]
                     name=cfg.name or rf.name, train_seconds=meta.get("train_seconds", 0.0),
                     checkpoint_step=meta["step"], message=f"Unpacked from {Path(path).name}; resume to continue.")
     return rf
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    p, f = os.path.realpath(path.expanduser()), os.path.realpath(folder)
-    return p == f or p.startswith(f.rstrip(os.sep) + os.sep)
 
 
 def _check_tensors(tensors: Dict[str, torch.Tensor], path) -> None:

@@ -46,6 +46,12 @@ def disk_error(e: OSError, what: str, kept: str = "") -> DiskError:
     return DiskError(msg + (f" {kept}" if kept else ""))
 
 
+def is_inside(path, folder) -> bool:
+    """Is ``path`` the folder ``folder`` or below it (links resolved)?"""
+    p, f = os.path.realpath(path), os.path.realpath(folder)
+    return p == f or p.startswith(f.rstrip(os.sep) + os.sep)
+
+
 def is_data_field(name: str) -> bool:
     """Config fields that name training data folders (every family names them ``data`` or ``data_*``)."""
     return name == "data" or name.startswith("data_")
@@ -74,13 +80,12 @@ def check_outside_data(cfg, root: Path) -> None:
     folders are the config's ``data`` / ``data_*`` settings (every family names them so)."""
     from ..errors import ConfigError
 
-    run = os.path.realpath(root)
+    run = str(root)
     for name in sorted(vars(cfg)):
         value = getattr(cfg, name)
         if not is_data_field(name) or not isinstance(value, str) or not value:
             continue
-        data = os.path.realpath(os.path.expanduser(value))
-        if run == data or run.startswith(data.rstrip(os.sep) + os.sep):
+        if is_inside(run, os.path.expanduser(value)):
             raise ConfigError(f"The run folder {root} is inside the training data folder {value} ({name}); its "
                               "samples would become training data. Choose a run folder outside it.")
 
