@@ -80,3 +80,13 @@ def test_a_store_with_an_incomplete_mark_is_refused_before_any_training(bq, tmp_
 def test_a_folder_as_the_store_is_refused_with_a_message(bq, tmp_path):
     with pytest.raises(SystemExit, match="not a quality-marks store"):
         bq.load_store(tmp_path)
+
+
+def test_one_machine_under_two_loads_is_one_machine_in_the_legend(bq):
+    rows = [_row("reference", 20, 300.0, machine="AMD EPYC; 2 cores, Python 3.11.7, load avg 2.9"),
+            _row("reference", 40, 290.0, machine="AMD EPYC; 2 cores, Python 3.11.7, load avg 2.0"),
+            _row("cut", 20, 280.0, machine="Intel Xeon; 2 cores, Python 3.11.7, load avg 1.0")]
+    lines = bq.table(rows)
+    legend = [x for x in lines if x.startswith("Machine ")]
+    assert legend == ["Machine 1: AMD EPYC; 2 cores, Python 3.11.7.", "Machine 2: Intel Xeon; 2 cores, Python 3.11.7."]
+    assert [x.rsplit("|", 2)[-2].strip() for x in lines[2:5]] == ["1", "1", "2"]
