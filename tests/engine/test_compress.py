@@ -625,3 +625,16 @@ def test_distill_fits_the_calibration_for_the_models_a_run_ends_with(_isolated_h
     assert torch.equal(student.calib.weight, fits[0][1])
     state = load_checkpoint(RunFolder(res.run_dir).latest).tensors
     assert not any(v.any() for k, v in state.items() if k.endswith("calib.weight"))  # training nets untouched
+
+
+def test_every_bundled_fast_model_is_the_fast_version_of_its_bundled_teacher():
+    """A bundled teacher re-trained without distilling its fast model again would lose its Fast choice (the weights'
+    checksums differ): every fast model shipped in resources/ must pair with the teacher shipped beside it."""
+    from engine.fastmodels import is_fast, versions
+
+    bundled = [m for m in ModelLibrary().list() if m.source == "bundled"]
+    fast = {m.id for m in bundled if is_fast(m)}
+    assert {"vintagify-fast", "face2anime-fast", "anime2face-fast", "sketch2face-fast", "sketch2anime-fast"} <= fast
+    pairs = {v.full.id: v.fast.id for v in versions(bundled) if v.fast is not None}
+    assert {teacher: student for teacher, student in pairs.items()} == {
+        m.meta["distilled_from"]["id"]: m.id for m in bundled if m.id in fast}
