@@ -222,6 +222,8 @@ def test_face_toggle_for_face_models_translates_the_face_or_the_whole_image(wind
     assert page.face_toggle.isHidden() and page.face_toggle.mode() == "auto"
     select_model(page, "face2anime")
     assert not page.face_toggle.isChecked()
+    select_model(page, "anime2face")  # anime portraits: whole image, run as its own fast version on a CPU
+    assert page.face_toggle.isHidden() and page.current_model().id == "anime2face-fast"
     del mime
 
 
