@@ -382,6 +382,7 @@ def svg_chart(res: dict, w: int = 640, h: int = 360) -> str:
         c = colours[RECIPES.index(recipe) % len(colours)]
         out.append(f'<polyline fill="none" stroke="{c}" stroke-width="2" points="'
                    + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
+        out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{c}"/>' for x, y in pts]  # a one-mark recipe shows too
         out.append(f'<text x="{pad + 8}" y="{40 + 14 * i}" fill="{c}">{recipe}</text>')
     for m in sorted(set(xs)):
         out.append(f'<text x="{X(m) - 6:.1f}" y="{h - pad + 16}">{m:g}</text>')

@@ -36,6 +36,7 @@ def test_marks_accumulate_and_a_remeasured_mark_replaces_the_old(bq, tmp_path):
     assert "Machine 2: m1." in lines and "Machine 1: m2." in lines
     svg = bq.svg_chart(dict(size=128, rows=rows, floor={"fid": 94.0}, ceiling={"fid": 281.7}))
     assert svg.count("<polyline") == 2 and "reference" in svg
+    assert svg.count("<circle") == 2  # each recipe has one mark here: a line of one point would not show
 
 
 def test_a_damaged_store_stops_the_benchmark_and_is_kept(bq, tmp_path):
