@@ -50,14 +50,14 @@ def main() -> None:
     meta = dict(ckpt.meta)
     meta["model"] = dict(meta["model"], id=a.id, name=a.name or meta["model"]["name"],
                          description=a.description or meta["model"]["description"])
-    # no path of this machine in a shipped file: the run's name, and the data folder as dataset/split
     meta["training"] = dict(meta.get("training") or {}, run=Path(meta["training"]["run"]).name)
-    if meta["training"].get("data"):
-        meta["training"]["data"] = "/".join(Path(meta["training"]["data"]).parts[-2:])
     if a.trained_as:
         calibration = {"run": meta["training"]["run"], "data": Path(meta["training"]["data"]).name}
         meta["training"] = dict(load_checkpoint(lib.resolve(a.trained_as).path).meta.get("training") or {},
                                 calibration=calibration)
+    # no path of this machine in a shipped file, whichever run's record is kept: the data folder as dataset/split
+    if meta["training"].get("data"):
+        meta["training"]["data"] = "/".join(Path(meta["training"]["data"]).parts[-2:])
     # bundled beside its teacher: found by id and architecture, not by this machine's path; the size the teacher's
     # look is tuned to comes with it
     meta["distilled_from"] = dict(meta["distilled_from"], file="")
