@@ -22,6 +22,18 @@ from engine.training.data import crop_flip, prepare_image  # noqa: E402
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
+def portable_training(training: Dict, run: str = "") -> Dict:
+    """A run's training record as it ships: no path of this machine (tests check every bundled file). Data folders
+    become dataset/split (``face2genshin/trainA``) and the run is named by its folder name."""
+    out = dict(training)
+    for key in ("data", "data_a", "data_b"):
+        if out.get(key):
+            out[key] = "/".join(Path(out[key]).parts[-2:])
+    if run or out.get("run"):
+        out["run"] = run or Path(out["run"]).name
+    return out
+
+
 def import_checked(src: Path, sha256: str, bundle: str):
     """The downloaded checkpoint ``src`` through engine.importers, after checking its SHA-256 (any other file stops
     the script), and the folder of the bundled model ``bundle`` (made): ``(imported, its network, digest, folder)``."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from _bundle_util import ROOT, grid, to_t, to_u8  # noqa: E402
+from _bundle_util import ROOT, grid, portable_training, to_t, to_u8  # noqa: E402
 
 
 def main() -> None:
@@ -50,14 +50,12 @@ def main() -> None:
     meta = dict(ckpt.meta)
     meta["model"] = dict(meta["model"], id=a.id, name=a.name or meta["model"]["name"],
                          description=a.description or meta["model"]["description"])
-    meta["training"] = dict(meta.get("training") or {}, run=Path(meta["training"]["run"]).name)
+    meta["training"] = portable_training(meta.get("training") or {})
     if a.trained_as:
         calibration = {"run": meta["training"]["run"], "data": Path(meta["training"]["data"]).name}
-        meta["training"] = dict(load_checkpoint(lib.resolve(a.trained_as).path).meta.get("training") or {},
-                                calibration=calibration)
-    # no path of this machine in a shipped file, whichever run's record is kept: the data folder as dataset/split
-    if meta["training"].get("data"):
-        meta["training"]["data"] = "/".join(Path(meta["training"]["data"]).parts[-2:])
+        # no path of this machine in a shipped file, whichever run's record is kept
+        meta["training"] = dict(portable_training(load_checkpoint(lib.resolve(a.trained_as).path).meta.get("training")
+                                                  or {}), calibration=calibration)
     # bundled beside its teacher: found by id and architecture, not by this machine's path; the size the teacher's
     # look is tuned to comes with it
     meta["distilled_from"] = dict(meta["distilled_from"], file="")

@@ -38,6 +38,30 @@ def test_no_bundled_model_is_labelled_partial():
     assert [m.label for m in bundled if m.partial] == []
 
 
+def test_no_bundled_model_file_carries_a_path_of_the_machine_it_was_made_on():
+    """Shipped metadata names data as dataset/split and runs by name: an absolute path (``/work/...``, ``/home/...``,
+    ``C:\\...``) would leak the build machine's layout and mean nothing on a user's."""
+    import re
+
+    from engine.checkpoint import read_meta
+    from engine.library import ModelLibrary
+
+    def strings(o, where=""):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                yield from strings(v, f"{where}.{k}")
+        elif isinstance(o, list):
+            for i, v in enumerate(o):
+                yield from strings(v, f"{where}[{i}]")
+        elif isinstance(o, str):
+            yield where, o
+
+    absolute = re.compile(r"(^|[\s\"'(=])(/(work|home|root|tmp|usr|mnt|Users)/|[A-Za-z]:\\)")
+    bundled = [m for m in ModelLibrary().list() if m.source == "bundled"]
+    leaks = [(m.id, where, s) for m in bundled for where, s in strings(read_meta(m.path)) if absolute.search(s)]
+    assert len(bundled) >= 8 and leaks == []
+
+
 def test_translate_partial_batch_exit_3(tmp_path, image_factory):
     a = image_factory("a.png", w=32, h=32)
     bad = tmp_path / "bad.jpg"
