@@ -36,6 +36,7 @@ from ..models import get_model
 from ..models.macs import format_macs, parse_macs
 from ..models.mobile import GLOBAL_BRANCHES
 from ..models.networks import init_weights, size_multiple
+from ..models.widen import widen_into
 from ..tensors import to_uint8
 from . import _distill_parts as P
 from .config import PREPROCESS, TrainConfig
@@ -241,9 +242,20 @@ class DistillTrainer(Trainer):
                 kw[branch] = True
                 tensors = dict(tensors, **{f"{key}.{k}": v
                                            for k, v in getattr(self.G_module(), key).state_dict().items()})
-        if info.arch != self.plan.arch or kw != self.plan.kwargs:
+        narrower = (info.arch == self.plan.arch == "mobile_resnet" and
+                    dict(kw, ngf=self.plan.kwargs.get("ngf")) == self.plan.kwargs
+                    and int(kw.get("ngf", 0)) < int(self.plan.kwargs.get("ngf", 0)))
+        if (info.arch != self.plan.arch or kw != self.plan.kwargs) and not narrower:
             raise ConfigError(f"The start model {info.name!r} ({info.arch} {info.meta.get('arch_kwargs')}) is not the "
                               f"planned student {self.plan.describe()} {self.plan.kwargs}.")
+        if narrower:  # a wider student that starts by computing what the narrow one does (Net2WiderNet)
+            small = get_model(info.arch, **kw)
+            load_into(small, tensors, what=f"student (start model {info.name!r})")
+            widen_into(small, self.G_module(), noise=0.01, seed=self.cfg.seed)
+            self.log(f"The student starts from {info.name!r} ({info.path}), widened from ngf {kw['ngf']} to "
+                     f"{self.plan.kwargs['ngf']} (the same outputs, up to a little noise that lets the new channels "
+                     "learn apart).")
+            return
         load_into(self.G_module(), tensors, what=f"student (start model {info.name!r})")
         self.log(f"The student starts from {info.name!r} ({info.path}).")
 

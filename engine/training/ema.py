@@ -51,5 +51,12 @@ class EMASet:
         for _, net, ema in self.pairs:
             ema_update(ema, net, beta)
 
+    @torch.no_grad()
+    def restart(self) -> None:
+        """Each copy becomes its network again (after a start model was loaded into the networks: the average
+        starts from it, not from the random weights it was made of)."""
+        for _, net, ema in self.pairs:
+            ema.load_state_dict(net.state_dict())
+
     def lookup(self) -> Dict[str, nn.Module]:
         return {name: ema for name, _, ema in self.pairs}

@@ -153,6 +153,7 @@ class TrainLoop:
             self.last_losses = dict(meta.get("last_losses") or {})
         else:
             t.load_init()
+            t.ema.restart()
             if t.dist.enabled and t.dist.rank:
                 self._seed(self.cfg.seed * 1000 + t.dist.rank)  # different pool/augment draws per rank
         if self.main:  # data folders stored as absolute paths: the run resumes from any working directory

@@ -475,6 +475,30 @@ def test_students_get_the_colour_branch_and_start_from_an_older_student(_isolate
     assert student.color is not None and student.affine is not None and student.calib is not None
 
 
+def test_a_wider_student_starts_from_a_narrower_one_with_its_outputs(_isolated_home, photos, tmp_path):
+    """``--init FAST --student-ngf W`` with W above the fast model's width: the student is the fast model widened
+    (same pictures at step 0), not a fresh network; a narrower width or another architecture is refused before work."""
+    from engine.training._distill_parts import plan_student
+
+    teacher = _teacher(_isolated_home, arch="resnet_6blocks", ngf=8)
+    lib = ModelLibrary()
+    kw = {k: v for k, v in plan_student(lib.resolve(teacher), ngf=8).kwargs.items() if k != "ngf"}
+    narrow = _teacher(_isolated_home, arch="mobile_resnet", mid="narrow-student", ngf=8, **kw)
+    run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "wide", init_from=narrow, student_ngf=12, steps=1,
+                                     lr=1e-12, lambda_gan=0))
+    assert "widened from ngf 8 to 12" in (tmp_path / "wide" / "train.log").read_text()
+    wide = lib.load(lib.resolve(str(tmp_path / "wide"))).module.eval()
+    small = lib.load(lib.resolve(narrow)).module.eval()
+    assert wide.model[1].out_channels == 12
+    wide.calib = small.calib = None  # refitted when a run ends (here: left off, too few photos)
+    x = torch.rand(1, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        assert (wide(x) - small(x)).abs().max() < 0.05
+    with pytest.raises(ConfigError, match="is not the planned student"):
+        run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "narrower", init_from=narrow, student_ngf=6,
+                                         steps=1))
+
+
 def test_tiles_freeze_the_colour_shift_of_the_whole_image():
     from engine.imageio import LoadedImage
     from engine.inference import TranslateOptions, Translator, frozen_instance_norm

@@ -148,6 +148,20 @@ def test_ema_decay_ramps_up_from_the_start():
     assert ramped_decay(0.999, 10**6) == 0.999
 
 
+def test_the_average_of_a_fine_tune_starts_from_the_start_model(folders, tmp_path):
+    """With ``--init``, the EMA copy (what the run saves) averages from the start model's weights, not from the
+    random weights the network was built with before the start model was loaded into it."""
+    a, b = folders
+    # a large step, so that the start model is far from the random weights the same seed builds
+    run_inline(core.train_task, cut_config(a, b, tmp_path / "first", steps=2, ema_decay=0, lr=0.01))
+    first = load_checkpoint(tmp_path / "first" / "models" / "G.safetensors").tensors
+    run_inline(core.train_task, cut_config(a, b, tmp_path / "tune", steps=1, ema_decay=0.999, lr=1e-9,
+                                           init_from=str(tmp_path / "first")))
+    tuned = load_checkpoint(tmp_path / "tune" / "models" / "G.safetensors").tensors
+    assert set(first) == set(tuned)
+    assert max((first[k].float() - tuned[k].float()).abs().max().item() for k in first) < 1e-5
+
+
 def test_every_family_has_the_switches_and_pix2pix_uses_them(tmp_path):
     import dataclasses
 
