@@ -245,6 +245,11 @@ class DistillTrainer(Trainer):
         narrower = (info.arch == self.plan.arch == "mobile_resnet" and
                     dict(kw, ngf=self.plan.kwargs.get("ngf")) == self.plan.kwargs
                     and int(kw.get("ngf", 0)) < int(self.plan.kwargs.get("ngf", 0)))
+        if (info.arch == self.plan.arch == "mobile_resnet" and dict(kw, ngf=self.plan.kwargs.get("ngf")) == self.plan.kwargs
+                and int(kw.get("ngf", 0)) > int(self.plan.kwargs.get("ngf", 0))):
+            raise ConfigError(f"The start model {info.name!r} is wider (ngf {kw.get('ngf')}) than the planned student "
+                              f"(ngf {self.plan.kwargs.get('ngf')}): a student can start from a narrower fast model, "
+                              f"which is widened, not from a wider one. Choose --student-ngf {kw.get('ngf')} or more.")
         if (info.arch != self.plan.arch or kw != self.plan.kwargs) and not narrower:
             raise ConfigError(f"The start model {info.name!r} ({info.arch} {info.meta.get('arch_kwargs')}) is not the "
                               f"planned student {self.plan.describe()} {self.plan.kwargs}.")

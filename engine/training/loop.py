@@ -65,11 +65,11 @@ class TrainLoop:
             t.total = cfg.steps or t.default_steps()
             t.build()
             t.setup_ema()
+            self._start()  # a refused start model (load_init) leaves no run folder behind either
         except BaseException:
             if created and self.main:
                 shutil.rmtree(self.rf.root, ignore_errors=True)
             raise
-        self._start()
         try:
             self._loop()
             self._checkpoint("finished")

@@ -494,9 +494,10 @@ def test_a_wider_student_starts_from_a_narrower_one_with_its_outputs(_isolated_h
     x = torch.rand(1, 3, 32, 32) * 2 - 1
     with torch.no_grad():
         assert (wide(x) - small(x)).abs().max() < 0.05
-    with pytest.raises(ConfigError, match="is not the planned student"):
+    with pytest.raises(ConfigError, match=r"is wider \(ngf 8\) than the planned student \(ngf 6\).*--student-ngf 8"):
         run_inline(core.train_task, _cfg(teacher, photos, tmp_path / "narrower", init_from=narrow, student_ngf=6,
                                          steps=1))
+    assert not (tmp_path / "narrower").exists()
 
 
 def test_tiles_freeze_the_colour_shift_of_the_whole_image():
