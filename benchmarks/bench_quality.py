@@ -34,6 +34,7 @@ import argparse
 import json
 import random
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -274,7 +275,7 @@ def main(argv=None) -> dict:
     if not marks:
         if not args.record:
             raise SystemExit("nothing to do: give --minutes, or --record to write the stored marks to RESULTS.md")
-        return record_store(store, args.size, " ".join(sys.argv))
+        return record_store(store, args.size, shlex.join(sys.argv))
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     speeds_path = work / f"speeds_{args.size}_{torch.get_num_threads()}t.json"
@@ -306,14 +307,14 @@ def main(argv=None) -> dict:
                              gap_closed=round(gap, 3), floor_fid=round(floor["fid"], 2),
                              ceiling_fid=round(ceiling["fid"], 2), n_real=len(anime), n_fake=len(photos),
                              wall_s=round(time.perf_counter() - t, 1), machine=machine(),
-                             date=time.strftime("%Y-%m-%d %H:%M"), command=" ".join(sys.argv),
+                             date=time.strftime("%Y-%m-%d %H:%M"), command=shlex.join(sys.argv),
                              **{k: round(v, 4) for k, v in score.items()}))
             print(json.dumps(rows[-1]), flush=True)  # first: a store that cannot be written loses no result
             save_mark(store, rows[-1])
     result = dict(size=args.size, n_real=len(anime), n_fake=len(photos), floor=floor, ceiling=ceiling,
                   speeds=speeds, rows=rows, machine=machine())
     if args.record:
-        record_store(store, args.size, " ".join(sys.argv))
+        record_store(store, args.size, shlex.join(sys.argv))
     print(json.dumps(result, indent=1))
     return result
 
@@ -373,6 +374,10 @@ def svg_chart(res: dict, w: int = 640, h: int = 360) -> str:
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" '
            f'font-size="11"><rect width="{w}" height="{h}" fill="white"/>',
            f'<text x="{pad}" y="20" font-size="13">FID (lower is better) vs training minutes, {res["size"]} px</text>']
+    top = hi * 1.05
+    for tick in range(int(lo * 0.9 // 50 + 1) * 50, int(top) + 1, 50):  # FID gridlines and labels every 50
+        out.append(f'<line x1="{pad}" x2="{w - pad}" y1="{Y(tick):.1f}" y2="{Y(tick):.1f}" stroke="#eee"/>'
+                   f'<text x="{pad - 6}" y="{Y(tick) + 4:.1f}" text-anchor="end" fill="#666">{tick}</text>')
     for name, val in (("floor", lo), ("ceiling", res["ceiling"]["fid"])):
         out.append(f'<line x1="{pad}" x2="{w - pad}" y1="{Y(val):.1f}" y2="{Y(val):.1f}" stroke="#999" '
                    f'stroke-dasharray="4,3"/><text x="{w - pad + 2}" y="{Y(val) + 4:.1f}">{name}</text>')
