@@ -19,16 +19,14 @@ import torch
 import torch.nn as nn
 
 from ..errors import ConfigError
+from .mobile import FastInstanceNorm2d
 
-_NORMS = (nn.BatchNorm2d, nn.InstanceNorm2d)  # per-channel statistics (a group norm's groups would change)
+#: norms with per-channel statistics (a group norm's groups would change)
+_NORMS = (nn.BatchNorm2d, nn.InstanceNorm2d, FastInstanceNorm2d)
 
 
 def _leaves(net: nn.Module) -> List[nn.Module]:
     return [m for m in net.modules() if not list(m.children())]
-
-
-def _is_norm(m: nn.Module) -> bool:
-    return isinstance(m, _NORMS) or type(m).__name__ == "FastInstanceNorm2d"
 
 
 class _Maps:
@@ -39,8 +37,7 @@ class _Maps:
         self.maps: Dict[Tuple[int, int], torch.Tensor] = {}
 
     def get(self, narrow: int, wide: int) -> torch.Tensor:
-        if wide < narrow:
-            raise ConfigError(f"cannot widen {narrow} channels to {wide}: the new network is narrower")
+        """The wide channels' originals: 0..narrow-1, then random picks (``wide >= narrow``, checked by the caller)."""
         if (narrow, wide) not in self.maps:
             extra = torch.randint(0, narrow, (wide - narrow,), generator=self.gen)
             self.maps[narrow, wide] = torch.cat([torch.arange(narrow), extra])
@@ -83,7 +80,7 @@ def widen_into(small: nn.Module, big: nn.Module, *, noise: float = 0.0, seed: in
     for s, b in zip(ls, lb):
         if isinstance(s, (nn.Conv2d, nn.ConvTranspose2d)):
             g = _widen_conv(s, b, g, maps, noise, gen)
-        elif _is_norm(s):
+        elif isinstance(s, _NORMS):
             _copy_channels(s, b, g)
         elif any(True for _ in s.parameters(recurse=False)) or any(True for _ in s.buffers(recurse=False)):
             raise ConfigError(f"cannot widen a {type(s).__name__} layer")

@@ -242,14 +242,14 @@ class DistillTrainer(Trainer):
                 kw[branch] = True
                 tensors = dict(tensors, **{f"{key}.{k}": v
                                            for k, v in getattr(self.G_module(), key).state_dict().items()})
-        narrower = (info.arch == self.plan.arch == "mobile_resnet" and
-                    dict(kw, ngf=self.plan.kwargs.get("ngf")) == self.plan.kwargs
-                    and int(kw.get("ngf", 0)) < int(self.plan.kwargs.get("ngf", 0)))
-        if (info.arch == self.plan.arch == "mobile_resnet" and dict(kw, ngf=self.plan.kwargs.get("ngf")) == self.plan.kwargs
-                and int(kw.get("ngf", 0)) > int(self.plan.kwargs.get("ngf", 0))):
-            raise ConfigError(f"The start model {info.name!r} is wider (ngf {kw.get('ngf')}) than the planned student "
-                              f"(ngf {self.plan.kwargs.get('ngf')}): a student can start from a narrower fast model, "
-                              f"which is widened, not from a wider one. Choose --student-ngf {kw.get('ngf')} or more.")
+        start_ngf, plan_ngf = int(kw.get("ngf", 0)), int(self.plan.kwargs.get("ngf", 0))
+        width_only = (info.arch == self.plan.arch == "mobile_resnet"
+                      and dict(kw, ngf=self.plan.kwargs.get("ngf")) == self.plan.kwargs)
+        narrower = width_only and start_ngf < plan_ngf
+        if width_only and start_ngf > plan_ngf:
+            raise ConfigError(f"The start model {info.name!r} is wider (ngf {start_ngf}) than the planned student "
+                              f"(ngf {plan_ngf}): a student can start from a narrower fast model, which is widened, "
+                              f"not from a wider one. Choose --student-ngf {start_ngf} or more.")
         if (info.arch != self.plan.arch or kw != self.plan.kwargs) and not narrower:
             raise ConfigError(f"The start model {info.name!r} ({info.arch} {info.meta.get('arch_kwargs')}) is not the "
                               f"planned student {self.plan.describe()} {self.plan.kwargs}.")
@@ -257,8 +257,8 @@ class DistillTrainer(Trainer):
             small = get_model(info.arch, **kw)
             load_into(small, tensors, what=f"student (start model {info.name!r})")
             widen_into(small, self.G_module(), noise=0.01, seed=self.cfg.seed)
-            self.log(f"The student starts from {info.name!r} ({info.path}), widened from ngf {kw['ngf']} to "
-                     f"{self.plan.kwargs['ngf']} (the same outputs, up to a little noise that lets the new channels "
+            self.log(f"The student starts from {info.name!r} ({info.path}), widened from ngf {start_ngf} to "
+                     f"{plan_ngf} (the same outputs, up to a little noise that lets the new channels "
                      "learn apart).")
             return
         load_into(self.G_module(), tensors, what=f"student (start model {info.name!r})")
