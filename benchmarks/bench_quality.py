@@ -7,6 +7,7 @@ Recipes (all at ``--size`` px, batch 1, constant learning rate so that every mar
   cut, fastcut   our CUT / FastCUT trainer (paper defaults per mode)
   X+da           the same with DiffAugment (color,translation,cutout) on D's inputs and an EMA generator (0.999)
   fastcut32+da   FastCUT+da with a compact generator (ngf 32) and discriminator (ndf 48): the bundled runs' recipe
+  cut32+da       CUT+da at the same compact widths (is it CUT's mode or its width that learns more per step?)
 
 "Minutes" are minutes on a quiet machine: each recipe's speed is measured first in this process, side by side with
 the reference script's own step, as images per CPU-second (independent of other load); quiet img/s = that times the
@@ -52,7 +53,8 @@ from engine.training import core  # noqa: E402
 from engine.training.data import ImageFolder  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "datasets" / "face2genshin"
-RECIPES = ["reference", "cyclegan", "cyclegan+da", "cut", "cut+da", "fastcut", "fastcut+da", "fastcut32+da"]
+RECIPES = ["reference", "cyclegan", "cyclegan+da", "cut", "cut+da", "fastcut", "fastcut+da", "fastcut32+da",
+           "cut32+da"]
 DA = dict(diffaug="color,translation,cutout", ema_decay=0.999)
 
 
@@ -70,8 +72,8 @@ def recipe_config(recipe: str, size: int, out: Path, steps: int):
                   checkpoint_every=0, name=recipe, **(DA if extra == "da" else {}))
     if base == "cyclegan":
         return core.build_config("cyclegan", "", generator="resnet_9blocks", **common)
-    if base == "fastcut32":  # the compact recipe of the bundled runs: a quarter of the generator's FLOPs
-        return core.build_config("cut", "", mode="fastcut", generator="resnet_9blocks", ngf=32, ndf=48, **common)
+    if base in ("fastcut32", "cut32"):  # the compact widths of the bundled runs: a quarter of the generator's FLOPs
+        return core.build_config("cut", "", mode=base[:-2], generator="resnet_9blocks", ngf=32, ndf=48, **common)
     return core.build_config("cut", "", mode=base, generator="resnet_9blocks", **common)
 
 
@@ -259,6 +261,10 @@ def main(argv=None) -> dict:
     ap.add_argument("--speed-steps", type=int, default=4, help="steps timed per recipe for its img/s")
     ap.add_argument("--work", default=str(ROOT / ".cache" / "bench_quality"))
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--train-threads", type=int, default=0,
+                    help="torch threads while training and evaluating, after the speeds are taken with --threads "
+                         "(0 = the same): two 1-thread runs share two cores better than two 2-thread runs, and "
+                         "the marks keep meaning --threads minutes of a quiet machine")
     ap.add_argument("--store", default=str(STORE), help="JSON file that keeps every finished mark")
     ap.add_argument("--record", action="store_true",
                     help="append the table of every stored mark to RESULTS.md and write quality_chart.svg")
@@ -284,6 +290,8 @@ def main(argv=None) -> dict:
         if r not in speeds:
             speeds[r] = make(r, args.size, work).speed(args.speed_steps)
             speeds_path.write_text(json.dumps(speeds, indent=1))
+    if args.train_threads:
+        torch.set_num_threads(args.train_threads)
     from engine.metrics import FeatureExtractor
 
     extractor = FeatureExtractor("cpu")

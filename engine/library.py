@@ -28,6 +28,9 @@ from .modelcheck import check_model_meta, output_is_finite
 from .models import get_model
 
 DEFAULT_MODEL_ID = "vintagify"
+#: the generator the Latent page shows first: the style-based one, whose mapping network, styles, noise and mixing the
+#: page is built around (the DCGAN has only a z space)
+DEFAULT_LATENT_MODEL_ID = "stylegan-faces64"
 
 
 def training_progress(meta: Dict[str, Any]) -> Optional[Tuple[int, int]]:

@@ -91,3 +91,15 @@ def test_one_machine_under_two_loads_is_one_machine_in_the_legend(bq):
     legend = [x for x in lines if x.startswith("Machine ")]
     assert legend == ["Machine 1: AMD EPYC; 2 cores, Python 3.11.7.", "Machine 2: Intel Xeon; 2 cores, Python 3.11.7."]
     assert [x.rsplit("|", 2)[-2].strip() for x in lines[2:5]] == ["1", "1", "2"]
+
+
+def test_every_recipe_is_a_valid_training_config(bq, tmp_path):
+    """Each recipe the benchmark offers builds a config that validates; the compact ones keep the bundled widths and
+    differ only in CUT's mode, with DiffAugment and EMA where the name says +da."""
+    for recipe in bq.RECIPES[1:]:
+        cfg = bq.recipe_config(recipe, 128, tmp_path / recipe, 10)
+        cfg.validate()
+        assert (cfg.diffaug != "") == recipe.endswith("+da") and (cfg.ema_decay > 0) == recipe.endswith("+da")
+    c32, f32 = (bq.recipe_config(r, 128, tmp_path / r, 10) for r in ("cut32+da", "fastcut32+da"))
+    assert (c32.mode, f32.mode) == ("cut", "fastcut")
+    assert (c32.ngf, c32.ndf) == (f32.ngf, f32.ndf) == (32, 48)

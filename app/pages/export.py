@@ -21,6 +21,7 @@ from app.widgets.save_path import confirm_replace
 from engine.config import ConfigError
 from engine.export.app_builder import NAME_RE, BuildAppConfig, build_app_task, default_icon, earlier_build
 from engine.export.tasks import ExportBatchConfig, existing_targets, export_batch_task
+from engine.library import ModelInfo
 
 TITLE = "Export"
 ICON = "export"
@@ -28,6 +29,12 @@ KINDS = (("app", "Standalone app", "A program with the model(s) inside: runs wit
                                    "it or share the .tar.gz"),
          ("onnx", "ONNX files", "One .onnx per model with its card, checked against torch (max |diff| 1e-3)"),
          ("model", "Model files", ".safetensors + model card, for other GAN Studio users"))
+
+
+def export_order(m: ModelInfo):
+    """Sort key of the Export page's list: translation models, then generators; finished before partial, bundled
+    before the user's; by name, so that a model's fast version sits right below it."""
+    return (m.task != "translate", m.partial, m.source != "bundled", m.name.lower())
 
 
 class ExportPage(Page):
@@ -53,7 +60,7 @@ class ExportPage(Page):
         left = QVBoxLayout()
         left.addWidget(QLabel("<b>Models</b> (tick one or more)"))
         self.picker = ModelPicker(catalog_of(self.window_), ("translate", "generate"), multi=True, label="",
-                                  text=lambda m: f"{m.label}  ·  {m.task}")
+                                  text=lambda m: f"{m.label}  ·  {m.task}", order=export_order)
         self.picker.setToolTip("Tick the models to export; the description below is of the ticked models")
         self.model_list = self.picker.list
         self.picker.checkedChanged.connect(lambda *_: (self._describe(), self._update()))

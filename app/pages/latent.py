@@ -19,7 +19,7 @@ from app.widgets.layout import choice, column, panel, panes
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.problems import ProblemsPanel
 from engine.editing.session import LatentSession, ViewState
-from engine.library import ModelInfo
+from engine.library import DEFAULT_LATENT_MODEL_ID, ModelInfo
 
 TITLE = "Latent"
 ICON = "latent"
@@ -96,7 +96,7 @@ class LatentPage(Page):
 
     def _build_top(self) -> QHBoxLayout:
         top = QHBoxLayout()
-        self.picker = ModelPicker(catalog_of(self.window_), ("generate",))
+        self.picker = ModelPicker(catalog_of(self.window_), ("generate",), fallback=DEFAULT_LATENT_MODEL_ID)
         self.picker.setToolTip("The generator whose latent space you explore")
         self.model_combo = self.picker.combo
         self.picker.modelChanged.connect(lambda *_: self._loaded and self._model_changed())

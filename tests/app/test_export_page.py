@@ -96,3 +96,15 @@ def test_building_over_an_earlier_build_asks_first(window, tmp_path, monkeypatch
     assert page.start_export() is None
     assert asked == [[earlier]] and "earlier build" in page.status.text() and "kept" in page.status.text()
     assert sorted(p.name for p in earlier.iterdir()) == [MARKER] and page.job is None
+
+
+def test_the_bundled_models_are_listed_by_task_and_name_each_fast_version_below_its_model(tmp_path):
+    from app.pages.export import export_order
+    from engine.library import ModelLibrary
+
+    lib = ModelLibrary(user=tmp_path / "user", runs=tmp_path / "runs")
+    names = [m.name for m in sorted(lib.list(), key=export_order)]
+    tasks = [m.task for m in sorted(lib.list(), key=export_order)]
+    assert tasks == sorted(tasks, key=lambda t: t != "translate")  # translation models first, generators last
+    assert names.index("Face photo → anime (fast)") == names.index("Face photo → anime") + 1
+    assert names.index("Vintage photo (fast)") == names.index("Vintage photo") + 1

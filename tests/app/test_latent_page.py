@@ -140,3 +140,12 @@ def test_drop_photo_and_project(window, qtbot, tiny_stylegan, image_factory):
     after = wait_new_render(qtbot, page, n)
     assert np.abs(after.astype(int) - before).mean() > 0.5
     del mime
+
+
+def test_first_showing_opens_the_style_based_bundled_faces(window, qtbot):
+    """On a first launch the page opens the bundled StyleGAN (mapping network, styles, noise, mixing), not the DCGAN
+    that sorts first and has only a z space."""
+    page = window.show_page("latent")
+    qtbot.waitUntil(lambda: page.session is not None, timeout=30000)
+    assert page.current_model().id == "stylegan-faces64"
+    assert page.session.model.has_w and page.tabs.isTabEnabled(1)
