@@ -228,10 +228,10 @@ class TeacherCache:
     is drawn and kept (fp16, CPU).
 
     With ``folder`` set, each output is also kept on disk as an 8-bit PNG (at most half a level of rounding), named by
-    the photo's path, size and modification time and the mirror flag, in a folder per teacher file (its SHA-256) and
+    the photo's content (SHA-256 of its file) and the mirror flag, in a folder per teacher file (its SHA-256) and
     image size under the user's cache folder. So a resumed run, or another distillation of the same teacher on the
-    same photos, does not translate them again (on a 2-core CPU the teacher takes about a second per 256 px photo).
-    A changed photo gets a new name; an unreadable cache file is computed again; a cache that cannot be written
+    same photos, even copied to another folder, does not translate them again (on a 2-core CPU the teacher takes
+    about a second per 256 px photo). A changed photo gets a new name; an unreadable cache file is computed again; a cache that cannot be written
     (disk full, read-only) is only kept in memory.
 
     :meth:`targets_and_features` also keeps the teacher's features of the matched layers (fp16 safetensors beside
@@ -247,6 +247,7 @@ class TeacherCache:
         self.outputs: Dict[int, torch.Tensor] = {}
         self.folder, self.photos, self.log = folder, photos or [], log
         self.feature_memory: Dict[int, List[torch.Tensor]] = {}
+        self._digests: Dict[int, str] = {}
 
     @classmethod
     def on_disk(cls, teacher_file: Path, size: int, photos: List[Path], log=None) -> "TeacherCache":
@@ -258,13 +259,23 @@ class TeacherCache:
         if self.folder is None:
             return None
         idx, flip = divmod(key, 2)
-        try:
-            path = self.photos[idx]
-            st = path.stat()
-        except (IndexError, OSError):
+        digest = self._content_digest(idx)
+        if digest is None:
             return None
-        name = hashlib.sha256(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{flip}".encode()).hexdigest()[:32]
+        name = hashlib.sha256(f"{digest}|{flip}".encode()).hexdigest()[:32]
         return self.folder / f"{name}.png"
+
+    def _content_digest(self, idx: int) -> Optional[str]:
+        """SHA-256 of photo ``idx``'s bytes (read once per run): the cache follows the picture, not its path or
+        time, so a copied, moved or re-downloaded folder keeps its translations and an edited photo does not."""
+        if idx not in self._digests:
+            try:
+                from ..fsutil import file_sha256
+
+                self._digests[idx] = file_sha256(self.photos[idx])
+            except (IndexError, OSError):
+                return None
+        return self._digests[idx]
 
     def _read(self, key: int) -> Optional[torch.Tensor]:
         from ..errors import ImageLoadError

@@ -3,10 +3,12 @@ refusals before any work, the teacher cache), fast/full pairing and what `ganstu
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import json
 
+import cv2
 import pytest
 import numpy as np
 import torch
@@ -198,11 +200,19 @@ def test_teacher_cache_translates_each_photo_once(_isolated_home, photos, tmp_pa
     monkeypatch.setattr(P.TeacherCache, "targets", lambda self, t, x, keys: real(self, _no_teacher, x, keys))
     run_inline(core.train_task, cfg.replace(out_dir=str(tmp_path / "run2")))
     assert "already translated: 3 of 3" in (tmp_path / "run2" / "train.log").read_text()
-    # ... and a changed photo is translated again (its name in the cache is made from its size and time)
+    # ... nor after the folder was copied elsewhere (new paths and times: the names come from the photos' bytes) ...
+    copy = tmp_path / "photos-copy"
+    shutil.copytree(photos, copy)
+    for f in copy.iterdir():
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    run_inline(core.train_task, cfg.replace(data=str(copy), out_dir=str(tmp_path / "run2b")))
+    assert "already translated: 3 of 3" in (tmp_path / "run2b" / "train.log").read_text()
+    # ... and an edited photo is translated again
     monkeypatch.setattr(P.TeacherCache, "targets", real)
     first = sorted(photos.iterdir())[0]
-    first.write_bytes(first.read_bytes())
-    os.utime(first, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns + 10**9))
+    img = cv2.imread(str(first))
+    img[:8, :8] = 255 - img[:8, :8]
+    cv2.imwrite(str(first), img)
     run_inline(core.train_task, cfg.replace(out_dir=str(tmp_path / "run3")))
     assert "already translated: 2 of 3" in (tmp_path / "run3" / "train.log").read_text()
 
