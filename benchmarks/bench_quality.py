@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, append_results, load_reference, machine  # noqa: E402
 
 from engine.errors import Cancelled  # noqa: E402
-from engine.jobs import ProgressReported, run_inline  # noqa: E402
+from engine.jobs import ProgressReported, run_inline, stop_on_signals  # noqa: E402
 from engine.training import core  # noqa: E402
 from engine.training.data import ImageFolder  # noqa: E402
 
@@ -91,7 +91,7 @@ class OurRecipe:
             return
         cfg = (core.resume_config(self.dir, steps=steps) if (self.dir / "checkpoints" / "latest.safetensors").exists()
                else recipe_config(self.recipe, self.size, self.dir, steps))
-        run_inline(core.train_task, cfg)
+        run_inline(core.train_task, cfg, on_start=stop_on_signals)  # SIGTERM: checkpoint, then Cancelled
 
     def speed(self, steps: int) -> Dict[str, float]:
         """Speed over ``steps`` steps after a warm-up step, in a throw-away run (see :func:`_speed`)."""
@@ -147,10 +147,20 @@ class ReferenceRecipe:
         step = self.ref.step_fn(*nets, self.ref.Pool(), self.ref.Pool(), False)
         A, B = (_tensors(load_split(s, self.size * 286 // 256)) for s in ("trainA", "trainB"))
         rng = random.Random(done)
-        for _ in range(done, steps):
-            step(_jitter(A[rng.randrange(len(A))], self.size, rng), _jitter(B[rng.randrange(len(B))], self.size, rng))
+        stop = _StopFlag()
+        with stop:
+            for at in range(done, steps):
+                if stop.asked:  # SIGTERM / Ctrl+C: keep the steps done so far, then stop like our recipes do
+                    steps = at
+                    break
+                step(_jitter(A[rng.randrange(len(A))], self.size, rng),
+                     _jitter(B[rng.randrange(len(B))], self.size, rng))
         self.dir.mkdir(parents=True, exist_ok=True)
-        torch.save({"step": steps, "nets": [n.state_dict() for n in nets]}, self.state_path)
+        tmp = self.state_path.with_suffix(".tmp")
+        torch.save({"step": steps, "nets": [n.state_dict() for n in nets]}, tmp)
+        tmp.replace(self.state_path)
+        if stop.asked:
+            raise Cancelled("stopped")
 
     def speed(self, steps: int) -> Dict[str, float]:
         """The reference's own step on random tensors, as its ``time_train`` runs it, timed by wall and CPU clock."""
@@ -166,6 +176,26 @@ class ReferenceRecipe:
     @torch.no_grad()
     def translate(self, photos: np.ndarray) -> np.ndarray:
         return _run(self._build()[0].eval(), photos)
+
+
+class _StopFlag:
+    """SIGTERM / SIGINT set ``asked`` while the reference trains (its loop is not a GAN Studio job to cancel)."""
+
+    def __init__(self):
+        self.asked, self._old = False, {}
+
+    def __enter__(self):
+        import signal
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, lambda *_: setattr(self, "asked", True))
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
 
 
 def _speed(start: tuple, end: tuple, steps: int) -> Dict[str, float]:
@@ -307,7 +337,7 @@ def main(argv=None) -> dict:
             try:
                 rec.train_to(steps)
             except Cancelled:
-                raise SystemExit("cancelled")
+                raise SystemExit(f"stopped: {r} keeps its last checkpoint; run the same command again to go on")
             score = fid_kid(anime, rec.translate(photos), extractor)
             gap = (ceiling["fid"] - score["fid"]) / max(1e-9, ceiling["fid"] - floor["fid"])
             rows.append(dict(recipe=r, minutes=m, size=args.size, steps=steps, img_per_s=round(quiet(speeds[r]), 4),

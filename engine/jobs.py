@@ -386,6 +386,28 @@ class JobManager:
         self._emit(StateChanged(job, state, previous))
 
 
+def stop_on_signals(job: "Job") -> None:
+    """For a job run in the foreground (``run_inline``'s ``on_start``): the first Ctrl+C or SIGTERM stops it after the
+    current step, which for a training writes a checkpoint (the task then raises :class:`Cancelled`); a second
+    Ctrl+C aborts at once. Without it, SIGTERM (``kill``, ``pkill``, a session's end) loses every step since the last
+    checkpoint."""
+    import signal
+    import sys
+
+    def stop(signum, frame):
+        if job.cancel_requested:
+            raise KeyboardInterrupt
+        print("\nStopping after this step and saving a checkpoint (Ctrl+C again to abort)...", file=sys.stderr)
+        job.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.signal(sig, stop)
+        except ValueError:  # not the main thread (tests calling main() from a worker)
+            pass
+
+
 def run_inline(task: Task, config: Any = None, *, on_event: Optional[Listener] = None, name: str = "",
                on_start: Optional[Callable[["Job"], None]] = None) -> Any:
     """Run a task synchronously in this thread (CLI, tests). Raises the task's exception unchanged.

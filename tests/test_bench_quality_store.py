@@ -103,3 +103,17 @@ def test_every_recipe_is_a_valid_training_config(bq, tmp_path):
     c32, f32 = (bq.recipe_config(r, 128, tmp_path / r, 10) for r in ("cut32+da", "fastcut32+da"))
     assert (c32.mode, f32.mode) == ("cut", "fastcut")
     assert (c32.ngf, c32.ndf) == (f32.ngf, f32.ndf) == (32, 48)
+
+
+def test_sigterm_during_the_reference_training_is_noted_and_the_old_handler_comes_back(bq):
+    """The reference's own loop checks the flag after each step and saves what it trained (our recipes checkpoint
+    through stop_on_signals, like `ganstudio train`): a kill at a session's end loses no steps."""
+    import os
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    with bq._StopFlag() as stop:
+        assert not stop.asked
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop.asked
+    assert signal.getsignal(signal.SIGTERM) is before

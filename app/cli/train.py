@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 
@@ -86,22 +85,6 @@ def _strip_gpus(argv):
     return out
 
 
-def _stop_on_signals(job) -> None:
-    """First Ctrl+C (or SIGTERM): stop after the current step and write a checkpoint; a second Ctrl+C aborts."""
-    def stop(signum, frame):
-        if job.cancel_requested:
-            raise KeyboardInterrupt
-        print("\nStopping after this step and saving a checkpoint (Ctrl+C again to abort)...", file=sys.stderr)
-        job.cancel()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            if signal.getsignal(sig) is not signal.SIG_IGN:
-                signal.signal(sig, stop)
-        except ValueError:  # not the main thread (tests calling main() from a worker)
-            pass
-
-
 def run(args) -> int:
     if not getattr(args, "family", None):
         print("ganstudio train: choose a family, e.g. 'ganstudio train cyclegan --a DIR --b DIR --out RUN'",
@@ -114,7 +97,7 @@ def run(args) -> int:
         argv = _strip_gpus(sys.argv[1:])
         return subprocess.call(torchrun_command(args.gpus, argv))
     from engine.errors import Cancelled
-    from engine.jobs import run_inline
+    from engine.jobs import run_inline, stop_on_signals
     from engine.training.core import train_task
 
     cfg = make_config(args)
@@ -130,7 +113,7 @@ def run(args) -> int:
     rank = int(os.environ.get("RANK", "0"))
     bar = TerminalProgress(quiet=args.quiet or args.json or rank != 0)
     try:
-        result = run_inline(train_task, cfg, on_event=bar, on_start=_stop_on_signals)
+        result = run_inline(train_task, cfg, on_event=bar, on_start=stop_on_signals)
     except Cancelled:
         print(f"Stopped; the run keeps its last checkpoint. Continue with: ganstudio train {args.family} "
               f"--resume {cfg.out_dir}", file=sys.stderr)
