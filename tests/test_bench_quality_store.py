@@ -117,3 +117,11 @@ def test_sigterm_during_the_reference_training_is_noted_and_the_old_handler_come
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.asked
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_table_says_how_much_closer_to_the_floor_each_mark_is_than_the_reference(bq):
+    rows = [_row("reference", 60, 322.0), _row("cut32+da", 60, 254.0), _row("cut+da", 80, 260.0)]
+    lines = bq.table(rows)
+    # floor 94: (254 - 94) / (322 - 94) = 0.702 -> 29.8% closer; no reference at 80 minutes -> empty cell
+    assert "| 29.8% |" in next(line for line in lines if line.startswith("| cut32+da"))
+    assert next(line for line in lines if line.startswith("| cut+da")).split("|")[9].strip() == ""
