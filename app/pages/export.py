@@ -33,8 +33,9 @@ KINDS = (("app", "Standalone app", "A program with the model(s) inside: runs wit
 
 def export_order(m: ModelInfo):
     """Sort key of the Export page's list: translation models, then generators; finished before partial, bundled
-    before the user's; by name, so that a model's fast version sits right below it."""
-    return (m.task != "translate", m.partial, m.source != "bundled", m.name.lower())
+    before the user's; by name, a fast version by its teacher's name, so that it sits right below its model."""
+    teacher = ((m.meta or {}).get("distilled_from") or {}).get("name")
+    return (m.task != "translate", bool(m.partial), m.source != "bundled", (teacher or m.name).lower(), bool(teacher))
 
 
 class ExportPage(Page):

@@ -108,3 +108,4 @@ def test_the_bundled_models_are_listed_by_task_and_name_each_fast_version_below_
     assert tasks == sorted(tasks, key=lambda t: t != "translate")  # translation models first, generators last
     assert names.index("Face photo → anime (fast)") == names.index("Face photo → anime") + 1
     assert names.index("Vintage photo (fast)") == names.index("Vintage photo") + 1
+    assert names.index("Sketch → anime (fast)") == names.index("Sketch → anime portrait (CPU preview)") + 1
