@@ -231,8 +231,8 @@ class TeacherCache:
     the photo's content (SHA-256 of its file) and the mirror flag, in a folder per teacher file (its SHA-256) and
     image size under the user's cache folder. So a resumed run, or another distillation of the same teacher on the
     same photos, even copied to another folder, does not translate them again (on a 2-core CPU the teacher takes
-    about a second per 256 px photo). A changed photo gets a new name; an unreadable cache file is computed again; a cache that cannot be written
-    (disk full, read-only) is only kept in memory.
+    about a second per 256 px photo). A changed photo gets a new name; an unreadable cache file is computed again; a
+    cache that cannot be written (disk full, read-only) is only kept in memory.
 
     :meth:`targets_and_features` also keeps the teacher's features of the matched layers (fp16 safetensors beside
     the PNG, ``<name>-feat.safetensors``; about 2 MB per layer of a 256 px ResNet teacher), so that feature
