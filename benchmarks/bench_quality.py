@@ -299,6 +299,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--record", action="store_true",
                     help="append the table of every stored mark to RESULTS.md and write quality_chart.svg")
     args = ap.parse_args(argv)
+    for flag, n in (("--threads", args.threads), ("--train-threads", args.train_threads)):
+        if not 0 <= n <= 1024:
+            ap.error(f"{flag} must be 0 (the default) or a number of threads; got {n}")
     if args.threads:
         torch.set_num_threads(args.threads)
     recipes = [r for r in args.recipes.split(",") if r]

@@ -125,3 +125,11 @@ def test_the_table_says_how_much_closer_to_the_floor_each_mark_is_than_the_refer
     # floor 94: (254 - 94) / (322 - 94) = 0.702 -> 29.8% closer; no reference at 80 minutes -> empty cell
     assert "| 29.8% |" in next(line for line in lines if line.startswith("| cut32+da"))
     assert next(line for line in lines if line.startswith("| cut+da")).split("|")[9].strip() == ""
+
+
+def test_a_negative_thread_count_is_refused_with_a_message_before_anything_runs(bq, tmp_path, capsys):
+    store = tmp_path / "marks.json"
+    with pytest.raises(SystemExit):
+        bq.main(["--train-threads", "-1", "--minutes", "20", "--store", str(store), "--work", str(tmp_path / "w")])
+    assert "--train-threads must be 0" in capsys.readouterr().err
+    assert not store.exists() and not (tmp_path / "w").exists()
