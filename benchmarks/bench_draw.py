@@ -68,7 +68,7 @@ def measure(app, page, model_id: str, strokes: int) -> dict:
     from engine.draw import RenderRequest
 
     page.select_model(model_id)
-    wait(app, lambda: page.result is not None and not page.renderer.busy and page.renderer.model_id == model_id)
+    wait(app, lambda: page.renderer.settled and page.renderer.model_id == model_id)
     lat = {"quick": [], "slow": []}
     got = []
     page.renderer.strokeRendered.connect(got.append)
@@ -130,7 +130,7 @@ def main() -> None:
         torch.set_num_threads(a.threads)
     models = [make_random_model(home, m) if m in ("unet_256", "unet_128") else m for m in a.models.split(",")]
     app, win, page = open_draw_page()
-    known = {m.id for m in page.models}
+    known = {m.id for m in page.picker.catalog.models()}
     out = {"machine": machine(), "results": []}
     for m in models:
         if m not in known:

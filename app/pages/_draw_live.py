@@ -78,6 +78,11 @@ class LiveRender(QObject):
     def busy(self) -> bool:
         return self._handle is not None
 
+    @property
+    def settled(self) -> bool:
+        """The latest request's result is on screen (or its empty state) and nothing is waiting to be sent."""
+        return 0 < self._stamp == self._shown and not self.busy and not self._dirty
+
     # --- requests and results ----------------------------------------------------------------------------
     def _on_timer(self) -> None:
         if self._dirty and not self.busy:

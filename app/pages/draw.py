@@ -198,6 +198,12 @@ class DrawPage(Page):
 
     # --- results -----------------------------------------------------------------------------------------
     def _show_result(self, res: DR.RenderResult) -> None:
+        if self.spec.input_kind == "sketch" and self.canvas.is_blank():
+            # nothing drawn: the empty state, not what the model makes of a white page (texture, no picture)
+            self.result = None
+            self.output.set_pixmap(None)
+            self._update_buttons()
+            return
         self.result = res.rgb
         self.output.set_pixmap(to_pixmap(res.rgb))
         self.output.caption = f"{res.rgb.shape[1]}×{res.rgb.shape[0]} · {res.seconds * 1000:.0f} ms"
