@@ -90,7 +90,8 @@ class DrawPage(Page):
         self.canvas.setToolTip("Draw here with the left button; the right button erases. Ctrl+wheel changes the "
                                "brush; drop a sketch or a photo here to load it")
         self.tools = DrawTools(self.canvas)
-        self.output = ImagePanel("Draw on the left: the model's result appears here as you draw.")
+        self.output = ImagePanel("Draw on the left (or load a sketch, or make one with Sketch from photo): the model's "
+                                  "result appears here as you draw.")
         self.latency_label = QLabel("")
         self.save_result_btn = QPushButton("Save result…", toolTip="Save the translated picture")
         self.save_result_btn.clicked.connect(self.save_result)
