@@ -118,7 +118,7 @@ def main() -> None:
             "train_hours": round(float(status.get("train_seconds", 0.0)) / 3600, 2), "image_size": size,
             "generator": meta["arch"], "ngf": meta["arch_kwargs"]["ngf"], "ndf": cfg["ndf"],
             "params": count_params(net), "batch": cfg["batch_size"], "lr": cfg["lr"], "gan_loss": cfg["gan_loss"],
-            "lambda_l1": cfg["lambda_l1"], "ema": cfg.get("ema_decay") or 0, "sketch_style": meta["sketch"]["style"],
+            "lambda_l1": cfg["lambda_l1"], "ema": cfg.get("ema_decay") or 0, "lr_policy": cfg.get("lr_policy", "linear"), "sketch_style": meta["sketch"]["style"],
             "hardware": a.hardware}
     out = ROOT / "resources" / "models" / a.id
     info["history"] = history(out, a.from_bundled, [Path(r) for r in a.after])
@@ -140,6 +140,18 @@ def main() -> None:
     (out / "training.json").write_text(json.dumps(info, indent=1) + "\n")
     (out / "MODEL_CARD.md").write_text(card(a.id, w, info), encoding="utf-8")
     print(json.dumps(info, indent=1))
+
+
+def _steps_text(i: dict) -> str:
+    if i["step"] >= i["planned_steps"]:
+        return f"{i['step']} of {i['planned_steps']}"
+    return f"{i['step']} (stopped there; the run was set up for {i['planned_steps']})"
+
+
+def _lr_text(i: dict) -> str:
+    """The learning-rate schedule in words (older training.json files have no ``lr_policy``: linear)."""
+    policy = i.get("lr_policy", "linear")
+    return {"linear": "constant then linear decay", "constant": "constant learning rate"}.get(policy, f"{policy} schedule")
 
 
 def card(mid: str, w: dict, i: dict) -> str:
@@ -167,7 +179,7 @@ shown small as a model-card illustration). No photo of a real person from the da
 | file | `model.safetensors` (id `{mid}`), fp16 weights |
 | training data | face2genshin subset (`../shared/datasets/face2genshin/{w['data']}`: {w['data_desc']}, 256x256), sketches made on the fly |
 | data licence | **none.** The images were scraped from the web (photos of real people; game art © miHoYo/HoYoverse); the source repository grants no licence. The data is used for training and tests only and is never shipped. Models trained on it carry that uncertainty: use them for evaluation, not in a product. |
-| steps | {i['step']} of {i['planned_steps']} (batch {i['batch']}, Adam {i['lr']} β1 0.5, constant then linear decay{f"; the saved generator is the EMA ({i['ema']}) of its weights" if i.get('ema') else ""}) |
+| steps | {_steps_text(i)} (batch {i['batch']}, Adam {i['lr']} β1 0.5, {_lr_text(i)}{f"; the saved generator is the EMA ({i['ema']}) of its weights" if i.get('ema') else ""}) |
 | wall time | {i['train_hours']} h of training{_history_text(i)} |
 | hardware | {i['hardware']} |
 | test split ({t['split']}, {t['images']} images, sketches → results vs the real images, fp16 file) | L1 {t['l1']} in [-1, 1] units; KID × 1000 = {kid_text(t)}; {fid} ({t['extractor']}, N = {t['n_real']}; FID at this N is biased upwards, compare KID) |
