@@ -118,8 +118,8 @@ def main() -> None:
             "train_hours": round(float(status.get("train_seconds", 0.0)) / 3600, 2), "image_size": size,
             "generator": meta["arch"], "ngf": meta["arch_kwargs"]["ngf"], "ndf": cfg["ndf"],
             "params": count_params(net), "batch": cfg["batch_size"], "lr": cfg["lr"], "gan_loss": cfg["gan_loss"],
-            "lambda_l1": cfg["lambda_l1"], "ema": cfg.get("ema_decay") or 0, "lr_policy": cfg.get("lr_policy", "linear"), "sketch_style": meta["sketch"]["style"],
-            "hardware": a.hardware}
+            "lambda_l1": cfg["lambda_l1"], "ema": cfg.get("ema_decay") or 0, "sketch_style": meta["sketch"]["style"],
+            "lr_policy": cfg.get("lr_policy", "linear"), "hardware": a.hardware}
     out = ROOT / "resources" / "models" / a.id
     info["history"] = history(out, a.from_bundled, [Path(r) for r in a.after])
     out.mkdir(parents=True, exist_ok=True)
@@ -151,7 +151,8 @@ def _steps_text(i: dict) -> str:
 def _lr_text(i: dict) -> str:
     """The learning-rate schedule in words (older training.json files have no ``lr_policy``: linear)."""
     policy = i.get("lr_policy", "linear")
-    return {"linear": "constant then linear decay", "constant": "constant learning rate"}.get(policy, f"{policy} schedule")
+    words = {"linear": "constant then linear decay", "constant": "constant learning rate"}
+    return words.get(policy, f"{policy} schedule")
 
 
 def card(mid: str, w: dict, i: dict) -> str:
