@@ -127,6 +127,8 @@ def main() -> None:
                          description=f"Sketch to {w['target']}, pix2pix trained by GAN Studio on CPU at {size} px "
                                      f"({total_steps(info)} steps); a preview until a GPU re-training.")
     meta["training"] = {k: v for k, v in meta["training"].items() if k not in ("run", "data", "data_b")}
+    if "total" in meta["training"]:  # a run stopped early on purpose ships as finished, not as a partial model
+        meta["training"]["planned_steps"] = meta["training"].pop("total")
     meta["license"] = "none (trained on unlicensed data; see MODEL_CARD.md)"
     save_model(out / "model.safetensors", net, {k: v for k, v in meta.items() if not k.startswith("format")
                                                  and k not in ("created_with", "created_at")}, fp16=True)
