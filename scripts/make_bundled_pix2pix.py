@@ -67,11 +67,14 @@ def picture(net, style, art_folder: Path, size: int) -> np.ndarray:
     return grid(rows)
 
 
-def history(bundled: Path, from_bundled: bool, runs: list) -> list:
-    """The training before this run: the bundled model's record (``--from-bundled``), then each earlier run."""
+def history(bundled: Path, from_bundled: bool, runs: list, this_run: dict) -> list:
+    """The training before this run: the bundled model's record (``--from-bundled``), then each earlier run. When the
+    bundled model is this run already (the script run again), its own history is kept, not added to itself."""
     out = []
     if from_bundled:
         old = json.loads((bundled / "training.json").read_text())
+        if all(old.get(k) == this_run[k] for k in ("step", "train_hours", "planned_steps")):
+            return old.get("history", [])
         out += old.get("history", []) + [{"what": f"bundled {bundled.name} ({old.get('hardware', '')})",
                                           "steps": old["step"], "hours": old["train_hours"]}]
     for r in runs:
@@ -121,7 +124,7 @@ def main() -> None:
             "lambda_l1": cfg["lambda_l1"], "ema": cfg.get("ema_decay") or 0, "sketch_style": meta["sketch"]["style"],
             "lr_policy": cfg.get("lr_policy", "linear"), "hardware": a.hardware}
     out = ROOT / "resources" / "models" / a.id
-    info["history"] = history(out, a.from_bundled, [Path(r) for r in a.after])
+    info["history"] = history(out, a.from_bundled, [Path(r) for r in a.after], info)
     out.mkdir(parents=True, exist_ok=True)
     meta["model"] = dict(meta["model"], id=a.id, name=w["name"],
                          description=f"Sketch to {w['target']}, pix2pix trained by GAN Studio on CPU at {size} px "

@@ -15,9 +15,8 @@ from tests.engine.training_helpers import make_folders, tiny_config
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("make_bundled_face2anime",
-                                                  ROOT / "scripts" / "make_bundled_face2anime.py")
+def _script(name: str = "make_bundled_face2anime"):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -46,3 +45,21 @@ def test_face2anime_bundling_reads_a_run_without_its_checkpoint(tmp_path, _isola
     with torch.no_grad():
         for full, light_net in ((ga_full, ga_light), (gb_full, gb_light)):
             assert torch.allclose(full(x), light_net(x), atol=1e-6)
+
+
+def test_pix2pix_bundling_from_the_bundled_model_twice_keeps_one_history(tmp_path):
+    """--from-bundled adds the bundled model's record once; run again on the same run, the record is not added to
+    itself (it had grown 1500 + 5960 + 5960 ... steps)."""
+    import json
+
+    mod = _script("make_bundled_pix2pix")
+    bundled = tmp_path / "sketch2anime"
+    bundled.mkdir()
+    first = {"step": 1500, "planned_steps": 1500, "train_hours": 1.01, "hardware": "cpu"}
+    (bundled / "training.json").write_text(json.dumps(first))
+    this_run = {"step": 5960, "planned_steps": 20000, "train_hours": 1.41, "hardware": "cpu"}
+    h = mod.history(bundled, True, [], this_run)
+    assert [x["steps"] for x in h] == [1500]
+    (bundled / "training.json").write_text(json.dumps(dict(this_run, history=h)))  # what the script wrote
+    again = mod.history(bundled, True, [], this_run)
+    assert again == h and mod.total_steps(dict(this_run, history=again)) == 7460
