@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, append_results, load_reference, machine  # noqa: E402
 
 from engine.errors import Cancelled  # noqa: E402
-from engine.jobs import ProgressReported, run_inline, stop_on_signals  # noqa: E402
+from engine.jobs import ProgressReported, StopOnSignals, run_inline  # noqa: E402
 from engine.training import core  # noqa: E402
 from engine.training.data import ImageFolder  # noqa: E402
 
@@ -91,7 +91,8 @@ class OurRecipe:
             return
         cfg = (core.resume_config(self.dir, steps=steps) if (self.dir / "checkpoints" / "latest.safetensors").exists()
                else recipe_config(self.recipe, self.size, self.dir, steps))
-        run_inline(core.train_task, cfg, on_start=stop_on_signals)  # SIGTERM: checkpoint, then Cancelled
+        with StopOnSignals() as stop:  # SIGTERM: checkpoint, then Cancelled; the evaluation after it is not guarded
+            run_inline(core.train_task, cfg, on_start=stop.bind)
 
     def speed(self, steps: int) -> Dict[str, float]:
         """Speed over ``steps`` steps after a warm-up step, in a throw-away run (see :func:`_speed`)."""
@@ -147,8 +148,7 @@ class ReferenceRecipe:
         step = self.ref.step_fn(*nets, self.ref.Pool(), self.ref.Pool(), False)
         A, B = (_tensors(load_split(s, self.size * 286 // 256)) for s in ("trainA", "trainB"))
         rng = random.Random(done)
-        stop = _StopFlag()
-        with stop:
+        with StopOnSignals() as stop:
             for at in range(done, steps):
                 if stop.asked:  # SIGTERM / Ctrl+C: keep the steps done so far, then stop like our recipes do
                     steps = at
@@ -176,26 +176,6 @@ class ReferenceRecipe:
     @torch.no_grad()
     def translate(self, photos: np.ndarray) -> np.ndarray:
         return _run(self._build()[0].eval(), photos)
-
-
-class _StopFlag:
-    """SIGTERM / SIGINT set ``asked`` while the reference trains (its loop is not a GAN Studio job to cancel)."""
-
-    def __init__(self):
-        self.asked, self._old = False, {}
-
-    def __enter__(self):
-        import signal
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            self._old[sig] = signal.signal(sig, lambda *_: setattr(self, "asked", True))
-        return self
-
-    def __exit__(self, *exc):
-        import signal
-
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
 
 
 def _speed(start: tuple, end: tuple, steps: int) -> Dict[str, float]:

@@ -386,26 +386,51 @@ class JobManager:
         self._emit(StateChanged(job, state, previous))
 
 
-def stop_on_signals(job: "Job") -> None:
-    """For a job run in the foreground (``run_inline``'s ``on_start``): the first Ctrl+C or SIGTERM stops it after the
-    current step, which for a training writes a checkpoint (the task then raises :class:`Cancelled`); a second
-    Ctrl+C aborts at once. Without it, SIGTERM (``kill``, ``pkill``, a session's end) loses every step since the last
-    checkpoint."""
-    import signal
-    import sys
+class StopOnSignals:
+    """While its ``with`` block runs, the first Ctrl+C or SIGTERM asks for a stop and a second one aborts at once;
+    on leaving the block the handlers that were there before come back.
 
-    def stop(signum, frame):
-        if job.cancel_requested:
+    Bound to a foreground job (``run_inline(..., on_start=stop.bind)``), the first signal cancels it after the current
+    step, which for a training writes a checkpoint (the task then raises :class:`Cancelled`). A loop that is not a
+    job checks :attr:`asked` between its steps instead. Without it, SIGTERM (``kill``, ``pkill``, a session's end)
+    loses every step since the last checkpoint. Outside the block a signal acts as before, so a process that goes on
+    to other work (an evaluation after a training) is not left with a handler that cancels a job that has ended."""
+
+    def __init__(self):
+        self.asked = False
+        self._job: Optional["Job"] = None
+        self._old: dict = {}
+
+    def bind(self, job: "Job") -> None:
+        self._job = job
+
+    def _on_signal(self, signum, frame) -> None:
+        import sys
+
+        if self.asked:
             raise KeyboardInterrupt
+        self.asked = True
         print("\nStopping after this step and saving a checkpoint (Ctrl+C again to abort)...", file=sys.stderr)
-        job.cancel()
+        if self._job is not None:
+            self._job.cancel()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            if signal.getsignal(sig) is not signal.SIG_IGN:
-                signal.signal(sig, stop)
-        except ValueError:  # not the main thread (tests calling main() from a worker)
-            pass
+    def __enter__(self) -> "StopOnSignals":
+        import signal
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._old[sig] = signal.signal(sig, self._on_signal)
+            except ValueError:  # not the main thread (tests calling main() from a worker)
+                pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old.clear()
 
 
 def run_inline(task: Task, config: Any = None, *, on_event: Optional[Listener] = None, name: str = "",

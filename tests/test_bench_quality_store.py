@@ -107,12 +107,12 @@ def test_every_recipe_is_a_valid_training_config(bq, tmp_path):
 
 def test_sigterm_during_the_reference_training_is_noted_and_the_old_handler_comes_back(bq):
     """The reference's own loop checks the flag after each step and saves what it trained (our recipes checkpoint
-    through stop_on_signals, like `ganstudio train`): a kill at a session's end loses no steps."""
+    through the same StopOnSignals, like `ganstudio train`): a kill at a session's end loses no steps."""
     import os
     import signal
 
     before = signal.getsignal(signal.SIGTERM)
-    with bq._StopFlag() as stop:
+    with bq.StopOnSignals() as stop:
         assert not stop.asked
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop.asked

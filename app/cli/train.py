@@ -97,7 +97,7 @@ def run(args) -> int:
         argv = _strip_gpus(sys.argv[1:])
         return subprocess.call(torchrun_command(args.gpus, argv))
     from engine.errors import Cancelled
-    from engine.jobs import run_inline, stop_on_signals
+    from engine.jobs import StopOnSignals, run_inline
     from engine.training.core import train_task
 
     cfg = make_config(args)
@@ -113,7 +113,8 @@ def run(args) -> int:
     rank = int(os.environ.get("RANK", "0"))
     bar = TerminalProgress(quiet=args.quiet or args.json or rank != 0)
     try:
-        result = run_inline(train_task, cfg, on_event=bar, on_start=stop_on_signals)
+        with StopOnSignals() as stop:  # the first Ctrl+C / SIGTERM checkpoints, then Cancelled
+            result = run_inline(train_task, cfg, on_event=bar, on_start=stop.bind)
     except Cancelled:
         print(f"Stopped; the run keeps its last checkpoint. Continue with: ganstudio train {args.family} "
               f"--resume {cfg.out_dir}", file=sys.stderr)

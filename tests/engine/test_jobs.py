@@ -7,8 +7,8 @@ import time
 import pytest
 
 from engine.errors import Cancelled, ImageLoadError
-from engine.jobs import (JobManager, JobState, LogMessage, PartialResult, ProgressReported, StateChanged, run_inline,
-                         span)
+from engine.jobs import (JobManager, JobState, LogMessage, PartialResult, ProgressReported, StateChanged,
+                         StopOnSignals, run_inline, span)
 
 
 @pytest.fixture
@@ -165,6 +165,36 @@ def test_run_inline_raises_and_reports():
 
     with pytest.raises(Cancelled):
         run_inline(cancelled)
+
+
+def test_sigterm_stops_a_foreground_job_after_its_step_and_the_old_handler_comes_back_after_the_block():
+    """The first SIGTERM cancels the bound job at its next check (a training checkpoints there), a second one aborts,
+    and once the block ends a signal goes to the handler that was there before: a process that goes on to evaluate
+    after a training is not left with a handler that only 'cancels' a job that has ended."""
+    import os
+    import signal
+
+    got = []
+    before = signal.signal(signal.SIGTERM, lambda *_: got.append("old"))
+    try:
+        def task(cfg, ctx):
+            for i in range(1000):
+                if i == 3:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                ctx.check_cancel()
+                ctx.progress(i + 1, 1000, f"step {i}")
+            return "ran to the end"
+
+        with StopOnSignals() as stop:
+            with pytest.raises(Cancelled):
+                run_inline(task, on_start=stop.bind)
+            assert stop.asked and got == []
+            with pytest.raises(KeyboardInterrupt):  # a second signal: abort at once
+                os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert got == ["old"]
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def test_finished_jobs_are_dropped_and_memory_does_not_grow(jm):
