@@ -160,6 +160,30 @@ def clean_stale_parts(folder: Path, min_age_s: float = 0.0) -> int:
     return n
 
 
+def remove_listed(root: Path, listed, suffixes: tuple = (".png",)) -> int:
+    """Remove the files that a manifest in ``root`` says we wrote there, and the folders below ``root`` that this
+    empties; returns how many files went. A manifest is a file in a folder a user may have been handed, so no entry
+    is trusted: only a relative path with one of ``suffixes`` that lies inside ``root`` with no link on the way (the
+    file itself included) is removed; everything else is skipped."""
+    base, gone = root.resolve(), 0
+    for rel in listed if isinstance(listed, list) else []:
+        if not isinstance(rel, str) or not rel.lower().endswith(suffixes):
+            continue
+        parts = Path(rel).parts
+        if not parts or Path(rel).is_absolute() or ".." in parts:
+            continue
+        p = root.joinpath(*parts)
+        if p.is_symlink() or not p.is_file() or p.resolve() != base.joinpath(*parts):
+            continue
+        p.unlink()
+        gone += 1
+        for parent in p.parents:
+            if parent == root or root not in parent.parents or any(parent.iterdir()):
+                break
+            parent.rmdir()
+    return gone
+
+
 def user_data_dir() -> Path:
     """Where user models, runs and caches live (``$GANSTUDIO_HOME`` overrides, for tests)."""
     env = os.environ.get("GANSTUDIO_HOME")

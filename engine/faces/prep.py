@@ -18,7 +18,7 @@ import torch
 
 from ..config import Config, check
 from ..errors import DataError, ImageLoadError
-from ..fsutil import atomic_write_text, unique_path, user_cache_dir
+from ..fsutil import atomic_write_text, remove_listed, unique_path, user_cache_dir
 from ..imageio import load_image, save_image
 from ..imagescan import scan_inputs
 from .align import align_face, warp_crop
@@ -119,19 +119,13 @@ def _reuse(out: Path, key: str, src: Path) -> Optional[FacePrepResult]:
 
 
 def _clear(out: Path) -> None:
-    """Remove exactly the crops an earlier face prep listed in its manifest (anything else in the folder stays)."""
+    """Remove exactly the crops an earlier face prep listed in its manifest (anything else in the folder stays; no
+    entry of the manifest is trusted: see :func:`remove_listed`)."""
     try:
-        written = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files") or []
-    except (OSError, ValueError):
+        written = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
         written = []
-    for rel in written:
-        p = out / rel
-        if ".." not in Path(rel).parts and p.is_file():
-            p.unlink()
-            for parent in p.parents:
-                if parent == out or any(parent.iterdir()):
-                    break
-                parent.rmdir()
+    remove_listed(out, written)
     (out / MANIFEST).unlink()
 
 

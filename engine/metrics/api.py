@@ -156,7 +156,22 @@ class EvalConfig(Config):
               f"the real and generated images are the same ({same}), so FID and KID would be 0 by construction; "
               "choose two different folders (or pass --allow-same to compare a folder with itself on purpose)")
         check(not self.model or bool(self.inputs), "a model needs input images to translate")
+        clash = overlapping(self.out_dir, (*self.inputs, *self.real)) if self.model and self.out_dir else ""
+        check(not clash, f"the folder for the translated images ({self.out_dir}) overlaps {clash}: it would mix "
+              "generated images with the inputs or the real ones; choose a separate folder")
         check(0 <= self.samples <= 256 and 0 <= self.cluster_examples <= 64, "too many sample images requested")
+
+
+def overlapping(out: str, paths) -> str:
+    """The first of ``paths`` that is ``out``, lies inside it or contains it (links followed), or ""."""
+    import os
+
+    o = os.path.realpath(os.path.expanduser(str(out)))
+    for p in paths:
+        r = os.path.realpath(os.path.expanduser(str(p))) if str(p) else ""
+        if r and (r == o or r.startswith(o.rstrip(os.sep) + os.sep) or o.startswith(r.rstrip(os.sep) + os.sep)):
+            return str(p)
+    return ""
 
 
 def same_sets(a, b) -> str:

@@ -3,13 +3,14 @@ the real target folder (e.g. testB). PNG is lossless, so the metrics equal what 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 from pathlib import Path
 from typing import Any, List, Tuple
 
 from ..errors import DataError
-from ..fsutil import user_cache_dir
+from ..fsutil import atomic_write_text, remove_listed, user_cache_dir
 
 MARKER = ".ganstudio-eval-outputs"
 
@@ -21,17 +22,29 @@ def generated_dir(model_id: str, inputs) -> Path:
 
 
 def _prepare_out(out: Path, owned: bool) -> None:
-    """Empty a folder we made before; refuse to write into a user folder that already holds images."""
-    if out.exists() and (out / MARKER).exists():
-        shutil.rmtree(out)
-    elif out.exists() and any(out.iterdir()):
-        if owned:
+    """Empty the cache folder we own; in a folder the user chose, remove only the images an earlier evaluation
+    listed as its own (:func:`remove_listed`), and refuse when anything else is there."""
+    if owned:
+        if out.exists():
             shutil.rmtree(out)
-        else:
-            raise DataError(f"{out} is not empty. Choose an empty or new folder for the translated images, so "
-                            "they are not mixed with other files.")
+    elif out.is_dir():
+        try:
+            listed = json.loads((out / MARKER).read_text(encoding="utf-8")).get("files")
+        except (OSError, ValueError, AttributeError):
+            listed = []
+        remove_listed(out, listed)
+        others = sorted(p.name for p in out.iterdir() if p.name != MARKER)
+        if others:
+            shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            raise DataError(f"{out} holds files that GAN Studio's evaluation did not write ({shown}). Choose an "
+                            "empty or new folder for the translated images: nothing in it is replaced.")
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("images written by GAN Studio's evaluation; the folder is replaced on the next run\n")
+
+
+def _mark(out: Path, files: List[str]) -> None:
+    atomic_write_text(out / MARKER, json.dumps({"about": "images written by GAN Studio's evaluation; the next "
+                                                "evaluation into this folder replaces exactly these",
+                                                "files": files}, indent=1))
 
 
 def translate_for_eval(cfg: Any, ctx: Any, library: Any = None) -> Tuple[Path, str, List[Tuple[str, str]]]:
@@ -49,7 +62,10 @@ def translate_for_eval(cfg: Any, ctx: Any, library: Any = None) -> Tuple[Path, s
     _prepare_out(out, owned=not cfg.out_dir)
     job = TranslateConfig(model=str(info.path), inputs=tuple(cfg.inputs), out_dir=str(out), ext=".png",
                           direction=cfg.direction, device=cfg.device, faces="off")
-    summary = translate_task(job, ctx, library)
+    try:
+        summary = translate_task(job, ctx, library)
+    finally:  # the folder held nothing else (see _prepare_out): what is in it now is ours, also after a cancel
+        _mark(out, sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file() and p.name != MARKER))
     if not summary.translated:
         raise DataError(f"No images to translate in {', '.join(map(str, cfg.inputs))}.")
     return out, info.name, [(str(p), r) for p, r in summary.skipped]

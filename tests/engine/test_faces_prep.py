@@ -189,3 +189,31 @@ def test_cli_train_face_crop_flags():
                                       "--face-margin", "0.3"])
     cfg = make_config(args)
     assert cfg.face_crop is True and cfg.face_margin == 0.3
+
+
+def test_a_tampered_manifest_removes_nothing_outside_the_prepared_folder(tmp_path):
+    """A prepared folder may come from someone else: its manifest's entries that are absolute, climb out with '..',
+    go through a link or name a non-PNG are skipped; only the listed crops inside it (and their emptied folders) go."""
+    from engine.faces.prep import MANIFEST, _clear
+
+    outside = tmp_path / "elsewhere" / "deep"
+    outside.mkdir(parents=True)
+    (outside / "only.png").write_bytes(b"precious")
+    (outside / "linked.png").write_bytes(b"precious too")
+    out = tmp_path / "prepared"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "crop.png").write_bytes(b"crop")
+    (out / "mine.txt").write_text("user notes")
+    (out / "notes.png").write_bytes(b"not listed")
+    (out / "link").symlink_to(outside, target_is_directory=True)
+    (out / "alias.png").symlink_to(outside / "only.png")
+    files = [str(outside / "only.png"), "../elsewhere/deep/only.png", "link/linked.png", "alias.png", "mine.txt",
+             "a/crop.png", 7, None]
+    (out / MANIFEST).write_text(json.dumps({"format": "x", "key": "k", "files": files}))
+    _clear(out)
+    assert (outside / "only.png").read_bytes() == b"precious" and (outside / "linked.png").exists()
+    assert (out / "mine.txt").exists() and (out / "notes.png").exists() and (out / "alias.png").is_symlink()
+    assert not (out / "a").exists() and not (out / MANIFEST).exists() and out.is_dir()
+    (out / MANIFEST).write_text(json.dumps({"files": {"not": "a list"}}))
+    _clear(out)  # a manifest of the wrong shape removes nothing and does not crash
+    assert (out / "mine.txt").exists()

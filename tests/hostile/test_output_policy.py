@@ -154,3 +154,54 @@ def test_ext_gif_is_refused_not_silently_png(tmp_path, cli):
     code, _, err = cli("translate", src, "--out", tmp_path / "out", "--ext", ".PNG")  # case does not matter
     assert code == 0, err
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["img0.png"]
+
+
+@pytest.fixture
+def tiny_translator(_isolated_home):
+    import torch
+
+    from engine.library import model_meta, save_model
+    from engine.models import get_model
+
+    torch.manual_seed(0)
+    meta = model_meta(id="tiny", name="Tiny", family="cyclegan", task="translate", arch="resnet_6blocks",
+                      arch_kwargs={"ngf": 8})
+    save_model(_isolated_home / "models" / "tiny" / "model.safetensors", get_model("resnet_6blocks", ngf=8), meta)
+    return "tiny"
+
+
+def test_eval_out_that_overlaps_the_inputs_or_the_real_images_is_refused_before_any_work(tmp_path, cli,
+                                                                                       tiny_translator):
+    """The second eval of a chain used to clear its own --input (the first eval's --out) and then find nothing."""
+    inputs, real = images(tmp_path / "in"), images(tmp_path / "real", names=("r0.png", "r1.png"))
+    before = tree(tmp_path)
+    for out in (inputs, inputs / "gen", tmp_path, real / "gen"):
+        code, _, err = cli("eval", "--model", tiny_translator, "--input", inputs, "--real", real, "--out", out,
+                           "--metrics", "diversity")
+        assert code == 2, err
+        one_error(err, "overlaps")
+        assert tree(tmp_path) == before and not (inputs / "gen").exists() and not (real / "gen").exists()
+
+
+def test_eval_into_its_own_earlier_folder_replaces_only_its_images_and_keeps_what_the_user_added(tmp_path, cli,
+                                                                                              tiny_translator):
+    inputs, real = images(tmp_path / "in", n=4), images(tmp_path / "real", n=4)  # diversity needs 4
+    out = tmp_path / "gen"
+    args = ("eval", "--model", tiny_translator, "--input", inputs, "--real", real, "--out", out, "--metrics",
+            "diversity")
+    assert cli(*args)[0] in (0, 3)
+    first = sorted(p.name for p in out.iterdir())
+    assert len([n for n in first if n.endswith(".png")]) == 4
+    assert cli(*args)[0] in (0, 3)  # again: its own images are replaced
+    assert sorted(p.name for p in out.iterdir()) == first
+    (out / "notes.txt").write_text("mine")
+    code, _, err = cli(*args)
+    assert code == 2 and "notes.txt" in one_error(err, str(out))
+    assert (out / "notes.txt").read_text() == "mine"
+    # a tampered marker naming files elsewhere removes nothing outside the folder
+    (out / "notes.txt").unlink()
+    victim = real / "img0.png"
+    keep = victim.read_bytes()
+    (out / ".ganstudio-eval-outputs").write_text('{"files": ["%s", "../real/img0.png"]}' % victim)
+    assert cli(*args)[0] in (0, 3)
+    assert victim.read_bytes() == keep
