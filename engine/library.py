@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,13 +322,24 @@ class ModelLibrary:
             state = imp.state
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", display).strip("-").lower() or "model"
         taken = {m.id for m in self.list()}
+        self.user_dir.mkdir(parents=True, exist_ok=True)
         mid, i = slug, 1
-        while mid in taken:
+        while True:  # a folder that exists is taken, whatever it holds (an unreadable model is still the user's)
+            if mid not in taken:
+                try:
+                    (self.user_dir / mid).mkdir()  # claimed atomically: a concurrent import picks another name
+                    break
+                except FileExistsError:
+                    pass
             i += 1
             mid = f"{slug}-{i}"
         meta["model"] = dict(meta.get("model") or {}, id=mid, name=display)
         dest = self.user_dir / mid / "model.safetensors"
-        save_checkpoint(dest, state, meta, dtype=torch.float16 if fp16 else None)
+        try:
+            save_checkpoint(dest, state, meta, dtype=torch.float16 if fp16 else None)
+        except BaseException:
+            shutil.rmtree(self.user_dir / mid, ignore_errors=True)  # only the folder claimed above
+            raise
         return _info_from_meta(dest, read_meta(dest), "user")
 
     # --- loading -----------------------------------------------------------------------------------------

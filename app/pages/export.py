@@ -19,7 +19,8 @@ from app.settings import settings
 from app.widgets.model_picker import ModelPicker, catalog_of
 from app.widgets.save_path import confirm_replace
 from engine.config import ConfigError
-from engine.export.app_builder import NAME_RE, BuildAppConfig, build_app_task, default_icon, earlier_build
+from engine.export.app_builder import (NAME_RE, BuildAppConfig, archive_path, build_app_task, default_icon,
+                                       earlier_build)
 from engine.export.tasks import ExportBatchConfig, existing_targets, export_batch_task
 from engine.library import ModelInfo
 
@@ -260,10 +261,14 @@ class ExportPage(Page):
         lib = self.library
         if isinstance(cfg, BuildAppConfig):
             out = Path(cfg.out_dir)
-            if earlier_build(out) and not confirm_replace(self, [out]):  # the output policy: ask before replacing
-                self._say(f"Nothing was built; the earlier build in {out} was kept.")
+            existing = [out] if earlier_build(out) else []
+            if cfg.archive and archive_path(out).is_file():
+                existing.append(archive_path(out))
+            if existing and not confirm_replace(self, existing):  # the output policy: ask before replacing
+                kept = [f"the earlier build in {p}" if p == out else f"the archive {p}" for p in existing]
+                self._say(f"Nothing was built; {' and '.join(kept)} {'was' if len(kept) == 1 else 'were'} kept.")
                 return None
-            cfg = cfg.replace(overwrite=earlier_build(out))
+            cfg = cfg.replace(overwrite=bool(existing))
             task, title = (lambda c, ctx: build_app_task(c, ctx, lib)), f"Build app {cfg.name}"
             self.result_dir = Path(cfg.out_dir)
         else:

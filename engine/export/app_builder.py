@@ -96,7 +96,7 @@ def build_app_task(cfg: BuildAppConfig, ctx, library: Optional[ModelLibrary] = N
     if not cfg.out_dir:
         raise ExportError("Choose the folder to build the app in (--out DIR).")
     out = Path(cfg.out_dir).expanduser().absolute()
-    check_out_dir(out, cfg.overwrite)
+    check_out_dir(out, cfg.overwrite, archive=cfg.archive)
     icon = Path(cfg.icon).expanduser() if cfg.icon else default_icon()
     if not icon.is_file():
         raise ExportError(f"The icon {icon} does not exist.")
@@ -112,7 +112,7 @@ def build_app_task(cfg: BuildAppConfig, ctx, library: Optional[ModelLibrary] = N
         raise BuildError(f"{e} The whole build log is {log_path}.") from None
     archive = None
     if cfg.archive:
-        archive = make_archive(out, ctx=span(ctx, 0.95, 1.0))
+        archive = make_archive(out, ctx=span(ctx, 0.95, 1.0), replace=cfg.overwrite)
     ctx.progress(1, 1, f"Built {cfg.name}: {report.size_mb:.0f} MB")
     return BuiltApp(out, out / cfg.name, report, models, archive, log_path, time.perf_counter() - t0)
 
@@ -153,8 +153,18 @@ def earlier_build(out: Path) -> bool:
     return out.is_dir() and (out / MARKER).is_file()
 
 
-def check_out_dir(out: Path, overwrite: bool = False) -> None:
-    """The folder must be new, empty, or (with ``overwrite``) an earlier build of an app."""
+def archive_path(out: Path) -> Path:
+    return out.with_name(out.name + ".tar.gz")
+
+
+def _side_folders(out: Path) -> Tuple[Path, Path]:
+    """Where a build is staged next to ``out`` and where the earlier build waits until the new one is in place."""
+    return out.with_name(f".{out.name}.new"), out.with_name(f".{out.name}.old")
+
+
+def check_out_dir(out: Path, overwrite: bool = False, archive: bool = False) -> None:
+    """The folder must be new, empty, or (with ``overwrite``) an earlier build of an app; the same for the archive
+    next to it; and the staging folders next to it may only hold what an interrupted build of ours left."""
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; choose a folder for the app.")
     if out.is_dir() and any(out.iterdir()):
@@ -167,6 +177,18 @@ def check_out_dir(out: Path, overwrite: bool = False) -> None:
     root = Path(__file__).resolve().parents[2]
     if out == root or root.is_relative_to(out):
         raise ExportError(f"{out} contains GAN Studio itself; choose another folder.")
+    for side in _side_folders(out):
+        if (side.exists() or side.is_symlink()) and not (side.is_dir() and not side.is_symlink()
+                                                         and earlier_build(side)):
+            raise ExportError(f"{side} is in the way: a build stages its files there, and it holds something that "
+                              "is not an interrupted build of an app. Move it away, or choose another folder.")
+    tar = archive_path(out)
+    if archive and (tar.exists() or tar.is_symlink()):
+        if not tar.is_file() or tar.is_symlink():
+            raise ExportError(f"{tar} (the archive's name) is taken by something that is not a file; choose "
+                              "another folder.")
+        if not overwrite:
+            raise ExportError(f"{tar} already exists; add --overwrite to replace it, or choose another folder.")
 
 
 def default_icon() -> Path:
@@ -262,12 +284,15 @@ def _runtime_versions(py: Path, log: TextIO) -> str:
 
 
 def _replace_dir(new: Path, out: Path) -> None:
-    """Move the built folder to ``out``; an earlier build there is swapped out and removed only at the end."""
+    """Move the built folder to ``out``; an earlier build there is swapped out and removed only at the end. The
+    side folders are removed only when they hold a build of ours (:func:`check_out_dir` refused anything else)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f".{out.name}.new")
-    old = out.with_name(f".{out.name}.old")
+    staging, old = _side_folders(out)
     for p in (staging, old):
-        if p.exists():
+        if p.exists() or p.is_symlink():
+            if p.is_symlink() or not earlier_build(p):
+                raise ExportError(f"{p} is in the way and is not an interrupted build of an app; nothing was "
+                                  f"written to {out}.")
             shutil.rmtree(p)
     shutil.move(str(new), str(staging))
     if out.exists():

@@ -111,16 +111,19 @@ def write_readme(out: Path, template: Path, *, name: str, title: str, models: Li
     return dest
 
 
-def make_archive(folder: Path, dest: Optional[Path] = None, ctx=None) -> Path:
-    """``folder`` as ``folder.tar.gz`` (one top-level directory named like the folder), written atomically."""
+def make_archive(folder: Path, dest: Optional[Path] = None, ctx=None, replace: bool = False) -> Path:
+    """``folder`` as ``folder.tar.gz`` (one top-level directory named like the folder), written atomically; an
+    existing ``dest`` is replaced only with ``replace`` (else :class:`ExportError`, also when it appears meanwhile)."""
     folder = Path(folder)
     dest = Path(dest) if dest else folder.with_name(folder.name + ".tar.gz")
     if dest.resolve().is_relative_to(folder.resolve()):
         raise ExportError(f"The archive {dest} cannot be written inside the folder it packs.")
+    if not replace and (dest.exists() or dest.is_symlink()):
+        raise ExportError(f"{dest} already exists; it is replaced only when asked (--overwrite).")
     entries = sorted(folder.rglob("*"))
     total = sum(p.lstat().st_size for p in entries if not p.is_dir()) or 1
     done = 0
-    with atomic_path(dest) as tmp:
+    with atomic_path(dest, replace=replace) as tmp:
         with tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
             tar.add(folder, arcname=folder.name, recursive=False)
             for p in entries:

@@ -109,3 +109,19 @@ def test_the_bundled_models_are_listed_by_task_and_name_each_fast_version_below_
     assert names.index("Face photo → anime (fast)") == names.index("Face photo → anime") + 1
     assert names.index("Vintage photo (fast)") == names.index("Vintage photo") + 1
     assert names.index("Sketch → anime (fast)") == names.index("Sketch → anime portrait (CPU preview)") + 1
+
+
+def test_building_with_an_archive_that_exists_asks_first(window, tmp_path, monkeypatch):
+    page = page_of(window)
+    page.kind_buttons["app"].setChecked(True)
+    page.set_checked(["tiny-resnet"])
+    page.name_edit.setText("vintage")
+    page.out_edit.setText(str(tmp_path))
+    page.archive_check.setChecked(True)
+    tar = tmp_path / "vintage.tar.gz"
+    tar.write_bytes(b"shared with a friend")
+    asked = []
+    monkeypatch.setattr("app.pages.export.confirm_replace", lambda parent, paths: asked.append(paths) or False)
+    assert page.start_export() is None
+    assert asked == [[tar]] and "the archive" in page.status.text() and "kept" in page.status.text()
+    assert tar.read_bytes() == b"shared with a friend" and page.job is None

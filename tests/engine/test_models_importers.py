@@ -49,6 +49,23 @@ def test_junyanz_resnet_import_round_trip(tmp_path):
     assert [m.id for m in lib.list()].count("my-horse2zebra") == 1
 
 
+def test_import_never_replaces_a_file_in_a_library_folder_it_cannot_read(tmp_path):
+    """A damaged model (listed as unreadable) or anything else in a folder of the user's library keeps its folder:
+    the import takes the next free name."""
+    net = get_model("resnet_6blocks", ngf=4)
+    p = tmp_path / "g.pth"
+    torch.save(net.state_dict(), p)
+    lib = ModelLibrary()
+    broken = lib.user_dir / "mine" / "model.safetensors"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"\x00" * 7)  # truncated
+    (lib.user_dir / "mine-2").mkdir()
+    (lib.user_dir / "mine-2" / "notes.txt").write_text("precious")
+    info = lib.import_model(p, "mine")
+    assert info.id == "mine-3" and info.path == lib.user_dir / "mine-3" / "model.safetensors"
+    assert broken.read_bytes() == b"\x00" * 7 and (lib.user_dir / "mine-2" / "notes.txt").read_text() == "precious"
+
+
 def test_junyanz_resnet_with_dropout_and_6_blocks(tmp_path):
     net = get_model("resnet_6blocks", ngf=4, use_dropout=True)
     p = tmp_path / "g.pth"

@@ -205,3 +205,43 @@ def test_eval_into_its_own_earlier_folder_replaces_only_its_images_and_keeps_wha
     (out / ".ganstudio-eval-outputs").write_text('{"files": ["%s", "../real/img0.png"]}' % victim)
     assert cli(*args)[0] in (0, 3)
     assert victim.read_bytes() == keep
+
+
+def test_export_app_refuses_an_existing_archive_and_side_folders_that_are_not_its_own(tmp_path):
+    """`--archive` wrote DIR.tar.gz over an existing file, and a build removed whatever was at .DIR.new / .DIR.old."""
+    from engine.export import ExportError
+    from engine.export.app_builder import MARKER, _replace_dir, check_out_dir
+    from engine.export.bundle import make_archive
+
+    out = tmp_path / "myapp"
+    tar = tmp_path / "myapp.tar.gz"
+    tar.write_bytes(b"an archive the user keeps")
+    with pytest.raises(ExportError, match="--overwrite"):
+        check_out_dir(out, archive=True)
+    check_out_dir(out)  # no archive asked for: the file is not in the way
+    check_out_dir(out, overwrite=True, archive=True)  # asked: accepted
+    src = images(tmp_path / "built")
+    with pytest.raises(ExportError, match="already exists"):
+        make_archive(src, tar)
+    assert tar.read_bytes() == b"an archive the user keeps"
+    assert make_archive(src, tar, replace=True) == tar and tar.read_bytes()[:2] == b"\x1f\x8b"
+
+    keep = tmp_path / ".myapp.old"
+    keep.mkdir()
+    (keep / "keep.txt").write_text("mine")
+    before = tree(tmp_path)
+    with pytest.raises(ExportError, match=r"\.myapp\.old"):
+        check_out_dir(out)
+    new = tmp_path / "new-build"
+    new.mkdir()
+    (new / MARKER).write_text("{}")
+    with pytest.raises(ExportError, match="in the way"):
+        _replace_dir(new, out)
+    assert (keep / "keep.txt").read_text() == "mine" and not out.exists() and tree(tmp_path)["new-build/" + MARKER]
+    assert {k: v for k, v in tree(tmp_path).items() if k.startswith(".myapp")} == {
+        k: v for k, v in before.items() if k.startswith(".myapp")}
+    (keep / "keep.txt").unlink()
+    (keep / MARKER).write_text("{}")  # what an interrupted build of ours leaves: removed
+    check_out_dir(out)
+    _replace_dir(new, out)
+    assert (out / MARKER).exists() and not keep.exists()
