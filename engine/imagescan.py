@@ -31,13 +31,22 @@ def is_image_name(p: Path) -> bool:
     return p.suffix.lower() in IMAGE_EXTS
 
 
-def scan_inputs(inputs: Sequence, *, recursive: bool = True) -> ScanResult:
+def scan_inputs(inputs: Sequence, *, recursive: bool = True, exclude: Sequence = ()) -> ScanResult:
     """Expand files, folders and globs into a sorted, de-duplicated list of image files.
 
     Skipped entries (non-image extensions, empty files, missing paths, hidden files) are reported with a reason;
-    decoding errors are found later, when a file is loaded."""
+    decoding errors are found later, when a file is loaded. ``exclude``: folders whose contents a folder or pattern
+    does not pick up (an output folder inside an input folder: what a run wrote is not the next run's input)."""
     res = ScanResult()
     seen = set()
+    fences = [os.path.realpath(os.path.expanduser(str(e))).rstrip(os.sep) + os.sep for e in exclude if str(e)]
+
+    def fenced(f: Path, root: Path) -> bool:
+        """``f`` lies in an excluded folder that is below ``root`` (a folder given as an input is read whole)."""
+        if not fences:
+            return False
+        top, real = (os.path.realpath(x).rstrip(os.sep) + os.sep for x in (root, f))
+        return any(real.startswith(e) and not top.startswith(e) for e in fences)
 
     def add(p: Path) -> None:
         key = os.path.realpath(p)
@@ -57,7 +66,7 @@ def scan_inputs(inputs: Sequence, *, recursive: bool = True) -> ScanResult:
         if p.is_dir():
             walker = p.rglob("*") if recursive else p.glob("*")
             for f in sorted(walker):
-                if any(part.startswith(".") for part in f.relative_to(p).parts):
+                if any(part.startswith(".") for part in f.relative_to(p).parts) or fenced(f, p):
                     continue
                 odd = not_a_file(f)
                 if odd:
@@ -74,16 +83,28 @@ def scan_inputs(inputs: Sequence, *, recursive: bool = True) -> ScanResult:
                 res.skipped.append((p, "pattern matched nothing"))
             for m in matches:
                 mp = Path(m)
+                if fenced(mp, Path(_glob_root(s))):
+                    continue
                 if mp.is_file():
                     add(mp)
                 elif mp.is_dir():
-                    sub = scan_inputs([mp], recursive=recursive)
+                    sub = scan_inputs([mp], recursive=recursive, exclude=exclude)
                     for f in sub.files:
                         add(f)
                     res.skipped.extend(sub.skipped)
         else:
             res.skipped.append((p, "not found"))
     return res
+
+
+def _glob_root(pattern: str) -> str:
+    """The folder a pattern starts from: its leading part without wildcards."""
+    head = []
+    for part in Path(pattern).parts:
+        if any(ch in part for ch in "*?["):
+            break
+        head.append(part)
+    return str(Path(*head)) if head else "."
 
 
 def not_a_file(p: Path) -> str:

@@ -96,7 +96,8 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
     t0 = time.perf_counter()
     library = library or ModelLibrary()
     ctx.progress(0, 0, "Finding images")
-    scan = scan_inputs(cfg.inputs)
+    out_folder = str(Path(cfg.out_file).expanduser().parent) if cfg.out_file else cfg.out_dir
+    scan = scan_inputs(cfg.inputs, exclude=[cfg.out_dir] if cfg.out_dir else [])  # earlier outputs are not inputs
     ctx.progress(0, 0, "Loading model")
     info = info or library.resolve(cfg.model or None, direction=cfg.direction)
     target = domain_label(info, cfg.domain)  # a wrong domain fails before the model is loaded
@@ -113,7 +114,7 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
     if cfg.out_file and len(files) + len(scan.skipped) != 1:
         raise ConfigError(f"The output {cfg.out_file} is one file, but the inputs hold {len(files) + len(scan.skipped)}"
                           " images; give an output folder instead.")
-    out_dir = _prepare_out_dir(str(Path(cfg.out_file).expanduser().parent) if cfg.out_file else cfg.out_dir)
+    out_dir = _prepare_out_dir(out_folder)
     total = len(files)
     ctx.progress(0, total, f"Translating {total} image{'s' if total != 1 else ''}")
     bs = max(1, cfg.options.batch_size if device.type != "cpu" else 1)

@@ -92,3 +92,17 @@ def test_foreign_pth_is_imported_on_the_fly(tmp_path, image_factory):
 def test_unknown_model_lists_known_ones(tmp_path, image_factory):
     with pytest.raises(ModelNotFound, match="vintagify"):
         run_inline(translate_task, TranslateConfig(model="nope", inputs=(str(image_factory()),), out_dir=str(tmp_path)))
+
+
+def test_an_output_folder_inside_the_input_folder_is_not_read_back_as_input(tmp_path, tiny_model, image_factory):
+    """`translate photos -o photos/out` twice used to translate the first run's outputs too (img0_1 of img0...)."""
+    for name in ("photos/a.png", "photos/b.png"):
+        image_factory(name)
+    src, out = tmp_path / "photos", tmp_path / "photos" / "out"
+    for pattern in (str(src), str(src / "*")):
+        for _ in range(2):
+            res = run_inline(translate_task, TranslateConfig(model="tiny", inputs=(pattern,), out_dir=str(out)))
+            assert sorted(p.source.name for p in res.translated) == ["a.png", "b.png"] and not res.skipped
+    assert len(list(out.iterdir())) == 8  # 2 images x 4 runs, none translated twice
+    res = run_inline(translate_task, TranslateConfig(model="tiny", inputs=(str(out),), out_dir=str(out)))
+    assert len(res.translated) == 8  # a folder given as the input is read whole, even when it is the output
