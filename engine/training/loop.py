@@ -340,7 +340,7 @@ class TrainLoop:
         if better:
             self.best_score = score
         meta = {"kind": "training", "family": t.family, "step": t.step, "total": t.total,
-                "config": self.cfg.replace(steps=t.total).to_dict(), "train_seconds": round(self.train_seconds, 3),
+                "config": self.cfg.replace(steps=t.total, **absolute_data(self.cfg)).to_dict(), "train_seconds": round(self.train_seconds, 3),
                 "best_score": self.best_score, "world_size": t.dist.world, "last_losses": self.last_losses,
                 "device": str(t.device), **nested}
         kept = (f"The previous checkpoint (step {self.last_ckpt_step}) is intact; free some space or fix the "

@@ -13,6 +13,7 @@ the target folder is new. So a state of another format is refused with a message
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -68,6 +69,10 @@ def read(path) -> Dict:
                               "have. Nothing was unpacked.")
     if not isinstance(meta.get("config"), dict) or not ckpt.tensors:
         raise CheckpointError(f"{path} has no run configuration or no weights. Nothing was unpacked.")
+    step, total = meta.get("step"), meta.get("total")
+    if not (type(step) is int and type(total) is int and 0 <= step <= total and total >= 1):
+        raise CheckpointError(f"{path} is damaged: its step {step!r} of {total!r} is not a step count. Nothing was "
+                              "unpacked.")
     _check_tensors(ckpt.tensors, path)
     return {"meta": meta, "tensors": ckpt.tensors}
 
@@ -83,7 +88,7 @@ def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str]
     if rf.root.exists() and (not rf.root.is_dir() or any(rf.root.iterdir())):
         raise DataError(f"{rf.root} already exists and is not empty (or not a folder); unpack into a new folder.")
     from .core import get_trainer
-    from .runs import check_outside_data
+    from .runs import check_outside_data, is_data_field
 
     config = dict(meta["config"])
     for key, value in (("data_a", data_a), ("data_b", data_b), ("data", data)):
@@ -95,6 +100,14 @@ def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str]
             if not folder.is_dir():
                 raise DataError(f"The {key} folder {value} does not exist (or is not a folder). Nothing was unpacked.")
             config[key] = str(folder.resolve())
+    for key, value in list(config.items()):  # an older pack may name its data relative to where it was trained
+        if is_data_field(key) and isinstance(value, str) and value and not os.path.isabs(os.path.expanduser(value)):
+            here = Path(value).expanduser()
+            if not here.is_dir():
+                flag = {"data_a": "--a", "data_b": "--b"}.get(key, "--data")
+                raise DataError(f"{path} names its {key} folder by the relative path {value!r}, which is not a "
+                                f"folder here; give this machine's copy with {flag}. Nothing was unpacked.")
+            config[key] = str(here.resolve())  # fixed now: a later resume from another folder trains on the same
     config.update(out_dir=str(rf.root), resume_from="")
     cfg = get_trainer(meta["family"]).config_cls.from_dict(config, strict=False)  # validates before any write
     check_outside_data(cfg, rf.root)  # its samples would become training data

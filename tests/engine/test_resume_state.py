@@ -189,3 +189,43 @@ def test_a_run_stored_with_a_relative_path_can_be_pointed_at_its_data(tmp_path, 
         run_inline(core.train_task, core.resume_config(tmp_path / "run", steps=3))
     res = run_inline(core.train_task, core.resume_config(tmp_path / "run", steps=3, data_a=str(a), data_b=str(b)))
     assert res.step == 3
+
+
+def test_a_pack_naming_its_data_by_relative_paths_is_fixed_at_unpack_or_refused(packed, tmp_path, monkeypatch):
+    """An older pack kept the paths as typed: unpacked without --a/--b, a later resume from another folder trained
+    on whatever 'data/A' was there. Now the path is made absolute at unpack (where it must exist), or refused."""
+    state, a, b = packed
+    ckpt = load_checkpoint(state)
+    rel = tmp_path / "rel.safetensors"
+    save_checkpoint(rel, ckpt.tensors, dict(ckpt.meta, config=dict(ckpt.meta["config"], data_a="data/A",
+                                                                        data_b="data/B")))
+    monkeypatch.chdir(tmp_path / "data")  # here data/A does not exist
+    with pytest.raises(DataError, match=r"relative path 'data/A'.*--a"):
+        resume_state.unpack(rel, tmp_path / "u1")
+    assert not (tmp_path / "u1").exists()
+    monkeypatch.chdir(tmp_path)
+    rf = resume_state.unpack(rel, tmp_path / "u2")
+    monkeypatch.chdir(tmp_path / "data")
+    resumed = core.resume_config(rf.root, steps=3)
+    assert (resumed.data_a, resumed.data_b) == (str(a.resolve()), str(b.resolve()))
+
+
+def test_a_pack_with_a_damaged_step_count_is_refused_before_anything_is_written(packed, tmp_path):
+    state, _, _ = packed
+    ckpt = load_checkpoint(state)
+    for step, total in (("abc", 2), (-5, 2), (3, 2), (1, 0), (1.5, 2)):
+        bad = tmp_path / "bad.safetensors"
+        save_checkpoint(bad, ckpt.tensors, dict(ckpt.meta, step=step, total=total))
+        with pytest.raises(CheckpointError, match="damaged"):
+            resume_state.unpack(bad, tmp_path / "x")
+        assert not (tmp_path / "x").exists()
+
+
+def test_a_checkpoint_stores_its_data_folders_as_absolute_paths(tmp_path, monkeypatch):
+    make_folders(tmp_path / "data", 3)
+    monkeypatch.chdir(tmp_path / "data")
+    cfg = core.build_config("cut", "tiny", data_a="A", data_b="B", out_dir=str(tmp_path / "run"), device="cpu",
+                            steps=1, sample_every=0, checkpoint_every=0)
+    run_inline(core.train_task, cfg)
+    conf = load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.safetensors").meta["config"]
+    assert conf["data_a"] == str(tmp_path / "data" / "A") and conf["data_b"] == str(tmp_path / "data" / "B")
