@@ -61,6 +61,10 @@ def make_config(args):
             raise ConfigError("Use either --out for a new run or --resume for an existing one, not both.")
         if args.init:
             raise ConfigError("--init only applies to new runs; a resumed run continues from its checkpoint.")
+        run_family = core.load_run_config(args.resume).family
+        if run_family != args.family:
+            raise ConfigError(f"{args.resume} is a {run_family} run; continue it with: ganstudio train {run_family} "
+                              f"--resume {args.resume}")
         return core.resume_config(args.resume, **values)
     if not args.out:
         raise ConfigError("Choose a run folder with --out RUN_DIR (or continue one with --resume RUN_DIR).")

@@ -140,7 +140,11 @@ def resume_config(run_dir, **overrides: Any) -> TrainConfig:
     moved = {k: str(Path(v).expanduser().resolve()) for k, v in given.items()
              if is_data_field(k) and isinstance(v, str) and v and may_repoint(getattr(cfg, k, ""), v)}
     given = {k: v for k, v in given.items() if k not in moved}
-    bad = [k for k, v in given.items() if k not in RESUME_OVERRIDES and getattr(cfg, k, v) != v]
+    foreign = [k for k in given if not hasattr(cfg, k)]
+    if foreign:
+        raise ConfigError(f"{', '.join(foreign)}: {run_dir} is a {cfg.family} run, which has no such setting; resume "
+                          f"it without {'it' if len(foreign) == 1 else 'them'} (or start a new run).")
+    bad = [k for k, v in given.items() if k not in RESUME_OVERRIDES and getattr(cfg, k) != v]
     if bad:
         raise ConfigError(f"{', '.join(bad)} cannot be changed when resuming {run_dir} (the run was started with "
                           + ", ".join(f"{k}={getattr(cfg, k)!r}" for k in bad)

@@ -229,3 +229,14 @@ def test_a_checkpoint_stores_its_data_folders_as_absolute_paths(tmp_path, monkey
     run_inline(core.train_task, cfg)
     conf = load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.safetensors").meta["config"]
     assert conf["data_a"] == str(tmp_path / "data" / "A") and conf["data_b"] == str(tmp_path / "data" / "B")
+
+
+def test_resuming_with_another_family_or_a_setting_the_run_does_not_have_is_refused(packed, tmp_path, capsys):
+    """`train stargan --resume <a CUT run> --domains x y` used to carry on as CUT and drop --domains silently."""
+    run = tmp_path / "run"
+    before = load_checkpoint(run / "checkpoints" / "latest.safetensors").meta["step"]
+    assert cli(["train", "stargan", "--resume", str(run), "--steps", "4"]) == 2
+    assert "is a cut run; continue it with: ganstudio train cut --resume" in capsys.readouterr().err
+    with pytest.raises(core.ConfigError, match="domains: .* has no such setting"):
+        core.resume_config(run, steps=4, domains=("x", "y"))
+    assert load_checkpoint(run / "checkpoints" / "latest.safetensors").meta["step"] == before
