@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,9 @@ def _probe(data: bytes, path: Path, fmt: str) -> Tuple[int, int, int]:
     except Image.DecompressionBombError:
         raise ImageLoadError(path, "image has too many pixels (refusing a possible decompression bomb)") from None
     except Exception as e:  # PIL raises many types on garbage
+        wh = _tiff_size(data) if fmt == "TIFF" else None
+        if wh is not None:  # e.g. float samples: OpenCV reads them (and our pixel limit applies first)
+            return wh[0], wh[1], 1
         raise ImageLoadError(path, f"corrupt or unsupported {fmt} file ({_short(e)})") from None
 
 
@@ -260,7 +264,28 @@ def _apply_orientation(img: LoadedImage, o: int) -> LoadedImage:
 
 def _short(e: BaseException) -> str:
     s = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    s = re.sub(r"\s*<_io\.BytesIO object at 0x[0-9a-f]+>", "", s)  # PIL names our buffer, not the file
     return s[:160]
+
+
+def _tiff_size(data: bytes) -> Optional[Tuple[int, int]]:
+    """Width and height from a classic TIFF's first IFD (tags 256/257), for TIFFs that PIL cannot open (float
+    samples) but OpenCV can; None when the header cannot be read."""
+    try:
+        end = "<" if data[:2] == b"II" else ">"
+        if struct.unpack(end + "H", data[2:4])[0] != 42:
+            return None
+        (ifd,) = struct.unpack(end + "I", data[4:8])
+        (n,) = struct.unpack(end + "H", data[ifd:ifd + 2])
+        size = {}
+        for i in range(min(n, 4096)):
+            tag, typ, _count = struct.unpack(end + "HHI", data[ifd + 2 + 12 * i:ifd + 10 + 12 * i])
+            raw = data[ifd + 10 + 12 * i:ifd + 14 + 12 * i]
+            if tag in (256, 257):
+                size[tag] = struct.unpack(end + "H", raw[:2])[0] if typ == 3 else struct.unpack(end + "I", raw)[0]
+        return (size[256], size[257]) if len(size) == 2 else None
+    except (struct.error, KeyError):
+        return None
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -18,6 +18,12 @@ def run(args) -> int:
     from engine.multidomain import domain_names, is_multi_domain
 
     lib = ModelLibrary()
+    if args.task is not None:
+        from engine.errors import ConfigError
+
+        known = sorted({m.task for m in lib.list()} | {"translate", "generate"})
+        if args.task not in known:
+            raise ConfigError(f"--task {args.task!r} is not a task; choose one of {', '.join(known)}.")
     models = lib.list(task=args.task)
     macs = {m.id: model_macs(m.meta) for m in models}
     if args.json:

@@ -34,6 +34,8 @@ def run(args) -> int:
         dest = Path(args.file)
         if dest.suffix != ".safetensors":
             raise DataError(f"The resume file must end in .safetensors (got {dest.name!r}).")
+        if dest.is_dir():
+            raise DataError(f"{dest} is a folder; give the name of the resume file to write.")
         if dest.exists() and not args.overwrite:
             raise DataError(f"{dest} already exists; choose another name or add --overwrite.")
         out = resume_state.pack(args.run_dir, dest, fp16=not args.fp32)

@@ -94,6 +94,10 @@ def run(args) -> int:
         print("ganstudio train: choose a family, e.g. 'ganstudio train cyclegan --a DIR --b DIR --out RUN'",
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.gpus is not None and args.gpus < 1:
+        from engine.errors import ConfigError
+
+        raise ConfigError(f"--gpus must be 1 or more (the number of training processes); got {args.gpus}.")
     if args.gpus and args.gpus > 1 and int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         make_config(args)  # bad input is reported once, before any process starts
         from engine.training.distributed import torchrun_command

@@ -72,6 +72,12 @@ def run(args) -> int:
                           "seconds": round(summary.seconds, 3)}, indent=2))
     elif not args.quiet:
         print(summary.message())
+        if as_file and summary.translated and summary.translated[0].output is not None:
+            wrote = summary.translated[0].output
+            if os.path.abspath(wrote) != os.path.abspath(out):  # a name taken, or transparency kept as PNG
+                why = (["the name was taken"] if wrote.stem != out.stem else []) + (
+                    ["a JPEG cannot keep the transparency"] if wrote.suffix.lower() != out.suffix.lower() else [])
+                print(f"  wrote {printable(wrote)} ({'; '.join(why) or 'another name'})")
         for note in sorted({n for i in summary.translated for n in i.notes if n.startswith("No face found")}):
             print(f"  {note}", file=sys.stderr)
         for p, r in summary.skipped:

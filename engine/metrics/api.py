@@ -11,6 +11,7 @@ gives progress and cancel.
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -156,6 +157,9 @@ class EvalConfig(Config):
               f"the real and generated images are the same ({same}), so FID and KID would be 0 by construction; "
               "choose two different folders (or pass --allow-same to compare a folder with itself on purpose)")
         check(not self.model or bool(self.inputs), "a model needs input images to translate")
+        check(not self.out_dir or not os.path.lexists(os.path.expanduser(self.out_dir))
+              or os.path.isdir(os.path.expanduser(self.out_dir)),
+              f"{self.out_dir} is a file; give a folder for the translated images")
         clash = overlapping(self.out_dir, (*self.inputs, *self.real)) if self.model and self.out_dir else ""
         check(not clash, f"the folder for the translated images ({self.out_dir}) overlaps {clash}: it would mix "
               "generated images with the inputs or the real ones; choose a separate folder")

@@ -80,10 +80,14 @@ def test_translate_partial_batch_exit_3(tmp_path, image_factory):
     (["translate", "--model", "broken.safetensors", "--out", "OUT", "IMG"], "not a safetensors"),
     (["translate", "--tile", "10", "--out", "OUT", "IMG"], "tile must be"),
     (["import", "missing.pth"], "not found"),
+    (["models", "--task", "bogus"], "--task 'bogus' is not a task; choose one of"),
+    (["train", "cyclegan", "--gpus", "0", "--a", "OUT", "--b", "OUT", "--out", "OUT"], "--gpus must be 1 or more"),
+    (["runstate", "pack", "OUT", "DIR.safetensors"], "is a folder; give the name of the resume file"),
 ])
 def test_bad_input_one_line_no_traceback(tmp_path, image_factory, args, fragment):
     img = image_factory("x.png", w=16, h=16)
     (tmp_path / "broken.safetensors").write_bytes(b"garbage!" * 10)
+    (tmp_path / "DIR.safetensors").mkdir()
     args = [str(img) if a == "IMG" else str(tmp_path / "out") if a == "OUT" else
             str(tmp_path / a) if a.endswith((".safetensors", ".pth")) else a for a in args]
     r = cli(*args)
@@ -139,6 +143,10 @@ def test_translate_out_may_name_one_file(tmp_path, image_factory):
     before = a.read_bytes()
     r = cli("translate", "--model", "vintagify-fast", "--out", a, a)  # onto its own input
     assert r.returncode == 0 and a.read_bytes() == before and (a.parent / "a_1.png").is_file(), r.stderr
+    assert "wrote " + str(a.parent / "a_1.png") + " (the name was taken)" in r.stdout  # says where it went
+    rgba = image_factory("t.png", w=24, h=24, channels=4)
+    r = cli("translate", "--model", "vintagify-fast", "--out", tmp_path / "t.jpg", rgba)
+    assert "(the name was taken; a JPEG cannot keep the transparency)" in r.stdout and (tmp_path / "t_1.png").is_file()
     r = cli("translate", "--model", "vintagify-fast", "--out", str(tmp_path / "dir.png") + "/", a, b)
     assert r.returncode == 0 and (tmp_path / "dir.png" / "b.png").is_file(), r.stderr  # a trailing / is a folder
     for args, fragment in (([a, b], "inputs hold 2 images"), ([a], "cannot write .gif")):

@@ -126,6 +126,8 @@ def test_zero_size_dimensions(tmp_path):
     # a BMP header claiming 0 x 0
     import struct
 
+    import cv2
+
     hdr = b"BM" + struct.pack("<IHHI", 58, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, 0, 0, 1, 24, 0, 4, 0, 0, 0, 0)
     p = tmp_path / "zero.bmp"
     p.write_bytes(hdr + b"\0\0\0\0")
@@ -193,3 +195,26 @@ def test_scan_glob_and_dedup(tmp_path):
     a = make_image(tmp_path / "a.png")
     res = scan_inputs([str(tmp_path / "*.png"), a])
     assert res.files == [a]
+
+
+def test_a_float32_tiff_opens_and_a_broken_tiff_says_so_without_python_internals(tmp_path):
+    """PIL cannot open float TIFFs (OpenCV can): they were refused as 'corrupt' with a '<_io.BytesIO ...>' in the
+    message. The pixel limit still applies to them, from the TIFF header."""
+    import struct
+
+    import cv2
+
+    a = np.random.default_rng(0).random((40, 50, 3)).astype(np.float32)
+    cv2.imwrite(str(tmp_path / "f.tif"), a)
+    im = load_image(tmp_path / "f.tif")
+    assert im.rgb.shape == (40, 50, 3) and im.rgb.dtype == np.uint16
+    assert abs(int(im.rgb[0, 0, 0]) - round(float(a[0, 0, 2]) * 65535)) <= 1  # BGR on disk, RGB here
+    (tmp_path / "bad.tif").write_bytes(b"II*\x00" + b"\x00" * 20)
+    with pytest.raises(ImageLoadError) as e:
+        load_image(tmp_path / "bad.tif")
+    assert "corrupt or unsupported TIFF" in str(e.value) and "BytesIO" not in str(e.value)
+    header = (b"II*\x00" + struct.pack("<IH", 8, 2) + struct.pack("<HHII", 256, 4, 1, 100000)
+              + struct.pack("<HHII", 257, 4, 1, 100000) + b"\x00" * 4)
+    (tmp_path / "bomb.tif").write_bytes(header)
+    with pytest.raises(ImageLoadError, match="megapixels"):
+        load_image(tmp_path / "bomb.tif")

@@ -174,6 +174,10 @@ def test_eval_out_that_overlaps_the_inputs_or_the_real_images_is_refused_before_
                                                                                        tiny_translator):
     """The second eval of a chain used to clear its own --input (the first eval's --out) and then find nothing."""
     inputs, real = images(tmp_path / "in"), images(tmp_path / "real", names=("r0.png", "r1.png"))
+    (tmp_path / "file.png").write_bytes(b"x")
+    code, _, err = cli("eval", "--model", tiny_translator, "--input", inputs, "--real", real, "--out",
+                       tmp_path / "file.png", "--metrics", "diversity")
+    assert code == 2 and "is a file" in one_error(err, str(tmp_path / "file.png"))
     before = tree(tmp_path)
     for out in (inputs, inputs / "gen", tmp_path, real / "gen"):
         code, _, err = cli("eval", "--model", tiny_translator, "--input", inputs, "--real", real, "--out", out,
