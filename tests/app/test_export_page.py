@@ -80,19 +80,26 @@ def test_app_build_can_be_cancelled(window, qtbot, tmp_path):
     assert page.export_btn.isEnabled()
 
 
-def test_building_over_an_earlier_build_asks_first(window, tmp_path, monkeypatch):
-    from engine.export.app_builder import MARKER
-
+def _app_build_declined(window, folder, monkeypatch, archive=False):
+    """The Export page set to build app 'vintage' into ``folder``; every 'replace?' question is answered No."""
     page = page_of(window)
     page.kind_buttons["app"].setChecked(True)
     page.set_checked(["tiny-resnet"])
     page.name_edit.setText("vintage")
-    page.out_edit.setText(str(tmp_path))
+    page.out_edit.setText(str(folder))
+    page.archive_check.setChecked(archive)
+    asked = []
+    monkeypatch.setattr("app.pages.export.confirm_replace", lambda parent, paths: asked.append(paths) or False)
+    return page, asked
+
+
+def test_building_over_an_earlier_build_asks_first(window, tmp_path, monkeypatch):
+    from engine.export.app_builder import MARKER
+
     earlier = tmp_path / "vintage"
     earlier.mkdir()
     (earlier / MARKER).write_text("{}")
-    asked = []
-    monkeypatch.setattr("app.pages.export.confirm_replace", lambda parent, paths: asked.append(paths) or False)
+    page, asked = _app_build_declined(window, tmp_path, monkeypatch)
     assert page.start_export() is None
     assert asked == [[earlier]] and "earlier build" in page.status.text() and "kept" in page.status.text()
     assert sorted(p.name for p in earlier.iterdir()) == [MARKER] and page.job is None
@@ -112,16 +119,9 @@ def test_the_bundled_models_are_listed_by_task_and_name_each_fast_version_below_
 
 
 def test_building_with_an_archive_that_exists_asks_first(window, tmp_path, monkeypatch):
-    page = page_of(window)
-    page.kind_buttons["app"].setChecked(True)
-    page.set_checked(["tiny-resnet"])
-    page.name_edit.setText("vintage")
-    page.out_edit.setText(str(tmp_path))
-    page.archive_check.setChecked(True)
     tar = tmp_path / "vintage.tar.gz"
     tar.write_bytes(b"shared with a friend")
-    asked = []
-    monkeypatch.setattr("app.pages.export.confirm_replace", lambda parent, paths: asked.append(paths) or False)
+    page, asked = _app_build_declined(window, tmp_path, monkeypatch, archive=True)
     assert page.start_export() is None
     assert asked == [[tar]] and "the archive" in page.status.text() and "kept" in page.status.text()
     assert tar.read_bytes() == b"shared with a friend" and page.job is None
