@@ -8,7 +8,7 @@ the style choice, the brush size and the pen colour are remembered as one form (
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Optional
 
 import cv2
 import numpy as np
@@ -40,6 +40,9 @@ NORM_MODES = [("eval", "Style: as trained (steadier)"), ("train", "Style: adapt 
 CANVAS_MIN_PX = 512  # on screen, whatever the model's resolution (a 128 px model is drawn at 4x)
 
 
+KIND_NOUN = {"sketch": "sketch", "label": "label map", "image": "picture"}
+
+
 class DrawPage(Page):
     resultShown = Signal(object)  # engine.draw.RenderResult
 
@@ -47,6 +50,7 @@ class DrawPage(Page):
         super().__init__(window)
         self.live = DR.LiveTranslator(self.library)
         self.spec = DR.DrawSpec()
+        self._kept: Dict[str, np.ndarray] = {}  # a drawing per input kind, kept while a model of another kind is used
         self.result: Optional[np.ndarray] = None
         self.active = False
         self._build()
@@ -155,7 +159,7 @@ class DrawPage(Page):
             self._update_buttons()
             return
         old, self.spec = self.spec, DR.draw_spec(m)
-        self._adapt_canvas(old)
+        note = self._adapt_canvas(old)
         uses_bn = (m.meta.get("arch_kwargs") or {}).get("norm") == "batch"
         self.norm_combo.setVisible(uses_bn)
         self.norm_combo.blockSignals(True)
@@ -167,23 +171,37 @@ class DrawPage(Page):
                                    + (self.spec.sketch or DR.SketchStyle()).describe())
         self.result = None
         self.output.set_pixmap(None)
-        self.latency_label.setText("")
+        self.latency_label.setText(note)
         if self.active:
             self.renderer.set_model(m.id, self.norm_combo.currentData())
         self._update_buttons()
 
-    def _adapt_canvas(self, old: DR.DrawSpec) -> None:
+    def _adapt_canvas(self, old: DR.DrawSpec) -> str:
+        """Fit the canvas to the new model's input. A drawing of another kind (a sketch when a label-map model is
+        chosen) is kept aside and comes back when a model of its kind is chosen again; returns a note saying so."""
         spec = self.spec
         if spec.input_kind == "label":
             self.tools.set_palette(spec.palette, spec.pen)
         else:
             self.tools.set_palette([], self.canvas.pen_color if old.input_kind != "label" else DR.BLACK)
-        if self.canvas.is_blank() or old.input_kind != spec.input_kind:
+        note = ""
+        interp = cv2.INTER_NEAREST if spec.input_kind == "label" else cv2.INTER_AREA
+        if old.input_kind != spec.input_kind:
+            if not self.canvas.is_blank():
+                self._kept[old.input_kind] = self.canvas.array()
+                noun = KIND_NOUN.get(old.input_kind, "drawing")
+                note = f"Your {noun} is kept: it comes back when you choose a model that takes a {noun} again."
+            self.canvas.reset(spec.size, spec.background)
+            kept = self._kept.pop(spec.input_kind, None)
+            if kept is not None:
+                self.canvas.set_array(cv2.resize(kept, (spec.size, spec.size), interpolation=interp), record=False)
+                note = f"Your earlier {KIND_NOUN.get(spec.input_kind, 'drawing')} is back."
+        elif self.canvas.is_blank():
             self.canvas.reset(spec.size, spec.background)
         elif self.canvas.canvas_size != spec.size:
-            interp = cv2.INTER_NEAREST if spec.input_kind == "label" else cv2.INTER_AREA
             self.canvas.set_array(cv2.resize(self.canvas.array(), (spec.size, spec.size), interpolation=interp))
         self.canvas.background = spec.background
+        return note
 
     def _norm_changed(self) -> None:
         m = self.current_model()

@@ -227,3 +227,17 @@ def test_the_draw_benchmark_measures_the_real_page_from_a_blank_canvas(window, q
     assert res["model"] == sketch_model and res["size"] == 128
     assert res["quick_stroke_ms"]["n"] == 1 and res["slow_stroke_ms"]["n"] == 1 and res["engine_render_ms"]["n"] >= 3
     assert page.result is not None  # the strokes' result is on screen
+
+
+def test_a_model_of_another_kind_keeps_the_drawing_aside_and_gives_it_back(window, qtbot, sketch_model,
+                                                                          label_model):
+    """Choosing a label-map model after drawing a sketch used to erase the sketch, with no undo."""
+    page = draw_page(window, qtbot, sketch_model)
+    stroke(qtbot, page.canvas, [(0.2, 0.2), (0.8, 0.8)])
+    sketch = page.canvas.array()
+    assert not page.canvas.is_blank()
+    page.select_model(label_model)
+    assert tuple(page.canvas.array()[0, 0]) == tuple(PALETTE[0]) and "sketch is kept" in page.latency_label.text()
+    page.select_model(sketch_model)
+    assert np.array_equal(page.canvas.array(), sketch) and "earlier sketch is back" in page.latency_label.text()
+    settle(qtbot, page)
