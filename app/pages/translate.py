@@ -207,6 +207,10 @@ class TranslatePage(Page):
     def _results_stale(self) -> None:
         """Results of another model (or another target domain) are stale; show the current image again."""
         key = self.actions.result_key()
+        if self.batch is not None and not self.batch.done:  # its results would be the old model's
+            self.batch.cancel()
+            self.window_.notify("The batch was stopped: the model or its settings changed. Translate again to use "
+                                "the new one.")
         for e in self.thumbs.all_entries():
             if e.result is not None and e.result_model != key:
                 e.result, e.status = None, "ready"
@@ -325,6 +329,11 @@ class TranslatePage(Page):
             return
         if item.error:
             self._entry_failed(e, item.error)
+            return
+        if model_id != self.actions.result_key():  # finished after the model (or its settings) changed: stale
+            if e.status in ("queued", "translating"):
+                e.status = "ready"
+                self.thumbs.refresh(e)
             return
         e.result, e.result_model, e.status, e.notes = item.image, model_id, "done", item.notes
         for n in item.notes:

@@ -238,3 +238,37 @@ def test_photo_without_a_face_says_so_and_is_translated_whole(window, qtbot, ima
     assert e.notes == ["No face found in plain.png: translated the whole image instead."]
     assert any("No face found in plain.png" in t for t in page.problems.texts())  # shown to the user
     del mime
+
+
+def test_switching_the_model_mid_batch_stops_it_and_keeps_no_result_of_the_old_model(window, qtbot, image_factory,
+                                                                                   tiny_model_id, monkeypatch,
+                                                                                   _isolated_home):
+    """Results that finished after a switch were stored as done and exported under the new model's name."""
+    import engine.inference as inf
+    from engine.library import model_meta, save_model
+    from engine.models import get_model
+
+    meta = model_meta(id="other", name="Other test model", family="cyclegan", task="translate",
+                      arch="resnet_6blocks", arch_kwargs={"ngf": 8})
+    save_model(_isolated_home / "models" / "other" / "model.safetensors", get_model("resnet_6blocks", ngf=8), meta)
+    page = window.pages["translate"]
+    select_model(page, tiny_model_id)
+    real = inf.Translator.translate_many
+
+    def slow(self, imgs):
+        import time
+
+        time.sleep(0.15)
+        return real(self, imgs)
+
+    monkeypatch.setattr(inf.Translator, "translate_many", slow)
+    paths = [image_factory(f"many/{i:02d}.png", w=24, h=24, seed=i) for i in range(12)]
+    page.add_paths([paths[0].parent])
+    qtbot.waitUntil(lambda: page.thumbs.count() == 12, timeout=10000)
+    page.translate_all_btn.click()
+    qtbot.waitUntil(lambda: any(e.status == "done" for e in page.thumbs.all_entries()), timeout=20000)
+    select_model(page, "other")
+    qtbot.waitUntil(lambda: page.batch is None, timeout=10000)
+    key = page.actions.result_key()
+    assert all(e.result is None or e.result_model == key for e in page.thumbs.all_entries())
+    assert not any(e.status == "done" and e.result_model != key for e in page.thumbs.all_entries())
