@@ -167,6 +167,9 @@ def check_out_dir(out: Path, overwrite: bool = False, archive: bool = False) -> 
     next to it; and the staging folders next to it may only hold what an interrupted build of ours left."""
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; choose a folder for the app.")
+    up = next((p for p in out.parents if p.exists() or p.is_symlink()), None)
+    if up is not None and not up.is_dir():
+        raise ExportError(f"{up} is a file, so the app's folder {out} cannot be made there; choose another folder.")
     if out.is_dir() and any(out.iterdir()):
         if not (out / MARKER).is_file():
             raise ExportError(f"{out} is not empty and holds no earlier app build; choose an empty or new folder so "

@@ -29,6 +29,7 @@ class ModelExportConfig(Config):
     direction: str = "AtoB"
     fp16: bool = False  # store floating weights as float16 (half the size)
     overwrite: bool = False  # replace an existing model file / card (--overwrite, or confirmed in the GUI)
+    name: str = ""  # the file name without extension; "" = from the model's id
 
 
 @dataclass
@@ -45,6 +46,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-").lower() or "model"
 
 
+def file_stem(info) -> str:
+    """The file name an exported model gets from its id (a run's ``@run`` and a file's ``file:`` left out)."""
+    return slug(info.id.split("@")[0].replace("file:", ""))
+
+
 def export_model_task(cfg: ModelExportConfig, ctx, library: Optional[ModelLibrary] = None) -> ModelExport:
     if not cfg.out_dir:
         raise ExportError("Choose a folder to write the model to (--out DIR).")
@@ -52,7 +58,7 @@ def export_model_task(cfg: ModelExportConfig, ctx, library: Optional[ModelLibrar
     ctx.progress(0, 3, "Reading the model")
     info = library.resolve(cfg.model or None, direction=cfg.direction)
     out_dir = Path(cfg.out_dir).expanduser()
-    name = slug(info.id.split("@")[0].replace("file:", ""))
+    name = slug(cfg.name) if cfg.name else file_stem(info)
     dest, card = out_dir / f"{name}.safetensors", out_dir / f"{name}.md"
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} is a file; choose a folder to write the model to.")

@@ -59,3 +59,30 @@ def test_export_model_file_with_card_round_trips(user_models, tmp_path, capsys):
     assert info.arch == "resnet_6blocks" and info.card == tmp_path / "share" / "tiny-resnet.md"
     assert other.load(info).module is not None
     assert ModelLibrary(bundled=tmp_path / "nothing", user=tmp_path / "u2").import_model(f).arch == "resnet_6blocks"
+
+
+def test_two_models_whose_ids_give_one_file_name_are_exported_to_two_files(user_models, tmp_path):
+    """Two runs called alike ('dup-a2b' and 'dup-a2b@run') were written to one file: the second replaced the
+    first, and the page said it wrote 2 files."""
+    import dataclasses
+
+    from engine.export.tasks import ExportBatchConfig, existing_targets, export_batch_task
+    from engine.jobs import run_inline
+
+    class Twins(ModelLibrary):
+        def resolve(self, ref=None, *, direction="AtoB"):
+            info = super().resolve("tiny-resnet" if ref in ("one", "two") else ref, direction=direction)
+            return dataclasses.replace(info, id={"one": "dup-a2b", "two": "dup-a2b@run"}.get(ref, info.id))
+
+    lib = Twins(user=user_models.user_dir)
+    out = tmp_path / "share"
+    cfg = ExportBatchConfig(kind="model", models=("one", "two"), out_dir=str(out))
+    res = run_inline(lambda c, ctx: export_batch_task(c, ctx, lib), cfg)
+    assert sorted(p.name for p in out.iterdir()) == ["dup-a2b-2.md", "dup-a2b-2.safetensors", "dup-a2b.md",
+                                                     "dup-a2b.safetensors"]
+    assert len(res.results) == 2
+    assert sorted(p.name for p in existing_targets(cfg, lib)) == sorted(p.name for p in out.iterdir())
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(Exception, match="is a file"):
+        run_inline(lambda c, ctx: export_batch_task(c, ctx, lib),
+                   ExportBatchConfig(kind="onnx", models=("one",), out_dir=str(tmp_path / "afile")))

@@ -217,6 +217,9 @@ def test_export_app_refuses_an_existing_archive_and_side_folders_that_are_not_it
     from engine.export.app_builder import MARKER, _replace_dir, check_out_dir
     from engine.export.bundle import make_archive
 
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ExportError, match="afile is a file"):  # before the build, not after it
+        check_out_dir(tmp_path / "afile" / "ok")
     out = tmp_path / "myapp"
     tar = tmp_path / "myapp.tar.gz"
     tar.write_bytes(b"an archive the user keeps")
