@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field as dc_field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 from PySide6.QtWidgets import (QAbstractButton, QAbstractSlider, QAbstractSpinBox, QComboBox, QDoubleSpinBox,
                                QLineEdit, QWidget)
@@ -133,9 +133,13 @@ class FormMemory:
         self.fields: Dict[str, Field] = {name: widget_field(w, name) for name, w in fields.items()}
         self.why = ""  # why last session's record was not restored ("" when it was, or there was none)
         self._paused = True  # nothing is saved before restore() (building a page changes its widgets)
-        for f in self.fields.values():
+        # a record that could not be shown (its folder is on a drive not plugged in) is kept: what is saved is that
+        # record with the fields the user has changed since, so it comes back whole once it can be shown again
+        self._held: Optional[Dict[str, Any]] = None
+        self._touched: set = set()
+        for name, f in self.fields.items():
             for sig in f.signals:
-                sig.connect(self.save)
+                sig.connect(lambda *_, n=name: self._changed(n))
 
     def names(self) -> List[str]:
         return list(self.fields)
@@ -149,9 +153,25 @@ class FormMemory:
                 out[name] = f.get()
         return out
 
-    def save(self, *_: Any) -> None:
+    def _changed(self, name: str) -> None:
         if not self._paused:
+            self._touched.add(name)
+            self.save()
+
+    def save(self, *_: Any) -> None:
+        if self._paused:
+            return
+        if self._held is None:
             settings().save_form(self.key, self.values())
+            return
+        record = dict(self._held)  # the unshown record, with what the user has changed since
+        for name in self._touched:
+            f = self.fields[name]
+            if f.spread:
+                record.update(f.get())
+            else:
+                record[name] = f.get()
+        settings().save_form(self.key, record)
 
     def problem(self, record: Mapping[str, Any]) -> str:
         """Why ``record`` cannot be shown whole ("" when it can)."""
@@ -170,14 +190,16 @@ class FormMemory:
         """Show last session's record, every field or none; returns why none ("" when restored or none saved).
         From now on every change is saved."""
         record = settings().load_form(self.key)
-        self.why = ""
+        self.why, self._held, self._touched = "", None, set()
         try:
             if record is not None:
                 self.why = self.problem(record)
                 if not self.why:
                     self.apply(record)
+                else:
+                    self._held = dict(record)
         except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:  # a damaged record: show nothing of it
-            self.why = f"the saved settings are damaged ({e})"
+            self.why, self._held = f"the saved settings are damaged ({e})", None
         finally:
             self._paused = False
         return self.why
@@ -203,5 +225,8 @@ class FormMemory:
 
     def notice(self) -> str:
         """The sentence a page shows when last session's settings were not restored ("" when they were)."""
-        return (f"Last session's settings were not restored: {self.why}. This page starts with its defaults."
-                if self.why else "")
+        if not self.why:
+            return ""
+        kept = (" They are kept (with what you change now) and come back when they can be shown." if self._held
+                else "")
+        return f"Last session's settings were not restored: {self.why}. This page starts with its defaults.{kept}"

@@ -126,7 +126,8 @@ def test_translate_falls_back_whole_when_the_remembered_model_is_deleted(qtbot, 
     assert page2.current_model().id == default and page2.picker.picked == ""
     assert page2.size_picker.mode() == "input" and page2.size_picker.side.value() == 1024  # not half a form
     assert page2.problems.texts() == ["Last session's settings were not restored: the model 'tiny' is no longer "
-                                      "in the library. This page starts with its defaults."]
+                                      "in the library. This page starts with its defaults. They are kept (with what "
+                                      "you change now) and come back when they can be shown."]
     win2.close()
 
 
@@ -147,6 +148,34 @@ def test_evaluate_restores_nothing_when_the_real_folder_is_gone(qtbot, open_wind
     assert page2.picker.picked == "" and page2.metrics_box.selected() != ["kid"]
     assert f"the folder of real images ({real}) no longer exists" in page2.problems.texts()[0]
     win2.close()
+
+
+def test_a_record_that_could_not_be_shown_is_kept_with_the_changes_made_since(qtbot, open_window, tmp_path,
+                                                                            tiny_model_id):
+    """A folder on a drive that was not plugged in: the next session starts with defaults, but the record was then
+    replaced by the first change and never came back. Now it is kept, with that change, until it can be shown."""
+    real, inputs = make_folders(tmp_path / "eval", 2)
+    win = open_window()
+    page = win.pages["evaluate"]
+    page.real_edit.setText(str(real))
+    page.input_edit.setText(str(inputs))
+    page.picker.select("tiny")
+    win.close()
+    away = real.with_name("unplugged")
+    real.rename(away)
+
+    win2 = open_window()
+    page2 = win2.pages["evaluate"]
+    assert page2.real_edit.text() == "" and "come back when they can be shown" in page2.problems.texts()[0]
+    page2.metrics_box.set_selected(["kid"])  # a change made meanwhile
+    win2.close()
+    away.rename(real)
+
+    win3 = open_window()
+    page3 = win3.pages["evaluate"]
+    assert page3.real_edit.text() == str(real) and page3.input_edit.text() == str(inputs)
+    assert page3.picker.picked == "tiny" and page3.metrics_box.selected() == ["kid"] and not page3.problems.texts()
+    win3.close()
 
 
 def test_export_restores_no_ticks_when_a_ticked_model_is_deleted(qtbot, open_window, tmp_path, _isolated_home,
