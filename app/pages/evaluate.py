@@ -39,12 +39,15 @@ class Candidate:
     path: str  # the folder (generated images, or the model's inputs)
     model: str = ""
     model_name: str = ""
+    depth: int = 1  # how many trailing parts of the path the label shows (more where two would read alike)
 
     @property
     def label(self) -> str:
+        parts = Path(self.path).parts
+        where = str(Path(*parts[-self.depth:])) if parts and self.depth < len(parts) else self.path
         if self.kind == "model":
-            return f"{self.model_name or self.model} on {Path(self.path).name}"
-        return Path(self.path).name or self.path
+            return f"{self.model_name or self.model} on {where}"
+        return where or self.path
 
 
 class EvaluatePage(Page):
@@ -169,6 +172,8 @@ class EvaluatePage(Page):
     def add_candidate(self, c: Candidate) -> Candidate:
         if any(x.kind == c.kind and x.path == c.path and x.model == c.model for x in self.candidates):
             return c
+        while c.label in {x.label for x in self.candidates} and c.depth < len(Path(c.path).parts):
+            c.depth += 1  # run1/samples beside run2/samples: one row each in the results, not one replacing the other
         self.candidates.append(c)
         it = QListWidgetItem(c.label)
         it.setToolTip(c.path if c.kind == "folder" else f"{c.model}: translate {c.path}")
@@ -245,14 +250,17 @@ class EvaluatePage(Page):
             return
         self.queue = list(self.candidates)
         self.problems.clear()
-        self._total = len(self.queue)
+        self._total, self._evaluated = len(self.queue), 0
         self._next()
 
     def _next(self) -> None:
         if not self.queue:
             self.handles = []
             self.progress.setVisible(False)
-            self.status.setText(f"Evaluated {self._total} set{'s' if self._total != 1 else ''}.")
+            n, total = self._evaluated, self._total
+            self.status.setText(f"Evaluated {n} set{'s' if n != 1 else ''}." if n == total else
+                                f"Evaluated {n} of {total} sets; the problems list says why not the others." if n
+                                else "Nothing was evaluated; the problems list says why.")
             self._update_buttons()
             return
         c = self.queue.pop(0)
@@ -279,13 +287,14 @@ class EvaluatePage(Page):
         self.status.setText(p.message)
 
     def _finished(self, ev) -> None:
+        self._evaluated += 1
         self.results.add_evaluation(ev)
         for s in ev.metrics.get("skipped", []):
             self.problems.add(s["path"], f"skipped ({s['set']}): {s['reason']}")
         self.tabs.setCurrentWidget(self.results)
 
     def _ended(self, state: str) -> None:
-        if state == "finished":
+        if state in ("finished", "failed"):  # a set that fails is in the problems list; the others still run
             self._next()
         else:
             self.queue = []

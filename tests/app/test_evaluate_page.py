@@ -147,3 +147,25 @@ def test_folder_comparison_is_honest_about_uncertainty_and_charted(qtbot, window
     assert kid.labels == ["boxes", "rings"] and len(kid.values) == 2 and kid.values[0] > 0
     assert kid.errors == [0.0, 0.0]  # no error bar where the spread was not measured
     assert "2 compared sets" in panel.compare.info.text()
+
+
+def test_two_folders_of_one_name_get_a_row_each_and_a_refused_set_is_not_counted(qtbot, window, tmp_path):
+    """run1/samples and run2/samples were one row ('samples', the second replacing the first) while the status said
+    'Evaluated 2 sets'; a refused set (the real folder itself) was counted as evaluated."""
+    page = window.pages["evaluate"]
+    real = make_folder(tmp_path / "real", 6, "circles", seed=11)
+    make_folder(tmp_path / "run1" / "samples", 6, "boxes", seed=12)
+    make_folder(tmp_path / "run2" / "samples", 6, "boxes", seed=13)
+    page.set_real(str(real))
+    page.add_folder(str(tmp_path / "run1" / "samples"))
+    page.add_folder(str(tmp_path / "run2" / "samples"))
+    assert [c.label for c in page.candidates] == ["samples", "run2/samples"]
+    page.metrics_box.set_selected(("kid",))
+    _run_and_wait(qtbot, page)
+    assert page.results.table.rowCount() == 2 and page.status.text() == "Evaluated 2 sets."
+    page.cand_list.clear()
+    page.candidates.clear()
+    page.add_folder(str(real))  # the real folder compared with itself: refused before any work
+    page.run()
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert page.status.text().startswith("Nothing was evaluated") and page.problems.texts()
