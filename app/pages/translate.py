@@ -221,7 +221,7 @@ class TranslatePage(Page):
     def _show_current(self) -> None:
         e = self.thumbs.current_entry()
         self._update_buttons()
-        if e is None:
+        if e is None or self.bridge.manager.closed:  # (a thumbnail that arrives while the window closes)
             return
         if e.status == "error":
             self.view.set_images(None)

@@ -119,10 +119,11 @@ class ThumbList(QListWidget):
     def remove_entries(self, entries) -> None:
         for e in entries:
             key = str(e.path)
-            it = self._items.pop(key, None)
-            self.entries.pop(key, None)
+            it = self._items.get(key)
             if it is not None:
-                self.takeItem(self.row(it))
+                self.takeItem(self.row(it))  # first: it tells the page the current item changed, and the page reads
+            self._items.pop(key, None)       # the list, which must still be whole then
+            self.entries.pop(key, None)
 
     def clear_all(self) -> None:
         self.clear()
