@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QListWidgetItem
 
 from app.settings import settings
 from app.widgets.model_card import show_model_card
+from app.widgets.save_dialog import ask_save_image
 from app.widgets.save_path import ask_save_path, checked_save_path
 from app.widgets.images import to_pixmap
 from engine.editing.projection import ProjectConfig
@@ -91,8 +92,7 @@ class LatentActions:
             self.page.window_.notify("Nothing to save yet.")
             return
         name = (self.page.current.label if self.page.current else "image").replace(" ", "_") + ".png"
-        chosen = ask_save_path(self.page, "Save image", str(Path(settings().last_dir("save")) / name),
-                               "PNG (*.png);;JPEG (*.jpg)")
+        chosen = ask_save_image(self.page, "Save image", str(Path(settings().last_dir("save")) / name))
         if chosen:
             path, overwrite = chosen
             settings().set_last_dir(str(path), "save")

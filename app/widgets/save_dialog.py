@@ -1,5 +1,5 @@
 """The Save dialog for pictures: the proposed name and the selected file type always agree, and a name typed
-without an extension gets the one of the chosen type."""
+without a picture extension gets the one of the chosen type."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,7 +32,7 @@ def ask_save_image(parent: QWidget, title: str, default: str) -> Optional[Tuple[
                                                QFileDialog.DontConfirmOverwrite)
     if not path:
         return None
-    if not Path(path).suffix:
+    if Path(path).suffix.lower() not in {e for _, exts in IMAGE_TYPES for e in exts}:
         exts = dict(zip(filters(), (e for _, e in IMAGE_TYPES))).get(chosen, (".png",))
-        path += exts[0]
+        path += exts[0]  # no extension, or one that is no picture type ("notes.txt" -> "notes.txt.jpg")
     return checked_save_path(parent, path)

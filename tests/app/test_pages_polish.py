@@ -246,3 +246,14 @@ def test_lab_status_is_whole_on_a_laptop(laptop, qtbot):
         qtbot.wait(20)
         assert page.status.elided() == text  # not "step 12,34…"
     assert laptop.width() <= 1366
+
+
+def test_a_name_typed_with_no_picture_extension_gets_the_chosen_type(qtbot, tmp_path, monkeypatch):
+    """'out.txt' typed with JPEG chosen ended in 'Unexpected error: ValueError: cannot save as .txt'."""
+    from app.widgets.save_dialog import ask_save_image, filters
+
+    for typed, chosen, expected in (("out.txt", filters()[1], "out.txt.jpg"), ("out", filters()[0], "out.png"),
+                                    ("out.webp", filters()[0], "out.webp")):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                            lambda *a, t=typed, c=chosen: (str(tmp_path / t), c))
+        assert ask_save_image(None, "Save", str(tmp_path / "x.png")) == (tmp_path / expected, False)
