@@ -149,3 +149,15 @@ def test_first_showing_opens_the_style_based_bundled_faces(window, qtbot):
     qtbot.waitUntil(lambda: page.session is not None, timeout=30000)
     assert page.current_model().id == "stylegan-faces64"
     assert page.session.model.has_w and page.tabs.isTabEnabled(1)
+
+
+def test_save_image_writes_the_picture_of_the_type_chosen(window, qtbot, tiny_stylegan, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from engine.imageio import load_image
+
+    page = open_page(window, qtbot, tiny_stylegan)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "face"), "JPEG (*.jpg *.jpeg)"))
+    page.actions.save_image()
+    qtbot.waitUntil(lambda: (tmp_path / "face.jpg").exists(), timeout=20000)
+    assert load_image(tmp_path / "face.jpg").size == page.last_render.shape[1::-1]
