@@ -14,8 +14,8 @@ from typing import Any, Dict, Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPlainTextEdit,
-                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox,
+                               QPlainTextEdit, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from app.pages._page import Page
 from app.form_memory import Field, FormMemory, path_check
@@ -247,6 +247,12 @@ class TrainPage(Page):
             return None
         try:
             cfg = core.resume_config(it.data(Qt.UserRole))
+            moved = self._ask_moved_data(cfg)
+            if moved is None:
+                self.problems.add(it.text(), "Not resumed: its training folders were not found.")
+                return None
+            if moved:
+                cfg = core.resume_config(it.data(Qt.UserRole), **moved)
         except Exception as e:  # noqa: BLE001
             from engine.errors import describe_exception
 
@@ -258,6 +264,25 @@ class TrainPage(Page):
         if sample:
             self._show_sample(QPixmap(str(sample)))
         return self._submit(cfg, f"Resuming {cfg.name or rf.name}")
+
+    def _ask_moved_data(self, cfg) -> Optional[Dict[str, str]]:
+        """The run's data folders that are gone (moved, renamed, a drive not plugged in), each asked for anew:
+        {field: new folder}; {} when all are there; None when the user cancels a question."""
+        import os
+
+        from engine.training.runs import is_data_field
+
+        found: Dict[str, str] = {}
+        for key, value in vars(cfg).items():
+            if not (is_data_field(key) and isinstance(value, str) and value) or os.path.isdir(value):
+                continue
+            what = {"data_a": "folder A", "data_b": "folder B"}.get(key, "training folder")
+            d = QFileDialog.getExistingDirectory(self, f"The run's {what} ({value}) is gone: where is it now?",
+                                                 str(Path(value).parent))
+            if not d:
+                return None
+            found[key] = d
+        return found
 
     def _submit(self, cfg, title: str):
         self.run_dir = Path(cfg.out_dir)

@@ -115,6 +115,32 @@ def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path
     assert page.eta_label.text() == "" and "Finished, step 8 of 8" in win.run_state_label.text()
 
 
+def test_resuming_a_run_whose_folder_moved_asks_where_it_is_now(qtbot, win, tmp_path, _isolated_home, monkeypatch):
+    """It failed with 'at step 0 of 8' and gave no way to point the run at the moved folder."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from engine.training import core
+    from engine.training.runs import runs_root
+
+    a, b = make_folders(tmp_path / "data", 5)
+    cancelled_tiny_run(a, b, runs_root() / "old")
+    moved = a.with_name("A-moved")
+    a.rename(moved)
+    page = win.pages["train"]
+    page.on_shown()
+    page.runs.setCurrentRow(0)
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda parent, title, start: asked.append(title) or "")
+    assert page.resume_selected() is None  # cancelled: not resumed, and said so
+    assert "folder A" in asked[0] and "Not resumed" in page.problems.texts()[0]
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda parent, title, start: str(moved))
+    h = page.resume_selected()
+    with qtbot.waitSignal(h.finished, timeout=90000) as ended:
+        pass
+    assert ended.args == ["finished"]
+    assert core.load_run_config(runs_root() / "old").data_a == str(moved.resolve())
+
+
 def test_a_failed_run_says_failed_and_why(qtbot, win, tmp_path):
     a, b = make_folders(tmp_path / "data", 5)
     page = win.show_page("train")
