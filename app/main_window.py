@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
             file_menu.addSeparator()
             self._action(file_menu, "&Import model…", QKeySequence("Ctrl+I"), tr.import_model)
             file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.Quit, self.close)
+        self._action(file_menu, "&Quit", QKeySequence.Quit, self.quit_asking)
         edit = mb.addMenu("&Edit")
         self._action(edit, "&Paste image", QKeySequence.Paste, self.paste)
         if tr is not None:
@@ -304,7 +304,25 @@ class MainWindow(QMainWindow):
         if page in self.pages:
             self.show_page(page)
 
+    def quit_asking(self) -> bool:
+        """File ▸ Quit: like the window's close button, asks first when a training runs or a drawing is unsaved."""
+        self._ask_on_close = True
+        try:
+            return self.close()
+        finally:
+            self._ask_on_close = False
+
+    def close_notes(self) -> list:
+        return [n for n in (getattr(p, "close_note", lambda: "")() for p in self.pages.values()) if n]
+
     def closeEvent(self, e) -> None:
+        notes = self.close_notes() if (e.spontaneous() or getattr(self, "_ask_on_close", False)) else []
+        if notes:  # the user closes (a program or test closing the window is not asked)
+            answer = QMessageBox.question(self, "Quit GAN Studio?", "\n\n".join(notes) + "\n\nQuit anyway?",
+                                          QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+            if answer != QMessageBox.Yes:
+                e.ignore()
+                return
         s = settings()
         s.set("window/geometry", self.saveGeometry())
         s.set("window/state", self.saveState())

@@ -51,6 +51,7 @@ class DrawPage(Page):
         self.live = DR.LiveTranslator(self.library)
         self.spec = DR.DrawSpec()
         self._kept: Dict[str, np.ndarray] = {}  # a drawing per input kind, kept while a model of another kind is used
+        self._saved_drawing: Optional[np.ndarray] = None  # the drawing as last saved (closing asks when it differs)
         self.result: Optional[np.ndarray] = None
         self.active = False
         self._build()
@@ -300,7 +301,8 @@ class DrawPage(Page):
         return (str(chosen[0]), chosen[1]) if chosen else None
 
     def save_sketch_to(self, path: str, overwrite: bool = False):
-        return self._save(path, self.canvas.array(), overwrite)
+        self._saved_drawing = self.canvas.array()
+        return self._save(path, self._saved_drawing, overwrite)
 
     def save_result_to(self, path: str, overwrite: bool = False):
         return self._save(path, self.result, overwrite) if self.result is not None else None
@@ -319,6 +321,13 @@ class DrawPage(Page):
         self.redo_btn.setEnabled(self.canvas.can_redo())
         self.save_result_btn.setEnabled(self.result is not None)
         self.sketch_btn.setEnabled(self.current_model() is not None)
+
+    def close_note(self) -> str:
+        """What closing the window would lose ("" when nothing): a drawing that was never saved as it is now."""
+        saved = self._saved_drawing
+        if self.canvas.is_blank() or (saved is not None and np.array_equal(saved, self.canvas.array())):
+            return ""
+        return "Your drawing on the Draw page is not saved (Save sketch… keeps it)."
 
     def shutdown(self) -> None:
         self.renderer.shutdown()

@@ -428,6 +428,13 @@ class TrainPage(Page):
         if self.handle is None:
             self.refresh_runs()
 
+    def close_note(self) -> str:
+        """What closing the window would stop ("" when nothing)."""
+        if self.handle is None:
+            return ""
+        return (f"The training of {self.run_name} stops. It keeps a checkpoint at the current step and can be resumed "
+                "from the Train page's Unfinished runs.")
+
     def shutdown(self) -> None:
         if self.handle is not None:
             self.handle.cancel()

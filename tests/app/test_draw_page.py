@@ -241,3 +241,19 @@ def test_a_model_of_another_kind_keeps_the_drawing_aside_and_gives_it_back(windo
     page.select_model(sketch_model)
     assert np.array_equal(page.canvas.array(), sketch) and "earlier sketch is back" in page.latency_label.text()
     settle(qtbot, page)
+
+
+def test_quitting_with_an_unsaved_drawing_asks_first(window, qtbot, sketch_model, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    page = draw_page(window, qtbot, sketch_model)
+    assert window.close_notes() == []  # a blank canvas: nothing to lose
+    stroke(qtbot, page.canvas, [(0.2, 0.2), (0.8, 0.8)])
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
+    assert window.quit_asking() is False and window.isVisible()
+    assert "drawing on the Draw page is not saved" in asked[0]
+    h = page.save_sketch_to(str(tmp_path / "mine.png"))
+    qtbot.waitUntil(lambda: (tmp_path / "mine.png").exists(), timeout=10000)
+    assert window.close_notes() == [] and h is not None
+    settle(qtbot, page)

@@ -107,6 +107,7 @@ def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path
     assert page.resume_btn.isEnabled()
     h = page.resume_selected()
     assert page.chart.count("G") == 1  # the history from metrics.jsonl (step 2; log_every 2)
+    assert any("The training of old stops" in n for n in win.close_notes())  # quitting now asks first
     with qtbot.waitSignal(h.finished, timeout=90000) as ended:
         pass
     assert ended.args == ["finished"]
