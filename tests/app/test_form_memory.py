@@ -131,15 +131,22 @@ def test_translate_falls_back_whole_when_the_remembered_model_is_deleted(qtbot, 
     win2.close()
 
 
-def test_evaluate_restores_nothing_when_the_real_folder_is_gone(qtbot, open_window, tmp_path, tiny_model_id):
+def evaluate_form_saved(open_window, tmp_path, metrics=None):
+    """The Evaluate page's form filled (real and input folders, the tiny model) and saved by closing the window."""
     real, inputs = make_folders(tmp_path / "eval", 2)
     win = open_window()
     page = win.pages["evaluate"]
     page.real_edit.setText(str(real))
     page.input_edit.setText(str(inputs))
     page.picker.select("tiny")
-    page.metrics_box.set_selected(["kid"])
+    if metrics:
+        page.metrics_box.set_selected(metrics)
     win.close()
+    return real, inputs
+
+
+def test_evaluate_restores_nothing_when_the_real_folder_is_gone(qtbot, open_window, tmp_path, tiny_model_id):
+    real, inputs = evaluate_form_saved(open_window, tmp_path, ["kid"])
     shutil.rmtree(real)
 
     win2 = open_window()
@@ -154,13 +161,7 @@ def test_a_record_that_could_not_be_shown_is_kept_with_the_changes_made_since(qt
                                                                             tiny_model_id):
     """A folder on a drive that was not plugged in: the next session starts with defaults, but the record was then
     replaced by the first change and never came back. Now it is kept, with that change, until it can be shown."""
-    real, inputs = make_folders(tmp_path / "eval", 2)
-    win = open_window()
-    page = win.pages["evaluate"]
-    page.real_edit.setText(str(real))
-    page.input_edit.setText(str(inputs))
-    page.picker.select("tiny")
-    win.close()
+    real, inputs = evaluate_form_saved(open_window, tmp_path)
     away = real.with_name("unplugged")
     real.rename(away)
 

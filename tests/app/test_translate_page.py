@@ -76,26 +76,26 @@ def test_corrupt_file_gives_error_message(window, qtbot, tmp_path, image_factory
     del mime
 
 
-def test_cancel_a_batch(window, qtbot, image_factory, tiny_model_id, monkeypatch):
+def slow_batch_started(page, qtbot, image_factory, monkeypatch, n: int) -> None:
+    """``n`` pictures on the page, translated slowly (0.15 s each) by Translate all, until the first is done."""
+    import time
+
     import engine.inference as inf
 
-    page = window.pages["translate"]
-    select_model(page, tiny_model_id)
     real = inf.Translator.translate_many
-
-    def slow(self, imgs):
-        import time
-
-        time.sleep(0.15)
-        return real(self, imgs)
-
-    monkeypatch.setattr(inf.Translator, "translate_many", slow)
-    paths = [image_factory(f"many/{i:02d}.png", w=24, h=24, seed=i) for i in range(25)]
+    monkeypatch.setattr(inf.Translator, "translate_many", lambda self, imgs: time.sleep(0.15) or real(self, imgs))
+    paths = [image_factory(f"many/{i:02d}.png", w=24, h=24, seed=i) for i in range(n)]
     page.add_paths([paths[0].parent])
-    qtbot.waitUntil(lambda: page.thumbs.count() == 25, timeout=10000)
+    qtbot.waitUntil(lambda: page.thumbs.count() == n, timeout=10000)
     page.translate_all_btn.click()
     qtbot.waitUntil(lambda: page.cancel_btn.isEnabled() and page.progress.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: any(e.status == "done" for e in page.thumbs.all_entries()), timeout=20000)
+
+
+def test_cancel_a_batch(window, qtbot, image_factory, tiny_model_id, monkeypatch):
+    page = window.pages["translate"]
+    select_model(page, tiny_model_id)
+    slow_batch_started(page, qtbot, image_factory, monkeypatch, 25)
     page.cancel_btn.click()
     qtbot.waitUntil(lambda: page.batch is None, timeout=10000)
     done = sum(e.status == "done" for e in page.thumbs.all_entries())
@@ -244,7 +244,6 @@ def test_switching_the_model_mid_batch_stops_it_and_keeps_no_result_of_the_old_m
                                                                                    tiny_model_id, monkeypatch,
                                                                                    _isolated_home):
     """Results that finished after a switch were stored as done and exported under the new model's name."""
-    import engine.inference as inf
     from engine.library import model_meta, save_model
     from engine.models import get_model
 
@@ -253,20 +252,7 @@ def test_switching_the_model_mid_batch_stops_it_and_keeps_no_result_of_the_old_m
     save_model(_isolated_home / "models" / "other" / "model.safetensors", get_model("resnet_6blocks", ngf=8), meta)
     page = window.pages["translate"]
     select_model(page, tiny_model_id)
-    real = inf.Translator.translate_many
-
-    def slow(self, imgs):
-        import time
-
-        time.sleep(0.15)
-        return real(self, imgs)
-
-    monkeypatch.setattr(inf.Translator, "translate_many", slow)
-    paths = [image_factory(f"many/{i:02d}.png", w=24, h=24, seed=i) for i in range(12)]
-    page.add_paths([paths[0].parent])
-    qtbot.waitUntil(lambda: page.thumbs.count() == 12, timeout=10000)
-    page.translate_all_btn.click()
-    qtbot.waitUntil(lambda: any(e.status == "done" for e in page.thumbs.all_entries()), timeout=20000)
+    slow_batch_started(page, qtbot, image_factory, monkeypatch, 12)
     select_model(page, "other")
     qtbot.waitUntil(lambda: page.batch is None, timeout=10000)
     key = page.actions.result_key()
