@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -160,11 +161,22 @@ def clean_stale_parts(folder: Path, min_age_s: float = 0.0) -> int:
     return n
 
 
-def remove_listed(root: Path, listed, suffixes: tuple = (".png",)) -> int:
-    """Remove the files that a manifest in ``root`` says we wrote there, and the folders below ``root`` that this
-    empties; returns how many files went. A manifest is a file in a folder a user may have been handed, so no entry
-    is trusted: only a relative path with one of ``suffixes`` that lies inside ``root`` with no link on the way (the
-    file itself included) is removed; everything else is skipped."""
+def is_inside(path, folder) -> bool:
+    """Is ``path`` the folder ``folder`` or below it (links resolved)?"""
+    p, f = os.path.realpath(path), os.path.realpath(folder)
+    return p == f or p.startswith(f.rstrip(os.sep) + os.sep)
+
+
+def remove_listed(root: Path, manifest: Path, suffixes: tuple = (".png",)) -> int:
+    """Remove the files that ``manifest`` (JSON with a ``files`` list) says we wrote in ``root``, and the folders
+    below ``root`` that this empties; returns how many files went. A manifest is a file in a folder a user may have
+    been handed, so no entry is trusted: only a relative path with one of ``suffixes`` that lies inside ``root`` with
+    no link on the way (the file itself included) is removed; everything else is skipped, and an unreadable
+    manifest removes nothing."""
+    try:
+        listed = json.loads(Path(manifest).read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        listed = []
     base, gone = root.resolve(), 0
     for rel in listed if isinstance(listed, list) else []:
         if not isinstance(rel, str) or not rel.lower().endswith(suffixes):

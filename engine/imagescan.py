@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
+from .fsutil import is_inside
+
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".ppm",
               ".pgm", ".pbm", ".pnm"}
 
@@ -39,14 +41,11 @@ def scan_inputs(inputs: Sequence, *, recursive: bool = True, exclude: Sequence =
     does not pick up (an output folder inside an input folder: what a run wrote is not the next run's input)."""
     res = ScanResult()
     seen = set()
-    fences = [os.path.realpath(os.path.expanduser(str(e))).rstrip(os.sep) + os.sep for e in exclude if str(e)]
+    fences = [os.path.expanduser(str(e)) for e in exclude if str(e)]
 
     def fenced(f: Path, root: Path) -> bool:
         """``f`` lies in an excluded folder that is below ``root`` (a folder given as an input is read whole)."""
-        if not fences:
-            return False
-        top, real = (os.path.realpath(x).rstrip(os.sep) + os.sep for x in (root, f))
-        return any(real.startswith(e) and not top.startswith(e) for e in fences)
+        return any(is_inside(f, e) and not is_inside(root, e) for e in fences)
 
     def add(p: Path) -> None:
         key = os.path.realpath(p)

@@ -121,11 +121,7 @@ def _reuse(out: Path, key: str, src: Path) -> Optional[FacePrepResult]:
 def _clear(out: Path) -> None:
     """Remove exactly the crops an earlier face prep listed in its manifest (anything else in the folder stays; no
     entry of the manifest is trusted: see :func:`remove_listed`)."""
-    try:
-        written = json.loads((out / MANIFEST).read_text(encoding="utf-8")).get("files")
-    except (OSError, ValueError, AttributeError):
-        written = []
-    remove_listed(out, written)
+    remove_listed(out, out / MANIFEST)
     (out / MANIFEST).unlink()
 
 

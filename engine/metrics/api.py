@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..config import Config, check, check_choice
 from ..errors import DataError
+from ..fsutil import is_inside
 from ..jobs import span
 from ..registry import METRICS
 from .cache import ExtractorCache, features_for
@@ -168,12 +169,10 @@ class EvalConfig(Config):
 
 def overlapping(out: str, paths) -> str:
     """The first of ``paths`` that is ``out``, lies inside it or contains it (links followed), or ""."""
-    import os
-
-    o = os.path.realpath(os.path.expanduser(str(out)))
+    o = os.path.expanduser(str(out))
     for p in paths:
-        r = os.path.realpath(os.path.expanduser(str(p))) if str(p) else ""
-        if r and (r == o or r.startswith(o.rstrip(os.sep) + os.sep) or o.startswith(r.rstrip(os.sep) + os.sep)):
+        q = os.path.expanduser(str(p)) if str(p) else ""
+        if q and (is_inside(q, o) or is_inside(o, q)):
             return str(p)
     return ""
 

@@ -28,11 +28,7 @@ def _prepare_out(out: Path, owned: bool) -> None:
         if out.exists():
             shutil.rmtree(out)
     elif out.is_dir():
-        try:
-            listed = json.loads((out / MARKER).read_text(encoding="utf-8")).get("files")
-        except (OSError, ValueError, AttributeError):
-            listed = []
-        remove_listed(out, listed)
+        remove_listed(out, out / MARKER)
         others = sorted(p.name for p in out.iterdir() if p.name != MARKER)
         if others:
             shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")

@@ -21,8 +21,8 @@ import torch
 
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..errors import CheckpointError, DataError
-from ..fsutil import atomic_write_text
-from .runs import RunFolder, is_inside
+from ..fsutil import atomic_write_text, is_inside
+from .runs import RunFolder
 
 FORMAT = "ganstudio.resume"
 VERSION = 1

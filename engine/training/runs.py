@@ -28,7 +28,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from ..errors import DiskError
-from ..fsutil import atomic_write_text, user_data_dir
+from ..fsutil import atomic_write_text, is_inside, user_data_dir
 
 RESUMABLE = ("running", "paused", "cancelled", "failed", "interrupted", "finished")
 
@@ -44,12 +44,6 @@ def disk_error(e: OSError, what: str, kept: str = "") -> DiskError:
         reason = e.strerror or str(e)
     msg = f"Could not write {what}{where}: {reason}."
     return DiskError(msg + (f" {kept}" if kept else ""))
-
-
-def is_inside(path, folder) -> bool:
-    """Is ``path`` the folder ``folder`` or below it (links resolved)?"""
-    p, f = os.path.realpath(path), os.path.realpath(folder)
-    return p == f or p.startswith(f.rstrip(os.sep) + os.sep)
 
 
 def is_data_field(name: str) -> bool:
