@@ -30,6 +30,8 @@ FRAME_MARGIN = (16, 48)  # window frame and title bar around the client area (a 
 
 
 class MainWindow(QMainWindow):
+    _ask_on_close = False  # set while File > Quit closes the window (it asks like the close button does)
+
     def __init__(self, library: Optional[ModelLibrary] = None, bridge: Optional[EngineBridge] = None):
         super().__init__()
         self.setWindowTitle("GAN Studio")
@@ -316,7 +318,7 @@ class MainWindow(QMainWindow):
         return [n for n in (getattr(p, "close_note", lambda: "")() for p in self.pages.values()) if n]
 
     def closeEvent(self, e) -> None:
-        notes = self.close_notes() if (e.spontaneous() or getattr(self, "_ask_on_close", False)) else []
+        notes = self.close_notes() if (e.spontaneous() or self._ask_on_close) else []
         if notes:  # the user closes (a program or test closing the window is not asked)
             answer = QMessageBox.question(self, "Quit GAN Studio?", "\n\n".join(notes) + "\n\nQuit anyway?",
                                           QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
