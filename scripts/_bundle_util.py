@@ -34,6 +34,15 @@ def portable_training(training: Dict, run: str = "") -> Dict:
     return out
 
 
+def shipped_finished(training: Dict) -> Dict:
+    """A run's record for a snapshot shipped as finished, not as a partial model (a run stopped early on purpose):
+    its plan is kept apart as ``planned_steps``, so the app does not list it as 'partial, step N of total'."""
+    out = dict(training)
+    if "total" in out:
+        out["planned_steps"] = out.pop("total")
+    return out
+
+
 def import_checked(src: Path, sha256: str, bundle: str):
     """The downloaded checkpoint ``src`` through engine.importers, after checking its SHA-256 (any other file stops
     the script), and the folder of the bundled model ``bundle`` (made): ``(imported, its network, digest, folder)``."""

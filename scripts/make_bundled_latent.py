@@ -29,7 +29,7 @@ from engine.imageio import save_image  # noqa: E402
 from engine.library import build_model, model_meta, save_model  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bundle_util import import_checked, portable_training  # noqa: E402
+from _bundle_util import import_checked, portable_training, shipped_finished  # noqa: E402
 from _stylegan_card import card  # noqa: E402
 
 DCGAN_SHA = "0c3b90b138cfc4e8a73310b9fd5ce2a8f1f3a542a037de277412307fcd28771f"
@@ -85,9 +85,7 @@ def make_stylegan(run: Path, with_metrics: bool, shared: Path, hardware: str = "
     meta["model"] = dict(meta["model"], id="stylegan-faces64", name="StyleGAN faces 64 px (CPU-trained)",
                          description=f"StyleGAN-style generator trained by GAN Studio on 400 face photos, {step} "
                                      "steps on a CPU; a low-resolution model that a GPU re-train would sharpen.")
-    meta["training"] = portable_training(meta.get("training", {}), run.name)
-    if "total" in meta["training"]:  # a snapshot shipped as finished, not a partial model: keep the run's plan apart
-        meta["training"]["planned_steps"] = meta["training"].pop("total")
+    meta["training"] = shipped_finished(portable_training(meta.get("training", {}), run.name))
     meta["data_license"] = "none (face2genshin trainA has no licence; images not shipped)"
     save_model(out / "model.safetensors", net, meta, fp16=True)
     (out / "samples.png").unlink(missing_ok=True)  # save_image never overwrites: re-runs replace the picture

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bundle_util import ROOT, gap_scores, grid, kid_text, test_files, test_image, to_t, to_u8  # noqa: E402
+from _bundle_util import (ROOT, gap_scores, grid, kid_text, shipped_finished, test_files, test_image, to_t,  # noqa: E402
+                          to_u8)
 
 from engine.checkpoint import load_checkpoint  # noqa: E402
 from engine.imageio import encode_image, load_image, resize_to  # noqa: E402
@@ -129,9 +130,8 @@ def main() -> None:
     meta["model"] = dict(meta["model"], id=a.id, name=w["name"],
                          description=f"Sketch to {w['target']}, pix2pix trained by GAN Studio on CPU at {size} px "
                                      f"({total_steps(info)} steps); a preview until a GPU re-training.")
-    meta["training"] = {k: v for k, v in meta["training"].items() if k not in ("run", "data", "data_b")}
-    if "total" in meta["training"]:  # a run stopped early on purpose ships as finished, not as a partial model
-        meta["training"]["planned_steps"] = meta["training"].pop("total")
+    meta["training"] = shipped_finished({k: v for k, v in meta["training"].items()
+                                         if k not in ("run", "data", "data_b")})
     meta["license"] = "none (trained on unlicensed data; see MODEL_CARD.md)"
     save_model(out / "model.safetensors", net, {k: v for k, v in meta.items() if not k.startswith("format")
                                                  and k not in ("created_with", "created_at")}, fp16=True)
