@@ -129,14 +129,13 @@ def render_task(cfg: Tuple[LiveTranslator, RenderRequest], ctx) -> RenderResult:
 def load_canvas_task(cfg: Tuple[str, int], ctx) -> np.ndarray:
     """A file as canvas content: square centre crop at the canvas size, RGB uint8 (ImageLoadError when unusable)."""
     path, size = cfg
-    img = load_image(Path(path)).to_uint8()
-    return fit_square(img.rgb, size)
+    return fit_square(load_image(Path(path)).on_white(), size)
 
 
 def sketch_from_photo_task(cfg: Tuple[Any, int, Optional[SketchStyle]], ctx) -> np.ndarray:
     """A photo (path or RGB array) -> a sketch at the canvas size, in the model's training style."""
     src, size, style = cfg
-    rgb = load_image(Path(src)).to_uint8().rgb if isinstance(src, (str, Path)) else np.asarray(src)
+    rgb = load_image(Path(src)).on_white() if isinstance(src, (str, Path)) else np.asarray(src)
     return make_sketch(fit_square(rgb, size), style or SketchStyle())
 
 

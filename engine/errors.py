@@ -7,9 +7,12 @@ form so the GUI, the CLI and the job system report errors the same way.
 from __future__ import annotations
 
 import errno
+import os
 import re
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
 
 
 class GanStudioError(Exception):
@@ -103,6 +106,11 @@ def describe_exception(exc: BaseException) -> ErrorInfo:
             return ErrorInfo(f"No permission to write{_where(exc)}. Choose another folder.", "disk", detail)
         if exc.errno == errno.ENOENT:
             return ErrorInfo(f"File or folder not found{_where(exc)}.", "io", detail)
+        if exc.errno == errno.ENAMETOOLONG:
+            return ErrorInfo("The file name is too long for this file system. Choose a shorter name.", "io", detail)
+        blocker = _file_in_path(exc) if exc.errno in (errno.EEXIST, errno.ENOTDIR) else None
+        if blocker:
+            return ErrorInfo(f"{blocker} is a file, where a folder is needed. Choose another folder.", "io", detail)
         return ErrorInfo(f"File system error{_where(exc)}: {exc.strerror or exc}", "io", detail)
     if isinstance(exc, MemoryError):
         return ErrorInfo("Out of memory. Try smaller images or a smaller batch.", "oom", detail)
@@ -117,6 +125,20 @@ def printable(text: str) -> str:
     """``text`` with control characters (newlines, ANSI escapes, ...) shown as ``\\n``, ``\\x1b``: a file name
     can never forge a line or recolour the terminal."""
     return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"), str(text))
+
+
+def _file_in_path(exc: OSError) -> Optional[str]:
+    """The file that stands where ``exc.filename`` needs a folder (mkdir onto a file, a path through a file)."""
+    name = getattr(exc, "filename", None)
+    if not isinstance(name, (str, os.PathLike)):
+        return None
+    for p in (Path(name), *Path(name).parents):
+        try:
+            if p.is_file():
+                return str(p)
+        except OSError:
+            return None
+    return None
 
 
 def _where(exc: OSError) -> str:

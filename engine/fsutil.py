@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -159,6 +160,13 @@ def clean_stale_parts(folder: Path, min_age_s: float = 0.0) -> int:
         except OSError:
             pass
     return n
+
+
+def slug(text: str, default: str = "item", *, lower: bool = True) -> str:
+    """``text`` as a name part for files and ids: runs of anything but ASCII letters, digits, ``_`` and ``-`` become
+    one ``-`` (so no separator or ``..`` survives); ``default`` when nothing is left."""
+    s = re.sub(r"[^A-Za-z0-9_-]+", "-", str(text)).strip("-")
+    return (s.lower() if lower else s) or default
 
 
 def is_inside(path, folder) -> bool:

@@ -53,6 +53,15 @@ class LoadedImage:
         scale = 65535.0 if self.rgb.dtype == np.uint16 else 255.0
         return self.rgb.astype(np.float32) / scale
 
+    def on_white(self) -> np.ndarray:
+        """HxWx3 uint8: the picture over white, as a viewer shows transparency (a line drawing with a transparent
+        background must not turn into its hidden, often black, colours)."""
+        img = self.to_uint8()
+        if img.alpha is None:
+            return img.rgb
+        a = img.alpha.astype(np.float32)[..., None] / 255.0
+        return (img.rgb.astype(np.float32) * a + 255.0 * (1.0 - a) + 0.5).astype(np.uint8)
+
     def to_uint8(self) -> "LoadedImage":
         if self.rgb.dtype == np.uint8:
             return self

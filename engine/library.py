@@ -12,7 +12,6 @@ fly) or a run folder.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import threading
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import torch
 from .checkpoint import (diff_state, load_checkpoint, load_into, mismatch_message, nonfinite_tensors, read_meta,
                          save_checkpoint)
 from .errors import CheckpointError, GanStudioError, ModelNotFound
-from .fsutil import user_data_dir
+from .fsutil import slug, user_data_dir
 from .modelcheck import check_model_meta, output_is_finite
 from .models import get_model
 
@@ -320,10 +319,10 @@ class ModelLibrary:
                                                                        f"({imp.source_format}).",
                               imported_from=str(path))
             state = imp.state
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", display).strip("-").lower() or "model"
+        base = slug(display, "model")
         taken = {m.id for m in self.list()}
         self.user_dir.mkdir(parents=True, exist_ok=True)
-        mid, i = slug, 1
+        mid, i = base, 1
         while True:  # a folder that exists is taken, whatever it holds (an unreadable model is still the user's)
             if mid not in taken:
                 try:
@@ -332,7 +331,7 @@ class ModelLibrary:
                 except FileExistsError:
                     pass
             i += 1
-            mid = f"{slug}-{i}"
+            mid = f"{base}-{i}"
         meta["model"] = dict(meta.get("model") or {}, id=mid, name=display)
         dest = self.user_dir / mid / "model.safetensors"
         try:

@@ -57,6 +57,7 @@ def add_parser(sub):
 def build_config(args):
     from engine.errors import ConfigError
     from engine.metrics import EvalConfig, MetricOptions
+    from engine.metrics.api import same_sets
 
     metrics = tuple(m.strip() for m in args.metrics.split(",") if m.strip())
     opts = MetricOptions(kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, pr_k=args.k,
@@ -73,6 +74,10 @@ def build_config(args):
                           out_dir=args.out, **common)
     if not args.real_dir or not args.fake_dir:
         raise ConfigError("Give two folders (REAL_DIR FAKE_DIR), or --model MODEL --input DIR --real DIR.")
+    if not args.allow_same and same_sets((args.real_dir,), (args.fake_dir,)):
+        raise ConfigError(f"REAL_DIR and FAKE_DIR are the same folder ({args.fake_dir}), so FID and KID would be 0 "
+                          "by construction; give two different folders, or --allow-same to compare a folder with "
+                          "itself on purpose.")
     return EvalConfig(real=(args.real_dir,), fake=(args.fake_dir,), allow_same=args.allow_same, **common)
 
 

@@ -24,6 +24,8 @@ class LatentActions:
 
     def __init__(self, page):
         self.page = page  # app.pages.latent.LatentPage
+        self._planned_steps, self._caption_before = 0, ""  # of the projection running now
+        self.interp_job = None  # the interpolation export running now
 
     # --- rendering ---------------------------------------------------------------------------------------
     def request_render(self):
@@ -214,13 +216,20 @@ class LatentActions:
                     fps=float(ip.fps.value()), size=int(ip.size.currentData()))
         h = self.page.bridge.submit(lambda p, ctx: session.interpolate([session.seed(s) for s in seeds], p, ctx=ctx,
                                                                        **args), path, name="Export interpolation")
-        ip.progress.setVisible(True)
+        self.interp_job = h
+        ip.set_running(True)
         ip.progress.setRange(0, 1000)
+        ip.progress.setValue(0)
         h.progress.connect(lambda p: ip.progress.setValue(int(1000 * p.done / p.total) if p.total else 0))
         h.returned.connect(lambda p: self.page.window_.notify(f"Wrote {p}"))
         h.failed.connect(lambda err: self.page.problems.add("Interpolation", err.message))
-        h.finished.connect(lambda *_: ip.progress.setVisible(False))
+        h.cancelled.connect(lambda: self.page.window_.notify("Interpolation export cancelled; nothing was written."))
+        h.finished.connect(lambda *_: (ip.set_running(False), setattr(self, "interp_job", None)))
         return h
+
+    def cancel_interpolation(self) -> None:
+        if self.interp_job is not None:
+            self.interp_job.cancel()
 
     # --- photos ------------------------------------------------------------------------------------------
     def accept_paths(self, paths) -> bool:
@@ -237,7 +246,7 @@ class LatentActions:
             self.load_photo(path, project=True)
 
     def load_photo(self, path: str, project: bool = True):
-        h = self.page.bridge.submit(lambda p, ctx: load_image(p).to_uint8().rgb, path, name="Open photo", lane="io")
+        h = self.page.bridge.submit(lambda p, ctx: load_image(p).on_white(), path, name="Open photo", lane="io")
         h.returned.connect(lambda rgb: self._photo_loaded(rgb, Path(path).name, project))
         h.failed.connect(lambda err: self.page.problems.add(Path(path).name, err.message))
         return h
@@ -276,6 +285,7 @@ class LatentActions:
         h = self.page.bridge.submit(lambda c, ctx: session.project(rgb, c, ctx), cfg, name="Project photo",
                                     kind="latent-project", replace=True)
         self.page.project_job = h
+        self._planned_steps, self._caption_before = cfg.steps, self.page.caption.text()
         pp.progress.setVisible(True)
         pp.progress.setRange(0, cfg.steps)
         pp.progress.setValue(0)
@@ -285,6 +295,7 @@ class LatentActions:
         h.partial.connect(self._projection_step)
         h.returned.connect(self._projected)
         h.failed.connect(lambda err: self.page.problems.add("Projection", err.message))
+        h.cancelled.connect(self._projection_cancelled)
         h.finished.connect(self._projection_ended)
         self.page.window_.show_job(h, "Projecting photo")
         return h
@@ -307,11 +318,31 @@ class LatentActions:
                    "or Project to refine it."
         else:
             text = f"Reconstruction error: {err} (features: {res.feature_net}). Edit it with the sliders."
+        stopped = getattr(res, "stopped_at", None)
+        if stopped:
+            text = f"Cancelled at step {stopped} of {self._planned_steps}; kept what it had found. " + text
         self.page.photo_panel.error.setText(text)
         self.page.photo_panel.recon.setPixmap(to_pixmap(res.reconstruction).scaled(128, 128, Qt.KeepAspectRatio,
                                                                                    Qt.SmoothTransformation))
         self.page.caption.setText(f"{res.latent.label} (PSNR {res.psnr:.1f} dB)")
         self.request_render()
+
+    def _projection_cancelled(self) -> None:
+        """Cancelled before its first step: nothing was found, so the page shows what it showed before."""
+        self.page.photo_panel.error.setText("Projection cancelled before its first step; nothing changed.")
+        self.page.photo_panel.recon.clear()
+        self.page.caption.setText(self._caption_before)
+        self.request_render()
+
+    def forget_projection(self) -> None:
+        """Another model: a projection belongs to the model it was made with."""
+        self.page.projection = None
+        pp = self.page.photo_panel
+        pp.recon.clear()
+        rgb = self.page.photo_rgb
+        pp.error.setText("" if rgb is None else
+                         f"{self.page.photo_name}: {rgb.shape[1]}x{rgb.shape[0]}. Project it into this model with "
+                         "Project.")
 
     def _projection_ended(self, *_):
         pp = self.page.photo_panel

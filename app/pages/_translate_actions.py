@@ -2,7 +2,6 @@
 model cards, importing, saving one result, exporting all."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
@@ -12,6 +11,7 @@ from app.widgets.model_card import show_model_card
 from app.widgets.save_dialog import ask_save_image
 from app.widgets.thumb_list import Entry
 from engine import translate as T
+from engine.fsutil import slug
 from engine.imageio import output_name
 
 
@@ -32,7 +32,7 @@ class TranslateActions:
     def result_suffix(self) -> str:
         """Appended to saved file names: ``_<model id>`` (``_<model id>_<domain>`` for multi-domain models)."""
         m = self.page.current_model()
-        domain = re.sub(r"[^A-Za-z0-9_-]+", "-", self.page.domain_picker.domain()).strip("-")
+        domain = slug(self.page.domain_picker.domain(), "", lower=False)
         return f"_{m.id if m else 'result'}" + (f"_{domain}" if domain else "")
 
     def show_card(self) -> None:

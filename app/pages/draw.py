@@ -301,8 +301,10 @@ class DrawPage(Page):
         return (str(chosen[0]), chosen[1]) if chosen else None
 
     def save_sketch_to(self, path: str, overwrite: bool = False):
-        self._saved_drawing = self.canvas.array()
-        return self._save(path, self._saved_drawing, overwrite)
+        drawing = self.canvas.array()
+        h = self._save(path, drawing, overwrite)
+        h.returned.connect(lambda _p, d=drawing: setattr(self, "_saved_drawing", d))  # saved only once it is written
+        return h
 
     def save_result_to(self, path: str, overwrite: bool = False):
         return self._save(path, self.result, overwrite) if self.result is not None else None

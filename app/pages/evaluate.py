@@ -4,6 +4,7 @@ the model, the metrics and the classifier are remembered as one form (``app.form
 from __future__ import annotations
 
 from dataclasses import dataclass
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -170,7 +171,9 @@ class EvaluatePage(Page):
         self.real_edit.setText(str(folder))
 
     def add_candidate(self, c: Candidate) -> Candidate:
-        if any(x.kind == c.kind and x.path == c.path and x.model == c.model for x in self.candidates):
+        same = os.path.realpath(os.path.expanduser(c.path))  # "real20/" and "real20" are one folder
+        if any(x.kind == c.kind and os.path.realpath(os.path.expanduser(x.path)) == same and x.model == c.model
+               for x in self.candidates):
             return c
         while c.label in {x.label for x in self.candidates} and c.depth < len(Path(c.path).parts):
             c.depth += 1  # run1/samples beside run2/samples: one row each in the results, not one replacing the other
@@ -342,6 +345,16 @@ class EvaluatePage(Page):
         QApplication.clipboard().setText(text)
         self.window_.notify("Copied the results as Markdown.")
         return text
+
+    def close_note(self) -> str:
+        """What closing the window would lose ("" when nothing): a running evaluation, results not kept."""
+        if self.busy:
+            return "An evaluation is running on the Evaluate page; quitting stops it and loses its results."
+        n = len(self.results.evaluations)
+        if n and not self.results.kept:
+            return (f"The Evaluate page's results ({n} set{'s' if n != 1 else ''}) are not saved "
+                    "(Export HTML report… or Copy as Markdown keeps them).")
+        return ""
 
     def shutdown(self) -> None:
         self.cancel()

@@ -28,6 +28,7 @@ class ResultsPanel(QWidget):
         super().__init__(page)
         self.page = page
         self.evaluations: List[Any] = []
+        self.kept = True  # False while a result is neither exported nor copied (quitting asks then)
         self.table = QTableWidget(0, 0)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
@@ -52,7 +53,7 @@ class ResultsPanel(QWidget):
         self.clear_btn = QPushButton("Clear", toolTip="Remove every result row")
         self.clear_btn.clicked.connect(self.clear)
         top, tv = panel()
-        tv.addWidget(self.table, 1)
+        tv.addWidget(self.table, 3)  # three rows or more at 1366x768, the notes below scroll
         tv.addWidget(self._text_area(), 2)
         row = QHBoxLayout()
         row.addStretch(1)
@@ -87,6 +88,7 @@ class ResultsPanel(QWidget):
     def add_evaluation(self, ev) -> None:
         """Add (or replace, for the same label) a row."""
         self.evaluations = [e for e in self.evaluations if e.label != ev.label] + [ev]
+        self.kept = False
         self.refresh()
         self.table.selectRow(len(self.evaluations) - 1)
 
@@ -135,7 +137,7 @@ class ResultsPanel(QWidget):
         raise KeyError(title)
 
     def clear(self) -> None:
-        self.evaluations = []
+        self.evaluations, self.kept = [], True
         self.refresh()
         self.grids.show_evaluation(None)
         self.collapse.show_evaluation(None)
@@ -147,6 +149,7 @@ class ResultsPanel(QWidget):
 
     # --- export ------------------------------------------------------------------------------------------
     def markdown(self, hype: Sequence[str] = ()) -> str:
+        self.kept = True
         return to_markdown(self.results(), hype)
 
     def export_dialog(self) -> None:
@@ -174,5 +177,6 @@ class ResultsPanel(QWidget):
             return ""
         finally:
             QApplication.restoreOverrideCursor()
+        self.kept = True
         self.page.window_.notify(f"Wrote {path}")
         return path

@@ -108,7 +108,7 @@ class LatentPage(Page):
         top.addWidget(QLabel("Truncation ψ:"))
         self.psi = QSlider(Qt.Horizontal, minimum=0, maximum=150, value=70)
         self.psi.setToolTip("Pull towards the average image (0) or use the full variety (1); seeds only")
-        self.psi.setFixedWidth(140)
+        self.psi.setFixedWidth(110)
         self.psi_label = QLabel("0.70")
         top.addWidget(self.psi)
         top.addWidget(self.psi_label)
@@ -122,9 +122,11 @@ class LatentPage(Page):
         top.addWidget(self.resample_btn)
         top.addWidget(QLabel("Strength:"))
         self.noise_strength = QSlider(Qt.Horizontal, minimum=0, maximum=200, value=100)
-        self.noise_strength.setFixedWidth(100)
+        self.noise_strength.setFixedWidth(80)
         self.noise_strength.setToolTip("Noise strength (0–200 %)")
+        self.noise_label = QLabel("100%")
         top.addWidget(self.noise_strength)
+        top.addWidget(self.noise_label)
         return top
 
     def _build_seed_list(self) -> QWidget:
@@ -167,7 +169,8 @@ class LatentPage(Page):
     def _connect(self) -> None:
         self.psi.valueChanged.connect(lambda v: (self.psi_label.setText(f"{v / 100:.2f}"), self.actions.psi_changed()))
         self.noise_mode.currentIndexChanged.connect(lambda *_: self.actions.request_render())
-        self.noise_strength.valueChanged.connect(lambda *_: self.actions.request_render())
+        self.noise_strength.valueChanged.connect(lambda v: (self.noise_label.setText(f"{v}%"),
+                                                            self.actions.request_render()))
         self.resample_btn.clicked.connect(self.actions.resample_noise)
         self.start_seed.editingFinished.connect(self.actions.refresh_grid)
         self.prev_btn.clicked.connect(lambda: self.actions.page_seeds(-1))
@@ -186,6 +189,7 @@ class LatentPage(Page):
         self.mix_panel.changed.connect(self.actions.mix_changed)
         self.interp_panel.exportRequested.connect(self.actions.export_interpolation)
         self.interp_panel.addCurrentRequested.connect(self.actions.add_current_seed)
+        self.interp_panel.cancelRequested.connect(self.actions.cancel_interpolation)
         pp = self.photo_panel
         pp.openRequested.connect(self.actions.open_photo)
         pp.projectRequested.connect(self.actions.project)
@@ -220,6 +224,7 @@ class LatentPage(Page):
         self.grid.clear()
         self.edit_panel.set_directions([])
         self.actions.clear_examples()
+        self.actions.forget_projection()
         self.view.setText(f"Loading {m.name}…")
         h = self.bridge.submit(lambda mid, ctx: LatentSession.open(self.library, mid), m.id,
                                name=f"Load {m.name}", kind="latent-load", replace=True)
@@ -254,6 +259,14 @@ class LatentPage(Page):
                          alphas=self.edit_panel.alphas(),
                          mix_with=self.session.seed(self.mix_panel.seed_b.value()) if mix else None,
                          mix_groups=tuple(mix))
+
+    def close_note(self) -> str:
+        """What closing the window would lose ("" when nothing): a projection still running."""
+        if self.project_job is not None:
+            return "A photo is being projected on the Latent page; quitting stops it and loses what it found."
+        if self.actions.interp_job is not None:
+            return "An interpolation is being exported on the Latent page; quitting stops it (nothing is written)."
+        return ""
 
     def shutdown(self) -> None:
         if self.project_job is not None:

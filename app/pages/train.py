@@ -7,7 +7,6 @@ remembered as one record and restored whole (or not at all). The training is ``e
 the GPU lane; what is shown comes from ``engine.training.run_status.RunStatus``."""
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -27,7 +26,7 @@ from app.widgets.layout import button, column, panes
 from app.widgets.problems import ProblemsPanel
 from app.widgets.run_header import RunHeader
 from app.widgets.train_settings import TrainSettings, method_presets
-from engine.fsutil import unique_path
+from engine.fsutil import slug, unique_path
 from engine.training import core
 from engine.training.run_status import RunStatus
 from engine.training.runs import RunFolder, list_runs, runs_root
@@ -193,8 +192,7 @@ class TrainPage(Page):
 
     # --- starting ----------------------------------------------------------------------------------------
     def new_run_dir(self, name: str) -> Path:
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-").lower() or "run"
-        return unique_path(runs_root() / f"{slug}-{time.strftime('%Y%m%d-%H%M')}")
+        return unique_path(runs_root() / f"{slug(name, 'run')}-{time.strftime('%Y%m%d-%H%M')}")
 
     def make_config(self):
         v = self.settings.values()

@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
 
 from app.settings import settings
 from app.widgets.images import to_pixmap
-from engine.errors import GanStudioError
+from engine.errors import GanStudioError, describe_exception
+from engine.fsutil import slug
 from engine.imageio import load_image, scan_inputs
 from engine.metrics import hype as H
 
@@ -119,11 +120,15 @@ class HypeView(QWidget):
         settings().set("hype/rater", rater)
         try:
             s = H.new_session(scan_inputs([real]).files if real else [], scan_inputs([fake]).files if fake else [],
-                              mode=self.mode_combo.currentData(), rater=rater, n_each=self.count_spin.value())
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            s.save(H.sessions_dir() / f"{rater}-{s.mode}-{stamp}.json")
+                              mode=self.mode_combo.currentData(), rater=rater, n_each=self.count_spin.value(),
+                              readable=H.decodes)
+            stem = f"{slug(rater, 'rater', lower=False)}-{s.mode}-{time.strftime('%Y%m%d-%H%M%S')}"
+            s.save_new(H.sessions_dir(), stem)  # a rater called ../x stays in the sessions folder
         except GanStudioError as e:
             self.result.setText(str(e))
+            return None
+        except OSError as e:  # the sessions folder cannot be written
+            self.result.setText(describe_exception(e).message)
             return None
         return self.open_session(s)
 
@@ -141,8 +146,11 @@ class HypeView(QWidget):
 
     def open_session(self, s: H.Session) -> H.Session:
         self.session = s
+        left_out = (f" Left out {len(s.skipped)} unreadable file{'s' if len(s.skipped) != 1 else ''}: "
+                    + ", ".join(Path(p).name for p in s.skipped[:5]) + ("…" if len(s.skipped) > 5 else "") + "."
+                    if s.skipped else "")
         self.result.setText(f"Session of {s.rater} ({'HYPE-∞' if s.mode == 'inf' else 'HYPE-time'}), saved to "
-                            f"{s.path}. Answer with the buttons or the keys R and F.")
+                            f"{s.path}.{left_out} Answer with the buttons or the keys R and F.")
         self.stage.setFocus()
         self.show_next()
         return s
@@ -160,7 +168,7 @@ class HypeView(QWidget):
             return
         item = s.current()
         try:
-            rgb = load_image(item["path"]).to_uint8().rgb
+            rgb = load_image(item["path"]).on_white()
         except GanStudioError as e:
             self.stage.setText(f"Cannot show {Path(item['path']).name}: {e}")
             rgb = np.full((64, 64, 3), 128, np.uint8)

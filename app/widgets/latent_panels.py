@@ -180,6 +180,7 @@ class InterpPanel(QWidget):
 
     exportRequested = Signal(str)  # "gif" | "mp4"
     addCurrentRequested = Signal()
+    cancelRequested = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -212,8 +213,20 @@ class InterpPanel(QWidget):
         row.addWidget(self.mp4_btn)
         f.addRow(row)
         self.progress = QProgressBar()
-        self.progress.setVisible(False)
-        f.addRow(self.progress)
+        self.cancel_btn = QPushButton("Cancel", toolTip="Stop the export (nothing is written)")
+        self.cancel_btn.clicked.connect(self.cancelRequested.emit)
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_btn)
+        f.addRow(row)
+        self.set_running(False)
+
+    def set_running(self, running: bool) -> None:
+        """While an export runs: its progress and Cancel show, the export buttons wait."""
+        for w in (self.progress, self.cancel_btn):
+            w.setVisible(running)
+        for b in (self.gif_btn, self.mp4_btn):
+            b.setEnabled(not running)
 
     def fields(self) -> dict:
         """The remembered fields (``app.form_memory``)."""

@@ -29,6 +29,7 @@ class ProblemsPanel(QFrame):
         lay.addLayout(top)
         self.list = QListWidget()
         self.list.setMaximumHeight(84)
+        self.list.setMinimumHeight(44)  # two lines even on a crowded page at 1366x768
         self.list.setWordWrap(True)
         self.list.setToolTip("What went wrong, one entry each; hover an entry for its full text")
         lay.addWidget(self.list)

@@ -38,7 +38,11 @@ def ask_save_path(parent: Optional[QWidget], title: str, default: str, filters: 
 def checked_save_path(parent: Optional[QWidget], path: str, default_ext: str = ".png") -> Optional[Tuple[Path, bool]]:
     """``path`` with ``default_ext`` added when it has no extension; asks before replacing an existing file."""
     dest = Path(path) if Path(path).suffix else Path(path + default_ext)
-    if dest.exists():
+    try:
+        exists = dest.exists()
+    except OSError:  # a name too long, say: the save itself reports it, in words
+        exists = False
+    if exists:
         if not confirm_replace(parent, [dest]):
             return None
         return dest, True

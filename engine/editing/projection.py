@@ -52,6 +52,7 @@ class ProjectionResult:
     losses: List[float] = field(default_factory=list)
     feature_net: str = ""
     method: str = "optimisation"  # optimisation | encoder (instant embedding, engine.editing.encoder)
+    stopped_at: Optional[int] = None  # the step a cancel stopped it at (what it had found is kept), else None
 
 
 def _noise_reg(noises: List[torch.Tensor]) -> torch.Tensor:
@@ -138,8 +139,12 @@ class Projector:
         opt = torch.optim.Adam(params, lr=cfg.lr, betas=(0.9, 0.999))
         g = torch.Generator().manual_seed(cfg.seed + 1)
         losses: List[float] = []
+        stopped_at = None
         for step in range(cfg.steps):
             if ctx is not None:
+                if step and getattr(ctx, "cancelled", False):  # keep what it found; before step 1 there is nothing
+                    stopped_at = step
+                    break
                 ctx.check_cancel()
             t = step / cfg.steps
             for group in opt.param_groups:
@@ -166,7 +171,9 @@ class Projector:
                 if (step + 1) % cfg.preview_every == 0 or step + 1 == cfg.steps:
                     ctx.partial({"step": step + 1, "steps": cfg.steps, "loss": losses[-1],
                                  "image": to_uint8(img.detach())[0]})
-        return self._result(code, noises, target, target_feats, losses, use_feats)
+        res = self._result(code, noises, target, target_feats, losses, use_feats)
+        res.stopped_at = stopped_at
+        return res
 
     @torch.no_grad()
     def _result(self, code, noises, target, target_feats, losses, use_feats) -> ProjectionResult:

@@ -32,7 +32,7 @@ from .bundle import (SIZE_GOAL, BundleReport, inspect_bundle, make_archive, requ
                      write_readme)
 from .card import write_card_markdown
 from .onnx import DEFAULT_OPSET, EXPORTERS, PARITY_TOLERANCE, OnnxExport, export_module
-from .package import slug
+from .package import file_stem
 
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 MARKER = ".ganstudio-app.json"
@@ -208,7 +208,7 @@ def stage_models(infos: List[ModelInfo], library: ModelLibrary, dest: Path, cfg:
     for i, info in enumerate(infos):
         ctx.check_cancel()
         ctx.progress(i * step, 1, f"Exporting {info.name} to ONNX")
-        base, k = slug(info.id.split("@")[0].replace("file:", "")), 1
+        base, k = file_stem(info), 1
         stem = base
         while stem in taken:
             k += 1

@@ -6,7 +6,6 @@ The library lists a folder of such files, and Import copies them into the user's
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 from .. import __version__
 from ..checkpoint import load_checkpoint, save_checkpoint
 from ..config import Config
+from ..fsutil import slug
 from ..outputs import check_output, write_output, write_output_text
 from ..library import ModelInfo, ModelLibrary, build_model
 from . import ExportError
@@ -42,13 +42,9 @@ class ModelExport:
         return f"Wrote {self.path} ({self.size / 1e6:.1f} MB) and its model card {self.card_path.name}."
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-").lower() or "model"
-
-
 def file_stem(info) -> str:
     """The file name an exported model gets from its id (a run's ``@run`` and a file's ``file:`` left out)."""
-    return slug(info.id.split("@")[0].replace("file:", ""))
+    return slug(info.id.split("@")[0].replace("file:", ""), "model")
 
 
 def export_model_task(cfg: ModelExportConfig, ctx, library: Optional[ModelLibrary] = None) -> ModelExport:
@@ -58,7 +54,7 @@ def export_model_task(cfg: ModelExportConfig, ctx, library: Optional[ModelLibrar
     ctx.progress(0, 3, "Reading the model")
     info = library.resolve(cfg.model or None, direction=cfg.direction)
     out_dir = Path(cfg.out_dir).expanduser()
-    name = slug(cfg.name) if cfg.name else file_stem(info)
+    name = slug(cfg.name, "model") if cfg.name else file_stem(info)
     dest, card = out_dir / f"{name}.safetensors", out_dir / f"{name}.md"
     if out_dir.exists() and not out_dir.is_dir():
         raise ExportError(f"{out_dir} is a file; choose a folder to write the model to.")

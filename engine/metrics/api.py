@@ -61,8 +61,13 @@ def evaluate_sets(real: Optional[ImageSet], fake: ImageSet, metrics: Optional[Se
     if len(fake) == 0:
         raise DataError(f"No readable images in {fake.label or 'the generated set'}"
                         + (f" ({fake.skipped[0][1]})." if fake.skipped else "."))
+    needs_real = any(METRICS.meta(m).get("needs_real", True) for m in metrics)
+    if real_features is None and real is not None and needs_real and len(real) == 0:
+        raise DataError(f"No readable images in the real set {real.label or ''}".rstrip()
+                        + (f" ({real.skipped[0][1]})." if real.skipped else ".")
+                        + " Choose a folder of real images to compare with.")
     rf = real_features
-    if rf is None and real is not None and any(METRICS.meta(m).get("needs_real", True) for m in metrics):
+    if rf is None and real is not None and needs_real:
         rf = features_for(extractor, real, span(ctx, 0.0, 0.45), cache=cache_real, what="real images")
     ff = features_for(extractor, fake, span(ctx, 0.45, 0.9), cache=False, what="generated images")
     _progress(ctx, 0.9, "Computing metrics")
@@ -156,7 +161,7 @@ class EvalConfig(Config):
         same = same_sets(self.real, self.fake)
         check(self.allow_same or not same,
               f"the real and generated images are the same ({same}), so FID and KID would be 0 by construction; "
-              "choose two different folders (or pass --allow-same to compare a folder with itself on purpose)")
+              "choose two different folders")
         check(not self.model or bool(self.inputs), "a model needs input images to translate")
         check(not self.out_dir or not os.path.lexists(os.path.expanduser(self.out_dir))
               or os.path.isdir(os.path.expanduser(self.out_dir)),

@@ -23,12 +23,13 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..errors import DataError
-from ..fsutil import atomic_write_text, user_data_dir
+from ..errors import DataError, GanStudioError
+from ..fsutil import atomic_write_text, user_data_dir, write_unique
+from ..imageio import load_image
 
 FORMAT = "ganstudio.hype"
 VERSION = 1
@@ -63,6 +64,7 @@ class Session:
     streak: int = 0  # correct answers in a row at this level
     created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%S"))
     path: Optional[str] = None
+    skipped: List[str] = field(default_factory=list, compare=False)  # unreadable files left out (not saved)
 
     # --- progress ----------------------------------------------------------------------------------------
     @property
@@ -112,6 +114,13 @@ class Session:
         self.path = str(path)
         return path
 
+    def save_new(self, folder, stem: str) -> Path:
+        """Save under ``folder/stem.json`` or the first free ``stem_N.json``, claimed atomically: two sessions
+        started in the same second never share a file. Later saves go to the same file."""
+        path = write_unique(Path(folder) / f"{stem}.json", json.dumps(self.to_dict(), indent=1).encode("utf-8"))
+        self.path = str(path)
+        return path
+
     @classmethod
     def load(cls, path) -> "Session":
         path = Path(path)
@@ -130,25 +139,51 @@ class Session:
         return s
 
 
+def decodes(path: str) -> bool:
+    """True when ``path`` opens as an image (a rater must never be shown a broken item)."""
+    try:
+        load_image(path)
+    except (GanStudioError, OSError):
+        return False
+    return True
+
+
 def new_session(real: Sequence, fake: Sequence, *, mode: str = "inf", rater: str = "", n_each: int = 50,
-                seed: Optional[int] = None, path=None) -> Session:
-    """A balanced session: ``n_each`` real and ``n_each`` generated images (or fewer if fewer exist), shuffled."""
+                seed: Optional[int] = None, path=None, readable: Optional[Callable[[str], bool]] = None) -> Session:
+    """A balanced session: ``n_each`` real and ``n_each`` generated images (or fewer if fewer exist), shuffled.
+    ``readable`` (e.g. :func:`decodes`): images it refuses are left out, drawn again from the rest, and listed in
+    ``Session.skipped``."""
     if mode not in MODES:
         raise DataError(f"HYPE mode must be one of {', '.join(MODES)}; got {mode!r}.")
     real, fake = [str(p) for p in real], [str(p) for p in fake]
     n = min(n_each, len(real), len(fake))
-    if n < 5:
-        raise DataError(f"HYPE needs at least 5 real and 5 generated images (got {len(real)} real, {len(fake)} "
-                        "generated).")
     rng = random.Random(seed)
+    skipped: List[str] = []
+    if n >= 5 and readable is not None:
+        real, fake = (_draw_readable(paths, n, rng, readable, skipped) for paths in (real, fake))
+        n = min(n, len(real), len(fake))
+    if n < 5:
+        bad = f", {len(skipped)} unreadable file{'s' if len(skipped) != 1 else ''} left out" if skipped else ""
+        raise DataError(f"HYPE needs at least 5 real and 5 generated images (got {len(real)} real, {len(fake)} "
+                        f"generated{bad}).")
     items = [{"path": p, "real": True} for p in rng.sample(real, n)] + \
             [{"path": p, "real": False} for p in rng.sample(fake, n)]
     order = list(range(len(items)))
     rng.shuffle(order)
-    s = Session(mode, rater or "rater", items, order)
+    s = Session(mode, rater or "rater", items, order, skipped=skipped)
     if path:
         s.save(path)
     return s
+
+
+def _draw_readable(paths: List[str], n: int, rng: random.Random, readable, skipped: List[str]) -> List[str]:
+    """Up to ``n`` of ``paths`` that ``readable`` accepts, tried in random order (only as many as needed)."""
+    out: List[str] = []
+    for p in rng.sample(paths, len(paths)):
+        if len(out) == n:
+            break
+        (out if readable(p) else skipped).append(p)
+    return out
 
 
 def sessions_dir() -> Path:

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import shutil
 from pathlib import Path
 from typing import Any, List, Tuple
 
 from ..errors import DataError
-from ..fsutil import atomic_write_text, remove_listed, user_cache_dir
+from ..fsutil import atomic_write_text, remove_listed, slug, user_cache_dir
 
 MARKER = ".ganstudio-eval-outputs"
 
 
 def generated_dir(model_id: str, inputs) -> Path:
     tag = hashlib.sha256("\0".join(map(str, inputs)).encode("utf-8", "surrogateescape")).hexdigest()[:10]
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", model_id).strip("-") or "model"
-    return user_cache_dir() / "metrics" / "generated" / f"{slug}-{tag}"
+    return user_cache_dir() / "metrics" / "generated" / f"{slug(model_id, 'model', lower=False)}-{tag}"
 
 
 def _prepare_out(out: Path, owned: bool) -> None:

@@ -34,7 +34,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import pkgutil
-import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Type
 
@@ -43,6 +42,7 @@ import torch
 
 from .. import devices
 from ..errors import ConfigError, DataError
+from ..fsutil import slug
 from ..registry import Registry
 from ..tensors import to_uint8
 from . import distributed as D
@@ -276,7 +276,7 @@ class Trainer:
     def run_name(self) -> Tuple[str, str]:
         """The run's name (``cfg.name``, else its folder's) and the slug of it that starts its models' ids."""
         run = self.cfg.name or self.run_folder.name
-        return run, re.sub(r"[^A-Za-z0-9_-]+", "-", run).strip("-").lower() or "run"
+        return run, slug(run, "run")
 
     def load_generator(self, net: torch.nn.Module, info) -> None:
         """Fine-tuning: ``net`` starts from the weights of the model ``info`` (resolved and checked in make_data)."""

@@ -18,7 +18,6 @@ The exported student (``RUN/models/G.safetensors``) stands alone: its metadata n
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
@@ -31,6 +30,7 @@ from ..checkpoint import CHECKSUM_KEY, load_checkpoint, load_into
 from ..config import check, check_choice, option
 from ..errors import ConfigError, DataError
 from ..faces.translator import face_fields
+from ..fsutil import slug
 from ..library import ModelInfo, ModelLibrary, model_meta
 from ..models import get_model
 from ..models.macs import format_macs, parse_macs
@@ -368,8 +368,8 @@ class DistillTrainer(Trainer):
     def model_meta(self) -> Dict[str, Any]:
         c, t = self.cfg, self.teacher_info
         run = c.name or f"{t.name} (fast)"
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", c.name or f"{t.id}-fast").strip("-").lower() or "fast"
-        return model_meta(**inherited_meta(t.meta), **face_fields(t.meta), id=slug, name=run, family=t.family, task="translate",
+        return model_meta(**inherited_meta(t.meta), **face_fields(t.meta), id=slug(c.name or f"{t.id}-fast", "fast"),
+                          name=run, family=t.family, task="translate",
                           arch=self.plan.arch,
                           arch_kwargs=self.plan.kwargs, direction=t.direction,
                           description=f"Fast version of {t.name!r}: {self.plan.describe()}, "

@@ -253,7 +253,13 @@ def test_quitting_with_an_unsaved_drawing_asks_first(window, qtbot, sketch_model
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
     assert window.quit_asking() is False and window.isVisible()
     assert "drawing on the Draw page is not saved" in asked[0]
+    (tmp_path / "afile").write_text("x")
+    h = page.save_sketch_to(str(tmp_path / "afile" / "mine.png"))  # fails: a file where a folder is needed
+    qtbot.waitUntil(lambda: page.problems.count() > 0, timeout=10000)
+    assert "afile is a file, where a folder is needed" in page.problems.texts()[-1]
+    assert window.close_notes(), "a failed save must not count as saved"
     h = page.save_sketch_to(str(tmp_path / "mine.png"))
     qtbot.waitUntil(lambda: (tmp_path / "mine.png").exists(), timeout=10000)
-    assert window.close_notes() == [] and h is not None
+    qtbot.waitUntil(lambda: window.close_notes() == [], timeout=10000)
+    assert h is not None
     settle(qtbot, page)

@@ -169,3 +169,59 @@ def test_two_folders_of_one_name_get_a_row_each_and_a_refused_set_is_not_counted
     page.run()
     qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
     assert page.status.text().startswith("Nothing was evaluated") and page.problems.texts()
+
+
+def test_quitting_asks_while_results_are_unsaved_and_duplicates_and_empty_real_are_clear(qtbot, window, tmp_path,
+                                                                                       monkeypatch):
+    """A helper's pass: closing dropped a running evaluation or the results table without asking; "real/" beside
+    "real" was a second row; an empty real folder was "Evaluated 1 set" with a row of n/a and no problem listed;
+    a refused HYPE file was shown to the rater; two sessions started in one second shared one file."""
+    from PySide6.QtWidgets import QMessageBox
+
+    page = window.pages["evaluate"]
+    real = make_folder(tmp_path / "real", 6, "circles", seed=21)
+    fake = make_folder(tmp_path / "fake", 6, "boxes", seed=22)
+    page.set_real(str(real))
+    page.add_folder(str(fake))
+    page.add_folder(str(fake) + "/")  # the same folder typed with a slash: still one candidate
+    assert [c.label for c in page.candidates] == ["fake"]
+    assert window.close_notes() == []
+    page.metrics_box.set_selected(("kid",))
+    qtbot.mouseClick(page.run_btn, Qt.LeftButton)
+    assert "evaluation is running" in window.close_notes()[0]
+    qtbot.waitUntil(lambda: not page.busy, timeout=600_000)
+    assert "results (1 set) are not saved" in window.close_notes()[0]
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
+    assert window.quit_asking() is False and "Evaluate page" in asked[0]
+    page.copy_markdown()
+    assert window.close_notes() == []
+
+    (tmp_path / "empty").mkdir()
+    page.set_real(str(tmp_path / "empty"))
+    page.run()
+    qtbot.waitUntil(lambda: not page.busy, timeout=60_000)
+    assert page.status.text().startswith("Nothing was evaluated")
+    assert any("No readable images in the real set" in t for t in page.problems.texts())
+
+
+def test_hype_leaves_out_unreadable_files_and_never_shares_a_session_file(qtbot, window, tmp_path):
+    import os
+    from pathlib import Path
+
+    from engine.metrics import hype as H
+
+    hv = window.pages["evaluate"].hype
+    fake = make_folder(tmp_path / "fake", 5, "boxes", seed=24)
+    (fake / "text.png").write_text("not a picture")
+    (fake / "cut.jpg").write_bytes(b"\xff\xd8\xff\xe0")  # a JPEG cut short
+    hv.real_edit.setText(str(make_folder(tmp_path / "real", 7, "circles", seed=23)))
+    hv.fake_edit.setText(str(fake))
+    hv.rater_edit.setText("../../outside")
+    hv.count_spin.setValue(7)
+    a, b = hv.start(), hv.start()  # a double click on Start
+    assert a.path != b.path and all(os.path.exists(p) for p in (a.path, b.path))
+    for s in (a, b):
+        assert Path(s.path).parent == H.sessions_dir()  # the rater's name stays a name
+        assert len(s.items) == 10 and not any(i["path"].endswith(("text.png", "cut.jpg")) for i in s.items)
+    assert "Left out 2 unreadable files" in hv.result.text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 from engine.library import model_meta, save_model
 from engine.models import get_model
@@ -161,3 +162,48 @@ def test_save_image_writes_the_picture_of_the_type_chosen(window, qtbot, tiny_st
     page.actions.save_image()
     qtbot.waitUntil(lambda: (tmp_path / "face.jpg").exists(), timeout=20000)
     assert load_image(tmp_path / "face.jpg").size == page.last_render.shape[1::-1]
+
+
+def test_cancel_keeps_what_the_projection_found_and_quitting_asks_while_it_runs(window, qtbot, tiny_stylegan,
+                                                                                image_factory, monkeypatch):
+    """A helper's pass: Cancel threw the projection away (the tooltip promised it stays) and left "Projecting…" and a
+    partial picture on screen; closing the window mid-projection asked nothing; another model kept the old
+    reconstruction's text."""
+    page = open_page(window, qtbot, tiny_stylegan)
+    page.photo_panel.steps.setValue(5000)
+    page.photo_panel.features.setChecked(False)
+    partials = []
+    page.actions.load_photo(image_factory("me.png", w=64, h=64), project=True)
+    qtbot.waitUntil(lambda: page.project_job is not None, timeout=20000)
+    page.project_job.partial.connect(partials.append)
+    assert "being projected" in window.close_notes()[0]
+    qtbot.waitUntil(lambda: bool(partials), timeout=60000)
+    qtbot.mouseClick(page.photo_panel.cancel_btn, Qt.LeftButton)
+    qtbot.waitUntil(lambda: page.project_job is None, timeout=60000)
+    assert page.photo_panel.error.text().startswith("Cancelled at step ") and "of 5000; kept" in \
+        page.photo_panel.error.text()
+    assert page.current.label == "photo me.png" and not page.caption.text().startswith("Projecting")
+    assert window.close_notes() == []
+    page.picker.select("stylegan-faces64")  # another model: the projection belonged to the first one
+    assert "Project it into this model" in page.photo_panel.error.text()
+
+
+def test_interpolation_export_can_be_cancelled_and_a_too_long_name_is_a_message(window, qtbot, tiny_stylegan,
+                                                                                tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    page = open_page(window, qtbot, tiny_stylegan)
+    ip = page.interp_panel
+    ip.seeds.setText("1, 2, 3")
+    ip.frames.setValue(500)
+    assert ip.cancel_btn.isHidden()  # shown only while an export runs
+    h = page.export_interpolation_to(str(tmp_path / "long.gif"))
+    assert not ip.cancel_btn.isHidden() and not ip.gif_btn.isEnabled()
+    assert "interpolation is being exported" in window.close_notes()[0]
+    qtbot.mouseClick(ip.cancel_btn, Qt.LeftButton)
+    qtbot.waitUntil(lambda: page.actions.interp_job is None, timeout=60000)
+    assert h.job.state.value == "cancelled" and not (tmp_path / "long.gif").exists() and ip.gif_btn.isEnabled()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / ("a" * 300 + ".png")), ""))
+    page.actions.save_image()  # raised OSError (name too long) out of the dialog's check before
+    qtbot.waitUntil(lambda: page.problems.count() > 0, timeout=20000)
+    assert "too long" in page.problems.texts()[-1]

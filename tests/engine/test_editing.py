@@ -177,6 +177,37 @@ def test_projection_without_features_and_w_space(session):
         ProjectConfig(space="z+")
 
 
+def test_a_cancelled_projection_keeps_what_it_found_and_one_before_its_first_step_is_cancelled(session):
+    from engine.errors import Cancelled
+
+    m = session.model
+    target = session.render(ViewState(m.seed(34)))
+
+    class Ctx:  # cancel is asked for once ``after`` steps have run
+        def __init__(self, after):
+            self.after, self.steps = after, 0
+
+        @property
+        def cancelled(self):
+            return self.steps >= self.after
+
+        def check_cancel(self):
+            if self.cancelled:
+                raise Cancelled()
+
+        def progress(self, *a):
+            self.steps += 1
+
+        def partial(self, d):
+            pass
+
+    res = Projector(m, feature_net=None).project(target, ProjectConfig(steps=500, space="w"), Ctx(3))
+    assert res.stopped_at == 3 and len(res.losses) == 3 and res.reconstruction.shape == (64, 64, 3)
+    with pytest.raises(Cancelled):
+        Projector(m, feature_net=None).project(target, ProjectConfig(steps=500, space="w"), Ctx(0))
+    assert Projector(m, feature_net=None).project(target, ProjectConfig(steps=2, space="w")).stopped_at is None
+
+
 def test_dcgan_is_explorable_in_z(shared):
     from engine.importers import import_file
 

@@ -218,3 +218,37 @@ def test_a_float32_tiff_opens_and_a_broken_tiff_says_so_without_python_internals
     (tmp_path / "bomb.tif").write_bytes(header)
     with pytest.raises(ImageLoadError, match="megapixels"):
         load_image(tmp_path / "bomb.tif")
+
+
+def test_a_transparent_line_drawing_opens_on_white_for_the_canvas_and_projection(tmp_path):
+    """A sketch from a drawing app: black lines on a transparent background whose hidden colour is black. Loaded into
+    the Draw canvas (or projected on the Latent page) it was a black square."""
+    from engine.draw import load_canvas_task
+
+    rgba = np.zeros((64, 64, 4), np.uint8)  # transparent black everywhere...
+    rgba[30:34, :, 3] = 255  # ...but an opaque black line
+    rgba[:, 10:12, 3] = 128  # and a half-transparent one
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "lines.png")
+    img = load_image(tmp_path / "lines.png")
+    white = img.on_white()
+    assert white.dtype == np.uint8 and white.shape == (64, 64, 3)
+    assert (white[0, 0] == 255).all() and (white[31, 40] == 0).all() and abs(int(white[0, 10, 0]) - 127) <= 1
+    canvas = load_canvas_task((str(tmp_path / "lines.png"), 64), None)
+    assert canvas.mean() > 200  # mostly white paper, not a black square
+    assert np.array_equal(load_image(tmp_path / "lines.png").to_uint8().rgb, rgba[..., :3])  # the image itself is kept
+
+
+def test_os_errors_name_the_file_that_stands_where_a_folder_is_needed_and_a_too_long_name(tmp_path):
+    import errno
+
+    from engine.errors import describe_exception
+
+    (tmp_path / "keep.json").write_text("{}")
+    with pytest.raises(OSError) as e:
+        save_image(tmp_path / "keep.json" / "x.png", np.zeros((4, 4, 3), np.uint8))
+    msg = describe_exception(e.value).message
+    assert f"{tmp_path / 'keep.json'} is a file, where a folder is needed" in msg
+    with pytest.raises(OSError) as e:
+        save_image(tmp_path / ("a" * 300 + ".png"), np.zeros((4, 4, 3), np.uint8))
+    assert e.value.errno == errno.ENAMETOOLONG and "too long" in describe_exception(e.value).message
+    assert not list(tmp_path.glob(".*")) and sorted(p.name for p in tmp_path.iterdir()) == ["keep.json"]

@@ -108,3 +108,25 @@ def test_a_foreign_file_is_not_a_session(tmp_path):
     p.write_text("{broken")
     with pytest.raises(DataError, match="Cannot read"):
         H.Session.load(p)
+
+
+def test_unreadable_images_are_left_out_and_new_sessions_never_share_a_file(tmp_path):
+    from PIL import Image
+
+    real, fake = [], []
+    for i in range(6):
+        for prefix, out in (("r", real), ("f", fake)):
+            p = tmp_path / f"{prefix}{i}.png"
+            Image.new("RGB", (8, 8), (i * 20, 0, 0)).save(p)
+            out.append(str(p))
+    (tmp_path / "bad.png").write_text("text")
+    (tmp_path / "cut.jpg").write_bytes(b"\xff\xd8\xff")
+    fake += [str(tmp_path / "bad.png"), str(tmp_path / "cut.jpg")]
+    s = H.new_session(real, fake, n_each=8, seed=3, readable=H.decodes)
+    assert len(s.items) == 12 and sorted(s.skipped) == sorted(fake[-2:])
+    assert not any(i["path"] in s.skipped for i in s.items)
+    with pytest.raises(DataError, match="2 unreadable files left out"):
+        H.new_session(real, fake[:3] + fake[-2:], n_each=8, readable=H.decodes)
+    a, b = s.save_new(tmp_path / "sessions", "ann-inf-20261208"), s.save_new(tmp_path / "sessions", "ann-inf-20261208")
+    assert a != b and a.exists() and b.exists() and "skipped" not in json.loads(a.read_text())
+    assert H.Session.load(b).items == s.items
