@@ -11,9 +11,11 @@ and checkable buttons, line edits, and a dict of exclusive buttons (``{"app": ra
 can stop being valid gets a check that says why (:func:`folder_field`, :func:`file_field`, :func:`picker_field` for a
 model no longer in the library); anything else is a :class:`Field` of its own (get, set, check, signals).
 
-``restore()`` checks every saved value first; if one cannot be shown (a deleted folder or model, a choice no longer
-offered, a damaged record) nothing is changed and the reason is returned, so a page is never half restored. A field
-the record does not have (added in a later version) keeps its default. Saving is paused while the form is restored.
+``restore()`` checks every saved value first; if one cannot be shown (a deleted model, a choice no longer offered, a
+damaged record) nothing is changed and the reason is returned, so a page is never restored into a mix that was never
+on screen. An *optional* field (a folder or file, which may be back once a drive is plugged in) is the exception: a
+missing one alone is left out, the rest is restored, and the record is kept whole for the next start. A field the
+record does not have (added in a later version) keeps its default. Saving is paused while the form is restored.
 """
 from __future__ import annotations
 
@@ -44,6 +46,7 @@ class Field:
     check: Callable[[Any], str] = _ok
     signals: Sequence[Any] = dc_field(default_factory=tuple)
     spread: bool = False
+    optional: bool = False  # a path that may be gone for a while: left out alone, the rest of the form is shown
 
 
 def _combo_index(combo: QComboBox, value: Any) -> int:
@@ -102,7 +105,7 @@ def path_check(what: str, kind: str = "dir") -> Callable[[Any], str]:
 
 def path_field(edit: QLineEdit, what: str, kind: str = "dir") -> Field:
     """A line edit holding a folder (``kind="dir"``) or file path: a saved path that no longer exists is refused."""
-    return Field(edit.text, edit.setText, path_check(what, kind), [edit.textChanged])
+    return Field(edit.text, edit.setText, path_check(what, kind), [edit.textChanged], optional=True)
 
 
 def picker_field(picker) -> Field:
@@ -132,6 +135,7 @@ class FormMemory:
         self.key = key
         self.fields: Dict[str, Field] = {name: widget_field(w, name) for name, w in fields.items()}
         self.why = ""  # why last session's record was not restored ("" when it was, or there was none)
+        self.partial = False  # restored but for the optional fields that ``why`` names
         self._paused = True  # nothing is saved before restore() (building a page changes its widgets)
         # a record that could not be shown (its folder is on a drive not plugged in) is kept: what is saved is that
         # record with the fields the user has changed since, so it comes back whole once it can be shown again
@@ -175,6 +179,11 @@ class FormMemory:
 
     def problem(self, record: Mapping[str, Any]) -> str:
         """Why ``record`` cannot be shown whole ("" when it can)."""
+        return next(iter(self.problems(record).values()), "")
+
+    def problems(self, record: Mapping[str, Any]) -> Dict[str, str]:
+        """{field: why it cannot be shown}, for each field of ``record`` that cannot."""
+        out: Dict[str, str] = {}
         for name, f in self.fields.items():
             if f.spread:
                 why = f.check(dict(record))
@@ -183,21 +192,25 @@ class FormMemory:
             else:
                 continue
             if why:
-                return why
-        return ""
+                out[name] = why
+        return out
 
     def restore(self) -> str:
         """Show last session's record, every field or none; returns why none ("" when restored or none saved).
         From now on every change is saved."""
         record = settings().load_form(self.key)
-        self.why, self._held, self._touched = "", None, set()
+        self.why, self.partial, self._held, self._touched = "", False, None, set()
         try:
             if record is not None:
-                self.why = self.problem(record)
-                if not self.why:
+                problems = self.problems(record)
+                self.why = "; ".join(problems.values())
+                if not problems:
                     self.apply(record)
                 else:
                     self._held = dict(record)
+                    if all(self.fields[n].optional for n in problems):  # only folders are gone: show the rest
+                        self.apply({k: v for k, v in record.items() if k not in problems})
+                        self.partial = True
         except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:  # a damaged record: show nothing of it
             self.why, self._held = f"the saved settings are damaged ({e})", None
         finally:
@@ -227,6 +240,8 @@ class FormMemory:
         """The sentence a page shows when last session's settings were not restored ("" when they were)."""
         if not self.why:
             return ""
+        if self.partial:
+            return f"Last session's settings are back, except: {self.why}."
         kept = (" They are kept (with what you change now) and come back when they can be shown." if self._held
                 else "")
         return f"Last session's settings were not restored: {self.why}. This page starts with its defaults.{kept}"

@@ -37,6 +37,9 @@ CHART_KEYS = [("G", "G (total)"), ("D", "D"), ("cycle", "cycle"), ("idt", "ident
 FORM_KEY = "train"
 
 
+SAMPLE_PLACEHOLDER = "The latest samples appear here:\npictures of your folders beside what the model makes of them"
+
+
 class TrainPage(Page):
     def __init__(self, window):
         super().__init__(window)
@@ -131,8 +134,7 @@ class TrainPage(Page):
         self.chart = LossChart(CHART_KEYS)
         self.chart.setToolTip("Mean losses per log interval: G (generators), D (discriminators), cycle, identity")
         split.addWidget(self.chart)
-        self.sample_label = QLabel("The latest samples appear here:\npictures of your folders beside what the model "
-                                   "makes of them")
+        self.sample_label = QLabel(SAMPLE_PLACEHOLDER)
         self.sample_label.setAlignment(Qt.AlignCenter)
         self.sample_label.setMinimumHeight(180)
         self.sample_label.setStyleSheet("color: palette(mid);")
@@ -185,7 +187,10 @@ class TrainPage(Page):
     def restore_form(self) -> str:
         """Show last session's form, every field or none; returns why not ("" when restored or nothing saved)."""
         why = self.memory.restore()
-        if why:
+        if why and self.memory.partial:
+            self.status_label.setText(f"Last session's settings are back, except: {why}. Choose that folder again, "
+                                      "then Start.")
+        elif why:
             self.status_label.setText(f"Last session's settings were not restored: {why}. Choose two folders of "
                                       "images, then Start.")
         return why
@@ -275,10 +280,18 @@ class TrainPage(Page):
             if not (is_data_field(key) and isinstance(value, str) and value) or os.path.isdir(value):
                 continue
             what = {"data_a": "folder A", "data_b": "folder B"}.get(key, "training folder")
-            d = QFileDialog.getExistingDirectory(self, f"The run's {what} ({value}) is gone: where is it now?",
-                                                 str(Path(value).parent))
-            if not d:
-                return None
+            start = str(Path(value).parent)
+            while True:  # until a usable folder is chosen, or the question is cancelled
+                d = QFileDialog.getExistingDirectory(self, f"The run's {what} ({value}) is gone: where is it now?",
+                                                     start)
+                if not d:
+                    return None
+                why = moved_folder_problem(d, [v for k, v in vars(cfg).items() if is_data_field(k) and k != key
+                                               and isinstance(v, str)] + list(found.values()))
+                if not why:
+                    break
+                QMessageBox.warning(self, "Not that folder", f"{d}: {why}\nChoose the folder the run trained on.")
+                start = d
             found[key] = d
         return found
 
@@ -286,13 +299,18 @@ class TrainPage(Page):
         self.run_dir = Path(cfg.out_dir)
         self.run_name = cfg.name or self.run_dir.name
         self._first_models = True
-        if not cfg.resume_from:
+        if not cfg.resume_from:  # a new run shows nothing of the last one
             self.chart.clear()
+            self.sample_label.clear()
+            self.sample_label.setText(SAMPLE_PLACEHOLDER)
         self.log.clear()
         self.problems.clear()
         self.progress.setRange(0, max(1, cfg.steps))
         self.progress.setValue(0)
         self.run.start(cfg.steps)
+        if cfg.resume_from:  # until the run reports, it is where its checkpoint is (not "step 0")
+            self.run.step = int(RunFolder(cfg.out_dir).read_status().get("checkpoint_step") or 0)
+            self.progress.setValue(self.run.step)
         h = self.bridge.submit(core.train_task, cfg, name=title, kind="train", lane="gpu")
         h.progress.connect(self._on_progress)
         h.partial.connect(self._on_partial)
@@ -438,9 +456,23 @@ class TrainPage(Page):
             self.handle.cancel()
 
 
+def moved_folder_problem(folder: str, others) -> str:
+    """Why ``folder`` cannot stand in for a moved training folder ("" when it can): no images to train on, or
+    another of the run's folders."""
+    import os
+
+    from engine.imageio import scan_inputs
+
+    if any(os.path.realpath(folder) == os.path.realpath(o) for o in others if o):
+        return "this is another of the run's folders."
+    n = len(scan_inputs([folder]).files)
+    return "" if n >= 2 else f"it holds {n} image{'s' if n != 1 else ''}; a training folder needs at least 2."
+
+
 def folder_field(box: FolderBox, label: str) -> Field:
     """A folder box of the remembered form: a saved folder that no longer exists is refused."""
-    return Field(lambda: box.path, lambda v: v and box.set_folder(str(v)), path_check(label), [box.changed])
+    return Field(lambda: box.path, lambda v: v and box.set_folder(str(v)), path_check(label), [box.changed],
+                 optional=True)
 
 
 create = TrainPage  # the page protocol's create(window) (app/pages/__init__.py)

@@ -80,7 +80,13 @@ class FolderBox(QFrame):
         return h
 
     def _scanned(self, path: str, res) -> None:
-        if path != self.path:
+        if path != self.path or self.bridge.manager.closed:  # another folder since, or the window closed
+            return
+        if not Path(path).is_dir():  # typed, dropped or remembered: not a folder (any more)
+            self.count, self.skipped = 0, []
+            self.count_label.setText("This folder does not exist; choose another." if not Path(path).exists()
+                                     else "This is a file; choose a folder of images.")
+            self.scanned.emit(0)
             return
         self.count, self.skipped = len(res.files), list(res.skipped)
         text = f"{self.count} image{'s' if self.count != 1 else ''}"

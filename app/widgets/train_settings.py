@@ -71,6 +71,7 @@ class TrainSettings(QWidget):
         self.tables = presets
         self.methods = [m for m in train_methods() if m[1] in presets]
         self.table = presets[self.methods[0][1]] if self.methods else {}
+        self._applied: Dict[str, Any] = {}  # the values the last preset set (a field that differs, the user changed)
         self._quiet = True
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -191,23 +192,19 @@ class TrainSettings(QWidget):
         return {o.name for o in options_of(core.get_trainer(family).config_cls)}
 
     def _method_changed(self) -> None:
-        """Show the chosen method's settings only (CUT has no cycle, identity or pool) and its preset values."""
+        """Show the chosen method's settings only (CUT has no cycle, identity or pool) and its choices (CUT offers
+        no WGAN loss) with its preset's values; what the user changed by hand is kept where the method allows it."""
         fam = self.family()
+        edited = {k: v for k, v in self._all_values().items() if k in self._applied and v != self._applied[k]}
         self.table = self.tables.get(fam, {})
         fields = self._fields(fam)
         for w, name in self.family_rows.items():
             self.adv_form.setRowVisible(w, name in fields)
-        gens = choices(fam, "generator")
-        if not gens:  # the family has no generator choice (its row is hidden)
-            self._apply_preset()
-            return
-        current = self.generator.currentText()
-        self.generator.blockSignals(True)
-        self.generator.clear()
-        self.generator.addItems(gens)
-        self.generator.blockSignals(False)
-        self.generator.setCurrentText(current if current in gens else gens[0])
+        for combo, name in ((self.generator, "generator"), (self.discriminator, "discriminator"),
+                            (self.gan_loss, "gan_loss")):
+            refill(combo, choices(fam, name))
         self._apply_preset()
+        self._set_fields(edited)
 
     def _apply_preset(self) -> None:
         if getattr(self, "_filling", False):
@@ -234,6 +231,23 @@ class TrainSettings(QWidget):
             self.r1.setValue(float(p.get("r1_gamma", 0.0)))
         finally:
             self._quiet = quiet
+        self._applied = self._all_values()
+
+    def _set_fields(self, v: Dict[str, Any]) -> None:
+        """Show the preset-controlled fields in ``v``; a choice this method does not offer keeps the preset's."""
+        setters = {"steps": lambda x: self.steps.setValue(int(x)), "image_size": lambda x: self.size.setValue(int(x)),
+                   "batch_size": lambda x: self.batch.setValue(int(x)), "ngf": lambda x: self.ngf.setValue(int(x)),
+                   "lr": lambda x: self.lr.setValue(float(x)), "lambda_a": lambda x: self.lambda_cyc.setValue(float(x)),
+                   "lambda_identity": lambda x: self.lambda_idt.setValue(float(x)),
+                   "pool_size": lambda x: self.pool.setValue(int(x)), "r1_gamma": lambda x: self.r1.setValue(float(x)),
+                   "ema_decay": lambda x: self.ema.setChecked(float(x) > 0),
+                   "diffaug": lambda x: [b.setChecked(a in str(x).split(",")) for a, b in self.aug_boxes.items()]}
+        for combo, key in ((self.generator, "generator"), (self.discriminator, "discriminator"),
+                           (self.gan_loss, "gan_loss")):
+            setters[key] = lambda x, c=combo: c.findText(str(x)) >= 0 and c.setCurrentText(str(x))
+        for key, value in v.items():
+            if key in setters:
+                setters[key](value)
 
     def select_preset(self, key: str) -> None:
         i = self.preset.findData(key)
@@ -274,13 +288,13 @@ class TrainSettings(QWidget):
             return f"the method {method!r} is not offered any more"
         if self.preset.findData(v.get("preset")) < 0:
             return f"the preset {v.get('preset')!r} no longer exists"
-        gens = choices(self._method(method)[1], "generator")
-        if str(v.get("generator", "")) not in gens:
-            return f"generator {v.get('generator')!r} is not offered any more"
-        for combo, key in ((self.discriminator, "discriminator"), (self.gan_loss, "gan_loss"),
-                           (self.device, "device")):
-            if combo.findText(str(v.get(key, ""))) < 0:
+        fam = self._method(method)[1]
+        for key in ("generator", "discriminator", "gan_loss"):  # the saved method's choices, not the shown one's
+            offered = choices(fam, key)
+            if offered and str(v.get(key, "")) not in offered:
                 return f"{key.replace('_', ' ')} {v.get(key)!r} is not offered any more"
+        if self.device.findText(str(v.get("device", ""))) < 0:
+            return f"device {v.get('device')!r} is not offered any more"
         if v.get("init_from") and self.init.findData(v["init_from"]) < 0:
             return f"the model {v['init_from']!r} to fine-tune from is gone"
         return ""
@@ -326,10 +340,24 @@ class TrainSettings(QWidget):
             w.setEnabled(on)
 
 
+def refill(combo: QComboBox, items: List[str]) -> None:
+    """``combo`` offers ``items`` (keeping its choice when still offered); none: left as it is (its row is hidden)."""
+    if not items:
+        return
+    current = combo.currentText()
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItems(items)
+    combo.blockSignals(False)
+    combo.setCurrentText(current if current in items else items[0])
+
+
 def choices(family: str, name: str) -> List[str]:
     """The values a family's config offers for setting ``name``, read from the registries (so a newly registered
     network appears here), the config's default first."""
-    opt = next((o for o in options_of(core.get_trainer(family).config_cls) if o.name == name), None)
+    cls = core.get_trainer(family).config_cls
+    opt = next((o for o in options_of(cls) if o.name == name), None)
     if opt is None:  # a family without this setting
         return []
-    return [opt.default] + [c for c in opt.choices() if c != opt.default]
+    allowed = cls.gan_losses() if name == "gan_loss" else opt.choices()  # CUT refuses WGAN
+    return [opt.default] + [c for c in allowed if c != opt.default]

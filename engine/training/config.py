@@ -106,8 +106,9 @@ class TrainConfig(Config):
         check_choice("gan loss", self.gan_loss, self.gan_losses())
         check(self.gp_weight >= 0, "the gradient penalty weight must be >= 0")
 
-    def gan_losses(self) -> Tuple[str, ...]:
-        """The GAN losses this family supports (default: every registered one)."""
+    @classmethod
+    def gan_losses(cls) -> Tuple[str, ...]:
+        """The GAN losses this family supports (default: every registered one); the Train page offers these."""
         return tuple(LOSSES.names())
 
 

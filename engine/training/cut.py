@@ -72,7 +72,8 @@ class CUTConfig(ImageToImageConfig):
     nce_t: float = 0.07
     netf_nc: int = 256
 
-    def gan_losses(self) -> Tuple[str, ...]:
+    @classmethod
+    def gan_losses(cls) -> Tuple[str, ...]:
         return ("lsgan", "bce", "nonsaturating", "hinge")
 
     def validate(self) -> None:

@@ -77,7 +77,8 @@ class DistillConfig(TrainConfig):
                                          "layers on disk (about 2 MB per layer per 256 px photo), so that the "
                                          "student learns them too (feature matching)")
 
-    def gan_losses(self):
+    @classmethod
+    def gan_losses(cls):
         return ("lsgan", "bce", "nonsaturating", "hinge")
 
     def validate(self) -> None:

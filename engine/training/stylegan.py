@@ -68,7 +68,8 @@ class StyleGANConfig(TrainConfig):
     g_lr: float = option(0.0, "generator learning rate (0 = lr). Below lr is TTUR: D learns faster than G, which on "
                               "a small batch keeps G from chasing D onto one face", flag="g-lr")
 
-    def gan_losses(self):
+    @classmethod
+    def gan_losses(cls):
         return tuple(n for n in super().gan_losses() if n != "wgan")  # no weight clipping in this trainer
 
     def validate(self) -> None:

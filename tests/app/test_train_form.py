@@ -64,7 +64,7 @@ def test_every_field_of_the_train_form_comes_back_after_a_restart(qtbot, tmp_pat
     win2.close()
 
 
-def test_a_missing_folder_restores_nothing_and_says_why(qtbot, tmp_path, open_window):
+def test_a_missing_folder_alone_is_left_out_and_the_page_says_so(qtbot, tmp_path, open_window):
     a, b = make_folders(tmp_path / "data", 3)
     win = open_window()
     page = win.show_page("train")
@@ -74,8 +74,8 @@ def test_a_missing_folder_restores_nothing_and_says_why(qtbot, tmp_path, open_wi
 
     win2 = open_window()
     page2 = win2.pages["train"]
-    assert page2.box_a.path == "" and page2.box_b.path == ""  # not half a form
-    assert page2.settings.steps.value() != 1234 and page2.settings.name.text() == ""
-    assert f"Folder B ({b}) no longer exists" in page2.status_label.text()
+    assert page2.box_a.path == str(a) and page2.box_b.path == ""  # only the moved folder is left out
+    assert page2.settings.steps.value() == 1234 and page2.settings.name.text() == "my faces"
+    assert f"are back, except: Folder B ({b}) no longer exists" in page2.status_label.text()
     assert not page2.start_btn.isEnabled()
     win2.close()

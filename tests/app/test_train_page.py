@@ -93,6 +93,25 @@ def test_train_page_runs_a_tiny_training_and_cancels(qtbot, win, tmp_path):
     assert "Checkpoint at step" not in log and log.count("First models saved at step") == 1
     assert page.runs.count() == 1 and "faces2art" in page.runs.item(0).text()
     assert page.start_btn.isEnabled()
+    # a new run shows nothing of the last one (its sample grid stayed on screen)
+    page.settings.name.setText("second")
+    h2 = page.start()
+    assert page.sample_label.pixmap().isNull() and "latest samples appear here" in page.sample_label.text()
+    with qtbot.waitSignal(h2.finished, timeout=60000):
+        h2.cancel()
+
+
+def test_the_folder_box_says_when_a_folder_does_not_exist_or_is_a_file(qtbot, win, tmp_path):
+    """It said "0 images, 1 other file skipped — at least 2 are needed" for both."""
+    page = win.show_page("train")
+    page.box_a.set_folder(str(tmp_path / "nowhere"))
+    qtbot.waitUntil(lambda: page.box_a.count_label.text() == "This folder does not exist; choose another.",
+                    timeout=20000)
+    (tmp_path / "photo.png").write_bytes(b"x")
+    page.box_a.set_folder(str(tmp_path / "photo.png"))
+    qtbot.waitUntil(lambda: page.box_a.count_label.text() == "This is a file; choose a folder of images.",
+                    timeout=20000)
+    assert page.box_a.count == 0 and not page.start_btn.isEnabled()
 
 
 def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path, _isolated_home):
@@ -118,7 +137,7 @@ def test_unfinished_run_is_listed_after_restart_and_resumes(qtbot, win, tmp_path
 
 def test_resuming_a_run_whose_folder_moved_asks_where_it_is_now(qtbot, win, tmp_path, _isolated_home, monkeypatch):
     """It failed with 'at step 0 of 8' and gave no way to point the run at the moved folder."""
-    from PySide6.QtWidgets import QFileDialog
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
 
     from engine.training import core
     from engine.training.runs import runs_root
@@ -134,8 +153,15 @@ def test_resuming_a_run_whose_folder_moved_asks_where_it_is_now(qtbot, win, tmp_
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda parent, title, start: asked.append(title) or "")
     assert page.resume_selected() is None  # cancelled: not resumed, and said so
     assert "folder A" in asked[0] and "Not resumed" in page.problems.texts()[0]
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda parent, title, start: str(moved))
+    # a helper's pass: any folder was taken (an empty one, B itself), then the run "failed at step 0"
+    (tmp_path / "empty").mkdir()
+    answers = [str(tmp_path / "empty"), str(b), str(moved)]
+    warned = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda parent, title, start: answers.pop(0))
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: warned.append(text))
     h = page.resume_selected()
+    assert not answers and "holds 0 images" in warned[0] and "another of the run's folders" in warned[1]
+    assert page.run.step == 3  # where its checkpoint is, until the run reports
     with qtbot.waitSignal(h.finished, timeout=90000) as ended:
         pass
     assert ended.args == ["finished"]
