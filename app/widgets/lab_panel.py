@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
+from app.widgets.elided_label import ElidedLabel
 from app.widgets.field_view import FAKE, FieldView, MosaicView
 from app.widgets.layout import choice
 from app.widgets.plots import BarChart, LineChart, Series
@@ -155,13 +156,14 @@ class SidePanel(QFrame):
         self.setObjectName("labSide")
         self.setStyleSheet("#labSide { border: 1px solid palette(mid); border-radius: 6px; }")
         self.last: Optional[Dict[str, Any]] = None
-        self.title = QLabel(name)
+        self.title = ElidedLabel(name, min_chars=12)  # "B: WGAN + weight clipping + …" must not widen the page
         f = self.title.font()
         f.setBold(True)
         f.setPointSizeF(f.pointSizeF() * 1.1)
         self.title.setFont(f)
         self.stats = QLabel("")
         self.stats.setTextFormat(Qt.RichText)
+        self.stats.setWordWrap(True)
         self.settings = SideSettings()
         self.field = FieldView()
         self.digits = DigitsView()
@@ -176,8 +178,9 @@ class SidePanel(QFrame):
         for c in (self.loss_chart, self.mode_chart, self.hist_chart):
             c.setMinimumHeight(150)
             charts.addWidget(c)
-        top = QHBoxLayout()
-        top.addWidget(self.title, 1)
+        top = QVBoxLayout()
+        top.setSpacing(2)
+        top.addWidget(self.title)
         top.addWidget(self.stats)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 6, 8, 8)

@@ -22,11 +22,19 @@ def test_starting_the_lab_does_not_widen_the_window_and_every_page_fits(qtbot, o
         hint = win.minimumSizeHint()
         assert hint.width() <= LAPTOP[0] - 16 and hint.height() <= LAPTOP[1] - 80, (name, hint)
     lab = win.show_page("lab")
+    b = lab.sides[1].settings  # the longest title a side can get (a helper's pass: the page grew to 1538 px)
+    b.loss.setCurrentIndex(b.loss.findData("wgan"))
+    b.minibatch.setCurrentIndex(b.minibatch.count() - 1)
+    b.d_steps.setValue(5)
+    b.spectral.setChecked(True)
     lab.start()
     qtbot.waitUntil(lambda: lab.snapshots >= 3, timeout=30000)
     lab.status.setText("step 123,456 (49 steps/s per side) " + "and a very long message " * 10)
     qtbot.wait(50)
     assert win.size() == size and win.minimumSizeHint().width() <= LAPTOP[0] - 16
+    side_bar = win.pages["lab"].mapTo(win, lab.rect().topLeft()).x()  # the page list left of the pages
+    assert len(lab.sides[1].title.text()) > 60  # the page itself (it scrolls in its area) still fits a laptop:
+    assert lab.minimumSizeHint().width() <= LAPTOP[0] - side_bar - 16  # no sideways scrolling to reach Start
     lab.stop()
     qtbot.waitUntil(lambda: lab.job is None, timeout=20000)
     win.close()
