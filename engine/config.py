@@ -17,6 +17,20 @@ from .errors import ConfigError
 T = TypeVar("T", bound="Config")
 
 
+def _scalar(owner: str, name: str, t: type, v: Any) -> Any:
+    """``v`` as the setting's type (an int is a fine float), or a ConfigError that names the setting."""
+    if v is None:  # an unset value of an older file: the dataclass decides
+        return v
+    if t is float and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    if t is int and isinstance(v, float) and v.is_integer():  # 5.0 in a hand-edited file
+        return int(v)
+    if isinstance(v, t) and (t is bool or not isinstance(v, bool)):
+        return v
+    kind = {int: "a whole number", float: "a number", str: "text"}.get(t, "true or false")
+    raise ConfigError(f"{owner}: the setting {name} must be {kind}; got {v!r}")
+
+
 @dataclasses.dataclass
 class Config:
     def validate(self) -> None:
@@ -54,6 +68,8 @@ class Config:
                 v = t.from_dict(v, strict=strict)
             elif t in (tuple, typing.Tuple) or typing.get_origin(t) is tuple:
                 v = tuple(v)
+            elif t in (int, float, str, bool):  # a hand-edited file: say which setting, not a TypeError deep inside
+                v = _scalar(cls.__name__, k, t, v)
             kwargs[k] = v
         try:
             return cls(**kwargs)

@@ -197,7 +197,8 @@ class TrainPage(Page):
 
     # --- starting ----------------------------------------------------------------------------------------
     def new_run_dir(self, name: str) -> Path:
-        return unique_path(runs_root() / f"{slug(name, 'run')}-{time.strftime('%Y%m%d-%H%M')}")
+        base = slug(name, "run")[:80].rstrip("-") or "run"  # a 300-character name is still a folder name
+        return unique_path(runs_root() / f"{base}-{time.strftime('%Y%m%d-%H%M')}")
 
     def make_config(self):
         v = self.settings.values()
@@ -244,8 +245,13 @@ class TrainPage(Page):
             return None
         return self._submit(cfg, f"Making {cfg.name}")
 
-    def resume_selected(self):
+    def _resumable(self) -> Optional[QListWidgetItem]:
+        """The chosen unfinished run, unless another process is training it (its row is greyed out)."""
         it = self.runs.currentItem()
+        return it if it is not None and it.flags() & Qt.ItemIsEnabled else None
+
+    def resume_selected(self):
+        it = self._resumable()
         if it is None or self.handle is not None:
             return None
         try:
@@ -416,9 +422,14 @@ class TrainPage(Page):
         for info in list_runs():
             if not info.unfinished or str(info.path) == running:
                 continue
-            it = QListWidgetItem(f"{info.name}: {info.state}, step {info.step} of {info.total}")
+            live = info.state in ("running", "starting", "paused")  # another process has it (dead: "interrupted")
+            state = "training in another process" if live else info.state
+            it = QListWidgetItem(f"{info.name}: {state}, step {info.step} of {info.total}")
             it.setData(Qt.UserRole, str(info.path))
-            it.setToolTip(f"{info.path}\n{info.message}")
+            it.setToolTip(f"{info.path}\n{info.message}" + ("\nIt can be resumed here once that process stops."
+                                                            if live else ""))
+            if live:
+                it.setFlags(it.flags() & ~Qt.ItemIsEnabled & ~Qt.ItemIsSelectable)
             self.runs.addItem(it)
         empty = self.runs.count() == 0  # an empty state, not an empty box
         self.runs_empty.setVisible(empty)
@@ -434,7 +445,7 @@ class TrainPage(Page):
         self.pause_btn.setEnabled(busy and self.run.state in ("running", "paused", "starting"))
         self.pause_btn.setText("Resume" if paused else "Pause")
         self.cancel_btn.setEnabled(busy and self.run.state != "cancelling")
-        self.resume_btn.setEnabled(not busy and self.runs.currentItem() is not None)
+        self.resume_btn.setEnabled(not busy and self._resumable() is not None)
         self.settings.set_enabled(not busy)
         for box in (self.box_a, self.box_b):
             box.pick_btn.setEnabled(not busy)

@@ -122,7 +122,7 @@ class TrainSettings(QWidget):
         self.lambda_cyc = QDoubleSpinBox(minimum=0, maximum=100, singleStep=1)
         self.lambda_idt = QDoubleSpinBox(minimum=0, maximum=10, singleStep=0.1)
         self.pool = QSpinBox(minimum=0, maximum=1000)
-        self.ema = QCheckBox("average of the generator's weights (decay 0.999)", toolTip=TIPS["ema"])
+        self.ema = QCheckBox("average G's weights (0.999)", toolTip=TIPS["ema"])
         self.r1 = QDoubleSpinBox(decimals=2, minimum=0, maximum=100, singleStep=0.1, toolTip=TIPS["r1"])
         self.r1.setSpecialValueText("off")
         augs = QWidget()
@@ -134,7 +134,7 @@ class TrainSettings(QWidget):
         self.init = QComboBox()
         self.init.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)  # long model names: no
         self.init.setMinimumContentsLength(16)                                          # sideways scrolling
-        self.init.addItem("Random weights (train from scratch)", "")
+        self.init.addItem("Random weights (from scratch)", "")
         for mid, label in init_models:
             self.init.addItem(f"Fine-tune {label}", mid)
             self.init.setItemData(self.init.count() - 1, f"Fine-tune {label}", Qt.ToolTipRole)  # the full name

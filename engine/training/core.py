@@ -113,7 +113,8 @@ def build_config(family: str, preset: str = "", **overrides: Any) -> TrainConfig
 def load_run_config(run_dir) -> TrainConfig:
     rf = RunFolder(run_dir)
     if not rf.root.is_dir():
-        raise DataError(f"Run folder {rf.root} does not exist.")
+        raise DataError(f"{rf.root} is a file, not a training run folder." if rf.root.exists() else
+                        f"Run folder {rf.root} does not exist.")
     if not rf.config_path.exists():
         raise DataError(f"{rf.root} is not a training run folder (it has no config.json).")
     import json

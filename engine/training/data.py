@@ -186,9 +186,9 @@ def check_folder_paths(folders: Dict[str, str]) -> Dict[str, Path]:
             raise DataError(f"No folder {name} was given; choose a folder of images for domain {name}.")
         path = Path(p).expanduser()
         if not path.exists():
-            where = ("" if path.is_absolute() else f" (a relative path, looked up from {Path.cwd()}; when resuming, "
-                     "give the folder again, e.g. --a/--b or --data)")
-            raise DataError(f"Folder {name} ({path}) does not exist{where}.")
+            where = "" if path.is_absolute() else f" (a relative path, looked up from {Path.cwd()})"
+            raise DataError(f"Folder {name} ({path}) does not exist{where}. If it was moved or renamed, give its new "
+                            "place (when resuming a run: --a/--b or --data).")
         if not path.is_dir():
             raise DataError(f"Folder {name} ({path}) is a file, not a folder of images.")
         out[name] = path

@@ -20,7 +20,7 @@ from typing import Dict, Optional
 import torch
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..errors import CheckpointError, DataError
+from ..errors import CheckpointError, ConfigError, DataError
 from ..fsutil import atomic_write_text, is_inside
 from .runs import RunFolder
 
@@ -109,7 +109,11 @@ def unpack(path, run_dir, *, data_a: Optional[str] = None, data_b: Optional[str]
                                 f"folder here; give this machine's copy with {flag}. Nothing was unpacked.")
             config[key] = str(here.resolve())  # fixed now: a later resume from another folder trains on the same
     config.update(out_dir=str(rf.root), resume_from="")
-    cfg = get_trainer(meta["family"]).config_cls.from_dict(config, strict=False)  # validates before any write
+    try:  # validates before any write
+        cfg = get_trainer(meta["family"]).config_cls.from_dict(config, strict=False)
+    except ConfigError as e:
+        raise DataError(f"{path} is damaged or was edited: its settings are not valid ({e}). Nothing was "
+                        "unpacked.") from None
     check_outside_data(cfg, rf.root)  # its samples would become training data
     rf.prepare()
     atomic_write_text(rf.config_path, json.dumps(cfg.to_dict(), indent=2, sort_keys=True))

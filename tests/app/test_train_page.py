@@ -3,6 +3,7 @@ sample grid and the loss chart, find the model in the Translate page, pause, can
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.engine.training_helpers import cancelled_tiny_run, make_folders
 
@@ -207,3 +208,27 @@ def test_face_crop_checkbox_reports_folders_without_faces_before_training(qtbot,
     from app.settings import settings
 
     assert settings().load_form("train")["face_crop"] is True  # remembered with the rest of the form
+
+
+def test_a_run_another_process_trains_cannot_be_resumed_here_and_a_long_name_still_makes_a_folder(qtbot, win,
+                                                                                                 tmp_path,
+                                                                                                 _isolated_home):
+    import json
+    import os
+    import socket
+
+    from engine.training.runs import runs_root
+
+    a, b = make_folders(tmp_path / "data", 5)
+    cancelled_tiny_run(a, b, runs_root() / "busy")
+    status = runs_root() / "busy" / "status.json"  # as a CLI training in this moment writes it
+    st = json.loads(status.read_text())
+    status.write_text(json.dumps(dict(st, state="running", pid=os.getpid(), host=socket.gethostname())))
+    page = win.pages["train"]
+    page.on_shown()
+    it = page.runs.item(0)
+    assert "training in another process" in it.text() and not it.flags() & Qt.ItemIsEnabled
+    page.runs.setCurrentRow(0)
+    assert not page.resume_btn.isEnabled()
+    folder = page.new_run_dir("x" * 300)
+    assert len(folder.name) < 100 and folder.parent == runs_root()

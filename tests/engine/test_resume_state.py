@@ -240,3 +240,22 @@ def test_resuming_with_another_family_or_a_setting_the_run_does_not_have_is_refu
     with pytest.raises(core.ConfigError, match="domains: .* has no such setting"):
         core.resume_config(run, steps=4, domains=("x", "y"))
     assert load_checkpoint(run / "checkpoints" / "latest.safetensors").meta["step"] == before
+
+
+def test_an_edited_pack_a_moved_folder_and_a_file_as_run_get_clear_words(packed, tmp_path, capsys):
+    """A helper's pass: an edited pack said "'<=' not supported between instances of 'int' and 'str'"; a moved data
+    folder gave no hint of --a/--b; a file given to --resume "does not exist"."""
+    state, a, _ = packed
+    ckpt = load_checkpoint(state)
+    for field, value, words in (("steps", "abc", "steps must be a whole number"), ("lr", "fast", "lr must be a number")):
+        bad = tmp_path / "edited.safetensors"
+        save_checkpoint(bad, ckpt.tensors, dict(ckpt.meta, config=dict(ckpt.meta["config"], **{field: value})))
+        with pytest.raises(DataError, match=f"damaged or was edited.*{words}"):
+            resume_state.unpack(bad, tmp_path / "x")
+        assert not (tmp_path / "x").exists()
+    a.rename(a.with_name("A-moved"))
+    assert cli(["train", "cut", "--resume", str(tmp_path / "run"), "--steps", "4"]) == 2
+    assert "give its new place (when resuming a run: --a/--b or --data)" in capsys.readouterr().err
+    (tmp_path / "notarun").write_text("x")
+    assert cli(["train", "cut", "--resume", str(tmp_path / "notarun")]) == 2
+    assert "is a file, not a training run folder" in capsys.readouterr().err
