@@ -30,7 +30,7 @@ class LatentActions:
     # --- rendering ---------------------------------------------------------------------------------------
     def request_render(self):
         state = self.page.view_state()
-        if state is None:
+        if state is None or self.page.bridge.manager.closed:  # a job's end arriving after the window closed
             return None
         session = self.page.session
         h = self.page.bridge.submit(lambda st, ctx: session.render(st), state, name="Render", kind="latent-render",
