@@ -55,7 +55,7 @@ GUIDES: Dict[str, Guide] = {
     "evaluate": Guide(
         "Evaluate", "Measures how close generated images are to real ones (FID, KID, precision/recall, "
         "diversity), with the uncertainty of each number and a line on what it means.",
-        ["Choose a folder of real images and a folder of generated ones, then Evaluate.",
+        ["Choose a folder of real images and a folder of generated ones, then Run evaluation.",
          "Add a model and a test folder to compare several models in one table.",
          "Open a training run to chart its metrics over the steps."]),
     "export": Guide(

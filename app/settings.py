@@ -45,9 +45,13 @@ class Settings:
         items = [value] + [x for x in self.recent(key) if x != value]
         self.q.setValue(f"recent/{key}", items[:limit])
 
-    def last_dir(self, key: str = "open") -> str:
-        r = self.recent(f"dir_{key}")
-        return r[0] if r and os.path.isdir(r[0]) else os.path.expanduser("~")
+    def last_dir(self, key: str = "open", *fallbacks: str) -> str:
+        """The folder last used for ``key`` (else for the first of ``fallbacks`` that has one; else home)."""
+        for k in (key, *fallbacks):
+            r = self.recent(f"dir_{k}")
+            if r and os.path.isdir(r[0]):
+                return r[0]
+        return os.path.expanduser("~")
 
     def set_last_dir(self, path: str, key: str = "open") -> None:
         d = path if os.path.isdir(path) else os.path.dirname(path)

@@ -242,8 +242,9 @@ class ModelLibrary:
         raise ModelNotFound(f"No models found. The bundled models should be in {self.bundled_dir}.")
 
     # --- resolving ---------------------------------------------------------------------------------------
-    def resolve(self, ref: Optional[str] = None, *, direction: str = "AtoB") -> ModelInfo:
-        """Find a model by id, name, file path, foreign ``.pth`` (imported on the fly) or run folder."""
+    def resolve(self, ref: Optional[str] = None, *, direction: str = "AtoB", task: Optional[str] = None) -> ModelInfo:
+        """Find a model by id, name, file path, foreign ``.pth`` (imported on the fly) or run folder. ``task``: what
+        the caller does with it, so that a name not found lists only models that could do that."""
         if not ref:
             return self.default()
         p = Path(ref).expanduser()
@@ -270,7 +271,7 @@ class ModelLibrary:
             return hits[0]
         if len(hits) > 1:
             raise ModelNotFound(f"{ref!r} matches several models: {', '.join(m.id for m in hits)}")
-        known = ", ".join(m.id for m in models) or "none"
+        known = ", ".join(m.id for m in models if task is None or m.task == task) or "none"
         raise ModelNotFound(f"No model called {ref!r}. Known models: {known}.")
 
     def _from_run_dir(self, run: Path, direction: str) -> ModelInfo:

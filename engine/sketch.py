@@ -123,3 +123,16 @@ def make_sketch(rgb: np.ndarray, style: Optional[SketchStyle] = None) -> np.ndar
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (s.thickness, s.thickness))
         out = cv2.erode(out, kernel)  # thicker dark lines on white
     return np.ascontiguousarray(np.repeat(out[:, :, None], 3, axis=2))
+
+
+def looks_like_line_drawing(rgb: np.ndarray) -> bool:
+    """Dark lines on light paper, nearly without colour (what the sketch models were trained on), rather than a
+    photo: most pixels light and almost every pixel grey. Judged on a small copy; uint8 or uint16 RGB."""
+    a = np.asarray(rgb)
+    if a.dtype == np.uint16:
+        a = (a >> 8).astype(np.uint8)
+    step = max(1, max(a.shape[:2]) // 128)
+    a = a[::step, ::step, :3].astype(np.int16)
+    light = (a.min(axis=2) > 180).mean()
+    grey = ((a.max(axis=2) - a.min(axis=2)) < 40).mean()
+    return bool(light > 0.5 and grey > 0.9)

@@ -17,6 +17,7 @@ from . import devices
 from .config import Config, check, check_choice
 from .errors import ConfigError, ImageLoadError
 from .imageio import SAVE_EXTS, LoadedImage, load_image, output_name, save_image, scan_inputs
+from .sketch import looks_like_line_drawing
 from .outputs import check_inside, check_name
 from .inference import TranslateOptions, Translator
 from .jobs import JobContext
@@ -99,11 +100,12 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
     out_folder = str(Path(cfg.out_file).expanduser().parent) if cfg.out_file else cfg.out_dir
     scan = scan_inputs(cfg.inputs, exclude=[cfg.out_dir] if cfg.out_dir else [])  # earlier outputs are not inputs
     ctx.progress(0, 0, "Loading model")
-    info = info or library.resolve(cfg.model or None, direction=cfg.direction)
+    info = info or library.resolve(cfg.model or None, direction=cfg.direction, task="translate")
     target = domain_label(info, cfg.domain)  # a wrong domain fails before the model is loaded
     device = devices.pick_device(None if cfg.device == "auto" else cfg.device)
     module = for_domain(library.load(info, device).module, info, cfg.domain)
     translator = _translator(module, device, cfg.options, info.meta, cfg.faces)
+    wants_sketch = (info.meta or {}).get("input_kind") == "sketch"
     summary = TranslateSummary(model=f"{info.name} to {target!r}" if target else info.name,
                                device=devices.describe(device).status_text())
     for path, reason in scan.skipped:
@@ -137,6 +139,10 @@ def translate_task(cfg: TranslateConfig, ctx: JobContext, library: Optional[Mode
                 dt = (time.perf_counter() - ts) / len(good)
                 for (i, im), res in zip(good, outs):
                     item = ItemResult(i, files[i], notes=res.notes, seconds=dt)
+                    if wants_sketch and not looks_like_line_drawing(im.rgb):
+                        item.notes.append(f"{files[i].name} looks like a photo, and {info.name} turns line sketches "
+                                          "into pictures: draw one, or make one on the Draw page (Sketch from "
+                                          "photo).")
                     if out_dir is not None:
                         try:
                             item.output = _save_one(out_dir, files[i], res.image, cfg, inputs)

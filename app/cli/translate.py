@@ -78,8 +78,11 @@ def run(args) -> int:
                 why = (["the name was taken"] if wrote.stem != out.stem else []) + (
                     ["a JPEG cannot keep the transparency"] if wrote.suffix.lower() != out.suffix.lower() else [])
                 print(f"  wrote {printable(wrote)} ({'; '.join(why) or 'another name'})")
-        for note in sorted({n for i in summary.translated for n in i.notes if n.startswith("No face found")}):
-            print(f"  {note}", file=sys.stderr)
+        notes = list(dict.fromkeys(n for i in summary.translated for n in i.notes))  # no face, a photo for a sketch
+        for note in notes[:10]:                                                       # model, tiles...
+            print(f"  {printable(note)}", file=sys.stderr)
+        if len(notes) > 10:
+            print(f"  … and {len(notes) - 10} more notes (--json lists them all)", file=sys.stderr)
         for p, r in summary.skipped:
             print(f"  skipped {printable(p)}: {printable(r)}", file=sys.stderr)
     if not summary.translated:

@@ -76,7 +76,7 @@ class TranslateActions:
         return h
 
     def export_all(self) -> None:
-        d = QFileDialog.getExistingDirectory(self.page, "Export all results to", settings().last_dir("export"))
+        d = QFileDialog.getExistingDirectory(self.page, "Export all results to", settings().last_dir("export", "save"))
         if d:
             self.export_to(d)
 

@@ -274,6 +274,7 @@ class DrawPage(Page):
         if self.spec.input_kind == "label":
             rgb = DR.recolor_to_palette(rgb, self.spec.palette)
         self.canvas.set_array(rgb)
+        self.latency_label.setText(message)  # not the last stroke's "Updated … ms after the stroke"
         self.renderer.request_now()
         self.window_.notify(message)
 

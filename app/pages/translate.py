@@ -302,7 +302,7 @@ class TranslatePage(Page):
             self.thumbs.refresh(e)
         h.partial.connect(lambda item, key=self.actions.result_key(): self._item_done(item, key))
         h.failed.connect(lambda err: self.problems.add("Translation", err.message))
-        h.finished.connect(lambda state, es=entries, kind=kind: self._job_ended(es, state, kind))
+        h.finished.connect(lambda state, es=entries, kind=kind, out=out_dir: self._job_ended(es, state, kind, out))
         if kind == "batch":
             self.batch = h
             self.progress.setRange(0, len(entries))
@@ -344,7 +344,7 @@ class TranslatePage(Page):
             self.view.set_after(to_pixmap(item.image.rgb, item.image.alpha))
         self._update_buttons()
 
-    def _job_ended(self, entries, state: str, kind: str) -> None:
+    def _job_ended(self, entries, state: str, kind: str, out_dir: str = "") -> None:
         for e in entries:
             if e.status in ("queued", "translating"):
                 e.status = "ready"
@@ -353,7 +353,8 @@ class TranslatePage(Page):
             self.batch = None
             self.progress.setVisible(False)
             done = sum(1 for e in entries if e.status == "done")
-            self.window_.notify(f"Translation {state}: {done} of {len(entries)} done.")
+            saved = f"; saved in {out_dir}" if out_dir and done else ""  # Export all: where the files went
+            self.window_.notify(f"Translation {state}: {done} of {len(entries)} done{saved}.")
         elif self.preview is not None and self.preview.done:
             self.preview = None
         self._update_buttons()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtGui import QImageReader, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QDialog, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
 CARD_W, CARD_H, MARGIN = 760, 640, 60
 
@@ -18,8 +18,12 @@ def card_markdown(model) -> str:
     from engine.library import ModelLibrary
 
     head = "\n".join(facts(model, ModelLibrary().list()))
-    if model.card:
-        return head + "\n\n" + model.card.read_text(encoding="utf-8")
+    if model.card:  # the card's title first, then the facts the app knows (speed, teacher...), then the card
+        text = model.card.read_text(encoding="utf-8")
+        first, _, rest = text.partition("\n")
+        if first.startswith("# "):
+            return f"{first}\n\n{head}\n\n{rest.lstrip()}"
+        return head + "\n\n" + text
     return f"# {model.name}\n\n{model.description}\n\n{head}\n"
 
 
@@ -38,7 +42,11 @@ def show_model_card(parent: QWidget, model) -> Optional[QDialog]:
     tb.setMarkdown(card_markdown(model))
     if model.card:
         fit_images(tb.document(), model.card.parent, dlg.width() - 60)
-    QVBoxLayout(dlg).addWidget(tb)
+    lay = QVBoxLayout(dlg)
+    lay.addWidget(tb)
+    buttons = QDialogButtonBox(QDialogButtonBox.Close, dlg)  # Esc closes it too
+    buttons.rejected.connect(dlg.close)
+    lay.addWidget(buttons)
     dlg.show()
     return dlg
 

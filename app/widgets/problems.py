@@ -36,7 +36,12 @@ class ProblemsPanel(QFrame):
         self.setVisible(False)
 
     def add(self, where: str, reason: str) -> None:
-        it = QListWidgetItem(f"{where}: {reason}" if where else reason)
+        """One entry; the same entry again (a preview, then Translate all) is not listed twice."""
+        text = f"{where}: {reason}" if where else reason
+        if text in self.texts():
+            self.list.scrollToBottom()
+            return
+        it = QListWidgetItem(text)
         it.setToolTip(it.text())
         it.setData(Qt.UserRole, where)
         self.list.addItem(it)

@@ -92,12 +92,14 @@ def warp_crop(photo: np.ndarray, alignment: Alignment) -> np.ndarray:
 
 
 def feather_mask(size: int, feather: float) -> np.ndarray:
-    """size x size in [0, 1]: 1 in the middle, ramping to 0 over ``feather`` x size at each edge."""
-    ramp = max(1.0, feather * size)
-    d = np.arange(size) + 0.5
-    edge = np.clip(np.minimum(d, size - d) / ramp, 0, 1)
-    edge = edge * edge * (3 - 2 * edge)  # smoothstep: no visible kink where the ramp ends
-    return np.outer(edge, edge)
+    """size x size in [0, 1]: a disc, 1 in the middle, ramping to 0 over ``feather`` x size towards the inscribed
+    circle; the crop's corners (background beside the face, turned by the alignment) stay the photo's. A square
+    mask left a tilted square of translated background round every face."""
+    ramp = max(1.0 / size, 2.0 * feather)
+    d = (np.arange(size) + 0.5) / size * 2.0 - 1.0
+    r = np.sqrt(d[None, :] ** 2 + d[:, None] ** 2)
+    t = np.clip((1.0 - r) / ramp, 0, 1)
+    return t * t * (3 - 2 * t)  # smoothstep: no visible kink where the ramp ends
 
 
 def paste_back(photo: np.ndarray, crop: np.ndarray, alignment: Alignment, feather: float = 0.12) -> np.ndarray:

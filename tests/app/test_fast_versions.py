@@ -118,3 +118,29 @@ def test_train_page_makes_a_fast_version(window, pair, tmp_path, image_factory, 
     qtbot.waitUntil(lambda: page.handle is None, timeout=30000)
     assert "has 0 usable photos; a fast version needs at least 16" in page.status_label.text()
     assert not list(tmp_path.glob("run*"))
+
+
+def test_a_bundled_card_opens_with_its_title_and_has_a_close_button(window, qtbot):
+    """A new user's pass: the card began with a list of facts before its own title, and had no Close button."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from app.widgets.model_card import card_markdown, show_model_card
+    from engine.library import ModelLibrary
+
+    m = ModelLibrary().resolve("vintagify-fast")
+    text = card_markdown(m)
+    assert text.startswith("# ") and text.index("fast version of") > text.index("\n")
+    dlg = show_model_card(window, m)
+    dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.Close).click()
+    assert not dlg.isVisible()
+
+
+def test_the_problems_list_does_not_repeat_itself(qtbot):
+    from app.widgets.problems import ProblemsPanel
+
+    p = ProblemsPanel()
+    qtbot.addWidget(p)
+    for _ in range(2):  # a preview, then Translate all: the same note twice
+        p.add("chelsea.png", "No face found in chelsea.png: translated the whole image instead.")
+    p.add("coffee.png", "No face found in coffee.png: translated the whole image instead.")
+    assert p.count() == 2 and p.title.text() == "⚠ 2 problems"

@@ -132,6 +132,9 @@ def test_paste_back_keeps_size_and_far_pixels():
     # the feathered edge: near the crop's border the photo still shows through
     edge = al.to_photo(np.array([[2.0, 32.0]]))[0].round().astype(int)
     assert (out[edge[1], edge[0]] < 255).any()
+    # the crop's corners are background beside the face: the photo, not a tilted square of translated background
+    for corner in al.to_photo(np.array([[4.0, 4.0], [60.0, 4.0], [4.0, 60.0], [60.0, 60.0]])).round().astype(int):
+        np.testing.assert_array_equal(out[corner[1], corner[0]], photo[corner[1], corner[0]])
 
 
 def test_paste_back_of_its_own_crop_is_nearly_lossless(astronaut, detector):

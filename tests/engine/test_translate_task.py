@@ -106,3 +106,22 @@ def test_an_output_folder_inside_the_input_folder_is_not_read_back_as_input(tmp_
     assert len(list(out.iterdir())) == 8  # 2 images x 4 runs, none translated twice
     res = run_inline(translate_task, TranslateConfig(model="tiny", inputs=(str(out),), out_dir=str(out)))
     assert len(res.translated) == 8  # a folder given as the input is read whole, even when it is the output
+
+
+def test_a_photo_given_to_a_sketch_model_gets_a_note_and_an_unknown_name_lists_translators(tmp_path):
+    """A new user's pass: a photo through sketch2face gave blue noise and no word; `-m vintage` listed the StyleGAN
+    and the DCGAN, which cannot translate."""
+    from engine.sketch import make_sketch
+
+    photo = load_image("resources/samples/astronaut.png").to_uint8().rgb
+    from engine.imageio import save_image
+
+    save_image(tmp_path / "in" / "photo.png", photo)
+    save_image(tmp_path / "in" / "sketch.png", make_sketch(photo))
+    res = run_inline(translate_task, TranslateConfig(model="sketch2face-fast", inputs=(str(tmp_path / "in"),)))
+    notes = {r.source.name: r.notes for r in res.translated}
+    assert any("looks like a photo" in n and "Sketch from photo" in n for n in notes["photo.png"])
+    assert not any("looks like a photo" in n for n in notes["sketch.png"])
+    with pytest.raises(ModelNotFound) as e:
+        run_inline(translate_task, TranslateConfig(model="vintage-x", inputs=(str(tmp_path / "in"),)))
+    assert "vintagify" in str(e.value) and "stylegan" not in str(e.value) and "dcgan" not in str(e.value)
