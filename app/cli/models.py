@@ -36,10 +36,17 @@ def run(args) -> int:
         return 0
     if not models:
         print("No models found.")
+    try:
+        default = lib.default().id  # what `translate` uses without --model
+    except Exception:  # noqa: BLE001 - no translate model: nothing to mark
+        default = ""
     w = max([len(m.id) for m in models] + [2])
+    if models:
+        print(f"{'ID (--model)':<{w}}  {'SOURCE':<8} {'FAMILY':<9} {'TASK':<10} {'COMPUTE':>11}  NAME")
     for m in models:
         size = f"{format_macs(macs[m.id])}MACs" if macs[m.id] else "-"
-        print(f"{m.id:<{w}}  {m.source:<8} {m.family:<9} {m.task:<10} {size:>11}  {m.name}")
+        mark = "  (default for translate)" if m.id == default else ""
+        print(f"{m.id:<{w}}  {m.source:<8} {m.family:<9} {m.task:<10} {size:>11}  {m.name}{mark}")
         if is_multi_domain(m):
             print(f"{'':<{w}}  domains (--domain): {', '.join(domain_names(m.meta))}")
     for path, why in lib.problems:
