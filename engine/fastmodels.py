@@ -80,6 +80,17 @@ def macs_text(info: ModelInfo) -> str:
     return f"{format_macs(macs)}MACs at 256x256" if macs else ""
 
 
+def summary(info: ModelInfo) -> str:
+    """One plain sentence for the line under a model picker: a fast model says what it is, in words (its
+    description, with architecture and MACs, is for the tooltip and the card)."""
+    rec = teacher_of(info)
+    if not rec:
+        return info.description or info.arch
+    mine, theirs = model_macs(info.meta), rec.get("macs_256")
+    less = f"about {theirs / mine:.0f}x less computation per picture" if mine and theirs else "much less computation"
+    return f"A fast version of {rec.get('name') or rec['id']}: {less}. Choose Full for its exact look."
+
+
 def facts(info: ModelInfo, library_models: Optional[List[ModelInfo]] = None) -> List[str]:
     """Markdown bullet lines about ``info`` for its card."""
     kw = info.meta.get("arch_kwargs") or {}

@@ -30,6 +30,7 @@ from app.widgets.problems import ProblemsPanel
 from app.widgets.save_dialog import ask_save_image
 from app.widgets.sketch_canvas import SketchCanvas
 from engine import draw as DR
+from engine.fastmodels import summary
 from engine.imageio import save_image
 from engine.library import ModelInfo, resources_dir
 
@@ -166,8 +167,9 @@ class DrawPage(Page):
         self.norm_combo.blockSignals(True)
         self.norm_combo.setCurrentIndex(1 if self.spec.norm_mode == "train" else 0)
         self.norm_combo.blockSignals(False)
-        text = f"{m.description or m.arch} — {DR.describe_spec(self.spec)}"
+        text = f"{summary(m)} — {DR.describe_spec(self.spec)}"
         self.model_info.setText(text)
+        self.model_info.setToolTip(m.description or "")
         self.sketch_btn.setToolTip("Turn a photo into a sketch in the style this model was trained with: "
                                    + (self.spec.sketch or DR.SketchStyle()).describe())
         self.result = None

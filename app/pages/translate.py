@@ -24,6 +24,7 @@ from app.widgets.layout import button, column, panel, panes
 from app.widgets.problems import ProblemsPanel
 from app.widgets.thumb_list import Entry, ThumbList
 from engine import translate as T
+from engine.fastmodels import summary
 from engine.inference import TranslateOptions
 from engine.library import DEFAULT_MODEL_ID, ModelInfo, resources_dir
 from engine.multidomain import TRANSLATE_TASKS
@@ -196,8 +197,8 @@ class TranslatePage(Page):
 
     def _model_changed(self) -> None:
         m = self.current_model()
-        self.model_info.setText(m.description or m.arch if m else "No models: use Import… to add one.")
-        self.model_info.setToolTip(m.label if m else "")
+        self.model_info.setText(summary(m) if m else "No models: use Import… to add one.")
+        self.model_info.setToolTip("\n".join(p for p in (m.label, m.description) if p) if m else "")
         self.card_btn.setEnabled(bool(m and m.card))
         self.domain_picker.set_model(m)
         self.size_picker.set_model(m)

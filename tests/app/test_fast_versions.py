@@ -144,3 +144,12 @@ def test_the_problems_list_does_not_repeat_itself(qtbot):
         p.add("chelsea.png", "No face found in chelsea.png: translated the whole image instead.")
     p.add("coffee.png", "No face found in coffee.png: translated the whole image instead.")
     assert p.count() == 2 and p.title.text() == "⚠ 2 problems"
+
+
+def test_the_line_under_the_picker_says_what_a_fast_model_is_in_words(window):
+    """A new user's pass: it read "mobile_resnet (ngf 16, 829 MMACs at 256x256), 19.7x fewer MACs; distilled…"."""
+    page = window.show_page("translate")
+    assert page.picker.select("face2anime-fast")
+    text = page.model_info.text()
+    assert text.startswith("A fast version of Face photo → anime: about 20x less computation") and "MACs" not in text
+    assert "mobile_resnet" in page.model_info.toolTip()  # the details stay one hover away
