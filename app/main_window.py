@@ -343,6 +343,7 @@ class MainWindow(QMainWindow):
         if self.guide is None:
             self.guide = GuideDialog(self)
         self.guide.show_page(self.current_page_name())
+        self.place_aside(self.guide)
         self.guide.show()
         self.guide.raise_()
 
@@ -356,9 +357,19 @@ class MainWindow(QMainWindow):
             self.tour.ended.connect(lambda _how: self.show_page(self._tour_back_to) if self._tour_back_to else None)
         self._tour_back_to = back_to
         self.tour.go(0)
+        self.place_aside(self.tour)
         self.tour.show()
         self.tour.raise_()
         return self.tour
+
+    def place_aside(self, dlg) -> None:
+        """Put a helper window (guide, tour) in the window's bottom-right corner, as small as its text allows, so
+        that the controls it talks about (top and left on every page) stay in view."""
+        dlg.adjustSize()
+        frame = self.frameGeometry()
+        x = frame.right() - dlg.frameGeometry().width() - 24
+        y = frame.bottom() - dlg.frameGeometry().height() - 96  # above the buttons and the status bar
+        dlg.move(max(frame.left(), x), max(frame.top(), y))
 
     def maybe_start_tour(self):
         """Start the tour on a first run (nothing remembered yet); None when it was finished or skipped before."""

@@ -70,13 +70,11 @@ def steps(win, shared: Path):
 
     def guide():
         win.show_page("train")
-        win.show_guide()
-        win.guide.move(win.x() + win.width() - win.guide.width() - 40, win.y() + 90)
+        win.show_guide()  # where the app puts it (MainWindow.place_aside)
 
     def tour():
         win.guide.close()
-        t = win.start_tour()
-        t.move(win.x() + (win.width() - t.width()) // 2, win.y() + (win.height() - t.height()) // 2)
+        win.start_tour()
 
     return [("translate.png", translate, translated, 60),
             ("draw.png", draw, lambda: bool(pages["draw"].latency_label.text()), 60),  # the strokes rendered
