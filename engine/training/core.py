@@ -151,6 +151,10 @@ def resume_config(run_dir, **overrides: Any) -> TrainConfig:
                           + ", ".join(f"{k}={getattr(cfg, k)!r}" for k in bad)
                           + "); start a new run to change it.")
     given = {k: v for k, v in given.items() if k in RESUME_OVERRIDES}
+    at = int(RunFolder(run_dir).read_status().get("checkpoint_step") or 0)  # before any folder is read
+    if "steps" in given and given["steps"] < at:
+        raise ConfigError(f"{run_dir} is already at step {at}; to extend it, ask for more steps than that (got "
+                          f"{given['steps']}).")
     return cfg.replace(resume_from=str(Path(run_dir)), out_dir=str(Path(run_dir)), **given, **moved)
 
 

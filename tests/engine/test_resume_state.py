@@ -254,6 +254,8 @@ def test_an_edited_pack_a_moved_folder_and_a_file_as_run_get_clear_words(packed,
             resume_state.unpack(bad, tmp_path / "x")
         assert not (tmp_path / "x").exists()
     a.rename(a.with_name("A-moved"))
+    assert cli(["train", "cut", "--resume", str(tmp_path / "run"), "--steps", "1"]) == 2  # before any folder is read
+    assert "is already at step 2; to extend it" in capsys.readouterr().err
     assert cli(["train", "cut", "--resume", str(tmp_path / "run"), "--steps", "4"]) == 2
     assert "give its new place (when resuming a run: --a/--b or --data)" in capsys.readouterr().err
     (tmp_path / "notarun").write_text("x")
