@@ -318,9 +318,8 @@ class LatentActions:
                    "or Project to refine it."
         else:
             text = f"Reconstruction error: {err} (features: {res.feature_net}). Edit it with the sliders."
-        stopped = getattr(res, "stopped_at", None)
-        if stopped:
-            text = f"Cancelled at step {stopped} of {self._planned_steps}; kept what it had found. " + text
+        if res.stopped_at:
+            text = f"Cancelled at step {res.stopped_at} of {self._planned_steps}; kept what it had found. " + text
         self.page.photo_panel.error.setText(text)
         self.page.photo_panel.recon.setPixmap(to_pixmap(res.reconstruction).scaled(128, 128, Qt.KeepAspectRatio,
                                                                                    Qt.SmoothTransformation))

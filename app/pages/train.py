@@ -187,12 +187,10 @@ class TrainPage(Page):
     def restore_form(self) -> str:
         """Show last session's form, every field or none; returns why not ("" when restored or nothing saved)."""
         why = self.memory.restore()
-        if why and self.memory.partial:
-            self.status_label.setText(f"Last session's settings are back, except: {why}. Choose that folder again, "
-                                      "then Start.")
-        elif why:
-            self.status_label.setText(f"Last session's settings were not restored: {why}. Choose two folders of "
-                                      "images, then Start.")
+        if why:  # the page-wide sentence of every page, and what to do next here
+            hint = "Choose that folder again, then Start." if self.memory.partial else \
+                "Choose two folders of images, then Start."
+            self.status_label.setText(f"{self.memory.notice()} {hint}")
         return why
 
     # --- starting ----------------------------------------------------------------------------------------
